@@ -1,0 +1,3 @@
+def navigation(request):
+    nav = getattr(request, "nav", None)
+    return {"nav": nav}

@@ -1,0 +1,68 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.Model):
+    """A tenant's role (Administrator, Supervisor, Agent, ...).
+
+    Each role owns one Django group; the role's permissions are django-guardian object permissions
+    on its tenant, granted to that group.
+    """
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="roles",
+                               verbose_name=_("tenant"))
+    name = models.CharField(_("name"), max_length=80)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="role", editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="role_name_unique_per_tenant"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in. Platform staff have no tenant; everyone else belongs to exactly one.
+
+    The same username may exist once per tenant, so that a BCP tenant can hold a copy of each user
+    of its primary with the same username and password.
+    """
+
+    username = models.CharField(
+        _("username"), max_length=150, validators=[UnicodeUsernameValidator()],
+        help_text=_("Letters, digits and @/./+/-/_ only."),
+    )
+    tenant = models.ForeignKey("tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="users", verbose_name=_("tenant"))
+    role = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+                             verbose_name=_("role"))
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("username"), "tenant", name="user_username_unique_per_tenant"),
+            models.UniqueConstraint(Lower("username"), condition=Q(tenant__isnull=True),
+                                    name="user_username_unique_platform"),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_account_representative(self) -> bool:
+        return self.tenant_id is None and self.has_perm("tenants.tm_admin")

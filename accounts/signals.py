@@ -1,0 +1,24 @@
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from audit.services import audit_record
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs):
+    if request is not None and user.language:
+        request.session["_language"] = user.language
+    audit_record(action="auth.sign_in", request=request, actor=user, tenant=user.tenant, obj=user)
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action="auth.sign_out", request=request, actor=user, tenant=user.tenant, obj=user)
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    # Django has already replaced the password with asterisks; only the username is kept.
+    audit_record(action="auth.sign_in_failed", request=request, actor=None,
+                 changes={"username": str(credentials.get("username", ""))[:150]})

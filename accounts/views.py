@@ -1,0 +1,83 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from bcp_project.exceptions import ApplicationError
+
+from .decorators import admin_required
+from .forms import LanguageForm, SignInForm
+from .services import user_set_language
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+def _lockout_ends_at(request, credentials):
+    from axes.models import AccessAttempt
+
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    attempt = (
+        AccessAttempt.objects.filter(username=username, ip_address=request.META.get("REMOTE_ADDR"))
+        .order_by("-attempt_time")
+        .first()
+    )
+    last = attempt.attempt_time if attempt else timezone.now()
+    return last + settings.AXES_COOLOFF_TIME
+
+
+def signin_locked_out(request, original_response=None, credentials=None):
+    """Shown instead of the sign-in result once too many attempts failed (django-axes)."""
+    ends_at = _lockout_ends_at(request, credentials)
+    minutes = max(1, int((ends_at - timezone.now() + timedelta(seconds=59)).total_seconds() // 60))
+    form = SignInForm(request, initial={"username": request.POST.get("username", "")})
+    message = _(
+        "Too many failed sign-ins for this username from your address. Try again after %(time)s UTC "
+        "(in about %(minutes)s minutes), or ask your administrator to reset your password."
+    ) % {"time": ends_at.strftime("%H:%M"), "minutes": minutes}
+    return render(request, "accounts/sign_in.html", {"form": form, "lockout_message": message}, status=429)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    form = LanguageForm(request.POST or None, initial={"language": user.language})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user_set_language(user=user, language=form.cleaned_data["language"], request=request)
+            except ApplicationError as exc:
+                form.add_error("language", exc.message)
+            else:
+                from django.utils import translation
+
+                translation.activate(user.language)
+                request.session["_language"] = user.language
+                messages.success(request, _("Your language is saved."))
+                response = redirect("accounts:profile")
+                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax",
+                                    secure=settings.SESSION_COOKIE_SECURE, httponly=True)
+                return response
+        status = 400
+    else:
+        status = 200
+    return render(request, "accounts/profile.html", {"form": form, "profile_user": user}, status=status)
+
+
+@admin_required()
+def admin_home(request, *, tenant):
+    return render(request, "accounts/admin_home.html", {"tenant": tenant})

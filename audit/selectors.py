@@ -1,0 +1,23 @@
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+
+from .models import AuditEvent
+
+
+def audit_event_list(*, user, actor: str = "", action: str = "", tenant: str = "",
+                     day_from: date | None = None, day_to: date | None = None) -> QuerySet[AuditEvent]:
+    if not user.has_perm("tenants.tm_admin") or user.tenant_id is not None:
+        return AuditEvent.objects.none()
+    qs = AuditEvent.objects.all()
+    if actor:
+        qs = qs.filter(actor_name__icontains=actor)
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if tenant:
+        qs = qs.filter(tenant_name__icontains=tenant)
+    if day_from:
+        qs = qs.filter(created_at__gte=datetime.combine(day_from, time.min, tzinfo=UTC))
+    if day_to:
+        qs = qs.filter(created_at__lt=datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=UTC))
+    return qs

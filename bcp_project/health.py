@@ -1,0 +1,56 @@
+"""Checks behind /healthz: what a monitoring system needs to know, each with a short reason."""
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .models import Heartbeat
+
+
+def check_database() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", and the reason is reported
+        return False, type(exc).__name__
+    return True, "ok"
+
+
+def check_broker() -> tuple[bool, str]:
+    from .celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001
+        return False, type(exc).__name__
+    return True, "ok"
+
+
+def heartbeat_age_seconds() -> float | None:
+    try:
+        beat = Heartbeat.objects.filter(name="celery").only("beat_at").first()
+    except Exception:  # noqa: BLE001 - the database check reports the cause
+        return None
+    if beat is None:
+        return None
+    return (timezone.now() - beat.beat_at).total_seconds()
+
+
+def health_report() -> tuple[bool, dict]:
+    db_ok, db_detail = check_database()
+    broker_ok, broker_detail = check_broker()
+    age = heartbeat_age_seconds()
+    beat_ok = age is not None and age <= settings.HEARTBEAT_MAX_AGE.total_seconds()
+    report = {
+        "status": "ok" if (db_ok and broker_ok and beat_ok) else "down",
+        "database": {"ok": db_ok, "detail": db_detail},
+        "broker": {"ok": broker_ok, "detail": broker_detail},
+        "heartbeat": {
+            "ok": beat_ok,
+            "age_seconds": None if age is None else round(age, 1),
+            "max_age_seconds": settings.HEARTBEAT_MAX_AGE.total_seconds(),
+        },
+    }
+    return report["status"] == "ok", report

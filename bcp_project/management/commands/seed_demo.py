@@ -1,0 +1,28 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+DEFAULT_PASSWORD = "continuity-demo-2026"
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent: running it again changes nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=DEFAULT_PASSWORD,
+                            help="Password for every demo sign-in (default: %(default)s).")
+        parser.add_argument("--if-empty", action="store_true",
+                            help="Do nothing when the database already has tenants.")
+
+    def handle(self, *args, password, if_empty, **options):
+        from accounts import demo as accounts_demo
+        from tenants import demo as tenants_demo
+        from tenants.models import Tenant
+
+        if if_empty and Tenant.objects.exists():
+            self.stdout.write("The database already has data; demo data not loaded.")
+            return
+        with transaction.atomic():
+            tenants = tenants_demo.seed()
+            people = accounts_demo.seed(tenants=tenants, password=password)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready: {len(tenants)} tenants, {len(people)} sign-ins (password: {password})."))

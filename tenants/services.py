@@ -1,0 +1,35 @@
+from django.db import IntegrityError, transaction
+
+from audit.services import audit_record
+from bcp_project.exceptions import ApplicationError
+
+from .models import Region, Tenant
+
+
+@transaction.atomic
+def region_create(*, name: str, code: str, request=None) -> Region:
+    region, created = Region.objects.get_or_create(code=code, defaults={"name": name})
+    if created:
+        audit_record(action="region.create", request=request, obj=region)
+    return region
+
+
+def tenant_create(*, name: str, region: Region, request=None) -> Tenant:
+    name = " ".join(name.split())
+    if not name:
+        raise ApplicationError("Give the tenant a name.", field="name")
+    if Tenant.objects.filter(name__iexact=name).exists():
+        raise ApplicationError(f"A tenant named “{name}” already exists. Choose another name.", field="name")
+    try:
+        with transaction.atomic():
+            tenant = Tenant.objects.create(name=name, region=region)
+            from accounts.services import tenant_roles_create_defaults
+
+            tenant_roles_create_defaults(tenant=tenant, request=request)
+            audit_record(action="tenant.create", request=request, tenant=tenant, obj=tenant,
+                         changes={"name": name, "region": region.code})
+    except IntegrityError:
+        # Two representatives creating the same name at once: the constraint decides.
+        raise ApplicationError(f"A tenant named “{name}” already exists. Choose another name.",
+                               field="name") from None
+    return tenant

@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import tm_required
+from bcp_project.exceptions import ApplicationError
+from bcp_project.htmx import redirect_after_save, render_page_or_partial
+
+from .forms import TenantCreateForm, TenantFilterForm
+from .selectors import region_list, tenant_get, tenant_list
+from .services import tenant_create
+
+FEATURES = [
+    # (key, label, description) — BCP is configured through its own wizard.
+    ("bcp", _("Business Continuity Plan (BCP)"),
+     _("Map this tenant to a backup tenant in another region and switch to it in an emergency.")),
+]
+
+
+@tm_required
+def tenant_list_view(request):
+    regions = list(region_list())
+    form = TenantFilterForm(request.GET or None, regions=regions)
+    search = region = ""
+    if form.is_valid():
+        search, region = form.cleaned_data["q"], form.cleaned_data["region"]
+    tenants = tenant_list(user=request.user, search=search, region_code=region)
+    page = Paginator(tenants, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "search": search, "region": region}
+    return render_page_or_partial(request, "tenants/tenant_list.html", "tenants/partials/_tenant_table.html",
+                                  context)
+
+
+@tm_required
+@require_http_methods(["GET", "POST"])
+def tenant_create_view(request):
+    form = TenantCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                tenant = tenant_create(name=form.cleaned_data["name"], region=form.cleaned_data["region"],
+                                       request=request)
+            except ApplicationError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.success(request, _("Tenant “%(name)s” is created.") % {"name": tenant.name})
+                return redirect_after_save(request, reverse("tenants:detail", args=[tenant.pk]))
+        status = 400
+    return render(request, "tenants/tenant_create.html", {"form": form}, status=status)
+
+
+@tm_required
+def tenant_detail_view(request, tenant_id, tab="general"):
+    tenant = tenant_get(user=request.user, tenant_id=tenant_id)
+    context = {"tenant": tenant, "tab": tab, "features": FEATURES}
+    return render(request, "tenants/tenant_detail.html", context)

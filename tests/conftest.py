@@ -1,0 +1,75 @@
+"""Personas, as in STYLE.md: an account representative, a tenant's administrator, supervisor and
+agent, the administrator of another tenant, and an anonymous visitor."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
+from tests.factories import PASSWORD, RegionFactory, TenantFactory, UserFactory, role_of
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def region_na(db):
+    return RegionFactory(name="North America", code="na")
+
+
+@pytest.fixture
+def region_eu(db):
+    return RegionFactory(name="Europe", code="eu")
+
+
+@pytest.fixture
+def tenant(region_na):
+    return TenantFactory(name="Classics Inc.", region=region_na)
+
+
+@pytest.fixture
+def other_tenant(region_eu):
+    return TenantFactory(name="Northwind Support", region=region_eu)
+
+
+@pytest.fixture
+def rep(db):
+    user = UserFactory(username="rep", tenant=None)
+    user.user_permissions.add(Permission.objects.get(codename="tm_admin", content_type__app_label="tenants"))
+    return user
+
+
+@pytest.fixture
+def tenant_admin(tenant):
+    return UserFactory(username="alice", tenant=tenant, role=role_of(tenant, ADMINISTRATOR))
+
+
+@pytest.fixture
+def supervisor(tenant):
+    return UserFactory(username="sam", tenant=tenant, role=role_of(tenant, SUPERVISOR))
+
+
+@pytest.fixture
+def agent(tenant):
+    return UserFactory(username="andy", tenant=tenant, role=role_of(tenant, AGENT))
+
+
+@pytest.fixture
+def other_admin(other_tenant):
+    return UserFactory(username="nora", tenant=other_tenant, role=role_of(other_tenant, ADMINISTRATOR))
+
+
+PERSONAS = ["anonymous", "agent", "supervisor", "tenant_admin", "other_admin", "rep"]
+
+
+@pytest.fixture
+def as_persona(client, request):
+    """as_persona("rep") -> a test client signed in as that persona (anonymous: not signed in)."""
+
+    def sign_in(name):
+        if name != "anonymous":
+            client.force_login(request.getfixturevalue(name))
+        return client
+
+    return sign_in
