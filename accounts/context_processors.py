@@ -1,3 +1,10 @@
+from django.utils.functional import SimpleLazyObject
+
+from .menu import admin_menu
+
+
 def navigation(request):
-    nav = getattr(request, "nav", None)
-    return {"nav": nav}
+    return {
+        "nav": getattr(request, "nav", None),
+        "admin_menu": SimpleLazyObject(lambda: admin_menu(request)) if hasattr(request, "nav") else [],
+    }
