@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("tm/tenants/", include("tenants.urls")),
+    path("tm/support/", include("tenants.support_urls")),
     path("tm/audit/", include("audit.urls")),
     path("admin/", include("contactcenter.urls")),
 ]
