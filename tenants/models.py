@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -68,3 +69,85 @@ class TenantUserObjectPermission(UserObjectPermissionBase):
 
 class TenantGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+
+
+class BcpMapping(models.Model):
+    """A primary tenant paired with its BCP (backup) tenant in another region.
+
+    Saved only when the representative clicks Save after the wizard; the passkey both tenants share
+    is kept as a Django password hash, never as text.
+    """
+
+    class Side(models.TextChoices):
+        PRIMARY = "primary", _("Primary")
+        SECONDARY = "secondary", _("BCP tenant")
+
+    primary = models.OneToOneField(Tenant, on_delete=models.PROTECT, related_name="bcp_as_primary",
+                                   verbose_name=_("primary tenant"))
+    secondary = models.OneToOneField(Tenant, on_delete=models.PROTECT, related_name="bcp_as_secondary",
+                                     verbose_name=_("BCP tenant"))
+    active_side = models.CharField(_("active tenant"), max_length=10, choices=Side.choices, default=Side.PRIMARY)
+    passkey_hash = models.CharField(_("passkey hash"), max_length=256)
+    passkey_generated_at = models.DateTimeField(_("passkey generated"))
+    # Every switch increments it; sessions signed in under an older epoch must sign in again.
+    routing_epoch = models.PositiveBigIntegerField(_("routing epoch"), default=0)
+    primary_configurations_enabled = models.BooleanField(_("BCP Configurations on the primary"), default=True)
+    primary_enablement_enabled = models.BooleanField(_("BCP Tenant Enablement on the primary"), default=True)
+    secondary_configurations_enabled = models.BooleanField(_("BCP Configurations on the BCP tenant"), default=False)
+    secondary_enablement_enabled = models.BooleanField(_("BCP Tenant Enablement on the BCP tenant"), default=False)
+    # Set when a representative saves BCP on the BCP tenant's own Applications & Features tab.
+    secondary_enabled_at = models.DateTimeField(_("BCP turned on for the BCP tenant"), null=True, blank=True)
+    secondary_enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                             blank=True, related_name="+", verbose_name=_("BCP tenant turned on by"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("BCP mapping")
+        verbose_name_plural = _("BCP mappings")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(primary=models.F("secondary")),
+                                   name="bcp_mapping_primary_is_not_secondary"),
+            models.CheckConstraint(condition=models.Q(active_side__in=["primary", "secondary"]),
+                                   name="bcp_mapping_active_side_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.primary} → {self.secondary}"
+
+    def side_of(self, tenant) -> str | None:
+        if tenant.pk == self.primary_id:
+            return self.Side.PRIMARY
+        if tenant.pk == self.secondary_id:
+            return self.Side.SECONDARY
+        return None
+
+    def partner_of(self, tenant) -> Tenant:
+        return self.secondary if tenant.pk == self.primary_id else self.primary
+
+    @property
+    def secondary_enabled(self) -> bool:
+        return self.secondary_enabled_at is not None
+
+
+class BcpMembership(models.Model):
+    """One row per tenant of a mapping. The unique tenant column is what stops a tenant from being
+    primary of one pair and backup of another: two representatives racing are decided here."""
+
+    mapping = models.ForeignKey(BcpMapping, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.OneToOneField(Tenant, on_delete=models.PROTECT, related_name="bcp_membership")
+    side = models.CharField(max_length=10, choices=BcpMapping.Side.choices)
+
+    class Meta:
+        verbose_name = _("BCP membership")
+        verbose_name_plural = _("BCP memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "side"], name="bcp_membership_one_tenant_per_side"),
+            models.CheckConstraint(condition=models.Q(side__in=["primary", "secondary"]),
+                                   name="bcp_membership_side_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.tenant} ({self.side})"
