@@ -1,3 +1,10 @@
+from django.urls import path
+
+from . import support_views
+
 app_name = "support"
 
-urlpatterns = []
+urlpatterns = [
+    path("end/", support_views.impersonation_end_view, name="end"),
+    path("<str:tenant_id>/", support_views.impersonation_start_view, name="start"),
+]
