@@ -27,11 +27,13 @@ class SignOutView(auth_views.LogoutView):
 
 
 def _lockout_ends_at(request, credentials):
+    from axes.helpers import get_client_username
     from axes.models import AccessAttempt
 
-    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    username = get_client_username(request, credentials)
+    address = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
     attempt = (
-        AccessAttempt.objects.filter(username=username, ip_address=request.META.get("REMOTE_ADDR"))
+        AccessAttempt.objects.filter(username=username, ip_address=address)
         .order_by("-attempt_time")
         .first()
     )
