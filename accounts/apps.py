@@ -8,3 +8,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .menu import MenuEntry, register
+        from .roles import MANAGE_ROLES
+
+        register(MenuEntry(label=_("Roles and Permissions"), url_name="accounts:role_list", permission=MANAGE_ROLES,
+                           order=10, section="accounts:role_"))

@@ -1,27 +1,85 @@
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, get_group_perms, remove_perm
 
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
 
 from .models import Role, User
-from .roles import DEFAULT_ROLES, ROLE_PERMISSIONS, with_implied
+from .roles import DEFAULT_ROLES, MANAGE_ROLES, ROLE_PERMISSIONS, with_implied
+
+
+class RoleError(ApplicationError):
+    pass
 
 
 def _perm(codename: str) -> str:
     return f"tenants.{codename}"
 
 
+def _group_name(tenant, name: str) -> str:
+    return f"tenant:{tenant.pk}:{name.lower()}"
+
+
+def _clean_role_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise RoleError(_("A role needs a name."), field="name")
+    return name
+
+
+def _name_taken_error(name: str) -> RoleError:
+    return RoleError(_("This tenant already has a role named “%(name)s”. Choose another name.") % {"name": name},
+                     field="name")
+
+
+def _lock_tenant_roles(tenant) -> None:
+    """Serialises role changes within one tenant, so two administrators cannot each remove the other's
+    last way to manage roles at the same moment."""
+    from tenants.models import Tenant
+
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).first()
+
+
+def _roles_that_manage_roles(tenant):
+    from tenants.models import TenantGroupObjectPermission
+
+    group_ids = TenantGroupObjectPermission.objects.filter(
+        content_object=tenant, permission__codename=MANAGE_ROLES, permission__content_type__app_label="tenants"
+    ).values("group_id")
+    return Role.objects.filter(tenant=tenant, group_id__in=group_ids)
+
+
+def _ensure_roles_stay_manageable(*, role: Role) -> None:
+    """`role` is about to lose Manage roles (or be deleted). Refuse when that would leave nobody able to
+    manage roles: no other role with the permission, or (when someone active could manage roles before)
+    no other role with the permission that an active user holds."""
+    holders = _roles_that_manage_roles(role.tenant)
+    others = holders.exclude(pk=role.pk)
+    if not others.exists():
+        raise RoleError(_("“%(role)s” is the only role that can manage roles. Give Manage roles to another "
+                          "role first, so that someone can still change roles afterwards.") % {"role": role.name})
+    active_before = holders.filter(users__is_active=True).exists()
+    if active_before and not others.filter(users__is_active=True).exists():
+        raise RoleError(_("No active user would be left who can manage roles. Give Manage roles to a role that "
+                          "an active user holds first, then change “%(role)s”.") % {"role": role.name})
+
+
 @transaction.atomic
 def role_create(*, tenant, name: str, description: str = "", permissions=(), request=None) -> Role:
-    name = name.strip()
-    if not name:
-        raise ApplicationError("A role needs a name.", field="name")
+    name = _clean_role_name(name)
+    description = (description or "").strip()
     if Role.objects.filter(tenant=tenant, name__iexact=name).exists():
-        raise ApplicationError(f"This tenant already has a role named “{name}”.", field="name")
-    group = Group.objects.create(name=f"tenant:{tenant.pk}:{name.lower()}")
-    role = Role.objects.create(tenant=tenant, name=name, description=description, group=group)
+        raise _name_taken_error(name)
+    try:
+        with transaction.atomic():
+            group = Group.objects.create(name=_group_name(tenant, name))
+            role = Role.objects.create(tenant=tenant, name=name, description=description, group=group)
+    except IntegrityError:
+        # Two administrators creating the same name at once: the constraint decides.
+        raise _name_taken_error(name) from None
     for codename in sorted(with_implied(permissions)):
         assign_perm(_perm(codename), group, tenant)
     audit_record(action="role.create", request=request, tenant=tenant, obj=role,
@@ -29,14 +87,67 @@ def role_create(*, tenant, name: str, description: str = "", permissions=(), req
     return role
 
 
+@transaction.atomic
+def role_update(*, role: Role, name: str, description: str = "", request=None) -> Role:
+    name = _clean_role_name(name)
+    description = (description or "").strip()
+    if Role.objects.filter(tenant=role.tenant, name__iexact=name).exclude(pk=role.pk).exists():
+        raise _name_taken_error(name)
+    changes = {}
+    if role.name != name:
+        changes["name"] = {"from": role.name, "to": name}
+    if role.description != description:
+        changes["description"] = {"from": role.description, "to": description}
+    if not changes:
+        return role
+    try:
+        with transaction.atomic():
+            role.name, role.description = name, description
+            role.save(update_fields=["name", "description", "updated_at"])
+            # The group keeps following the name, so that a new role may take the old name later.
+            Group.objects.filter(pk=role.group_id).update(name=_group_name(role.tenant, name))
+    except IntegrityError:
+        raise _name_taken_error(name) from None
+    audit_record(action="role.update", request=request, tenant=role.tenant, obj=role, changes=changes)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role: Role, request=None) -> None:
+    _lock_tenant_roles(role.tenant)
+    users = role.users.count()
+    if users:
+        raise RoleError(ngettext(
+            "%(count)d user has the role “%(role)s”. Give them another role first, then delete it.",
+            "%(count)d users have the role “%(role)s”. Give them another role first, then delete it.",
+            users,
+        ) % {"count": users, "role": role.name})
+    if MANAGE_ROLES in role_permissions(role=role):
+        _ensure_roles_stay_manageable(role=role)
+    audit_record(action="role.delete", request=request, tenant=role.tenant, obj=role,
+                 changes={"permissions": sorted(role_permissions(role=role))})
+    group = role.group
+    role.delete()
+    group.delete()  # its object permissions go with it (foreign keys)
+
+
 def role_permissions(*, role: Role) -> set[str]:
     return set(get_group_perms(role.group, role.tenant).values_list("codename", flat=True))
 
 
 @transaction.atomic
-def role_set_permissions(*, role: Role, permissions, request=None) -> set[str]:
-    wanted = with_implied(permissions) & set(ROLE_PERMISSIONS)
+def role_set_permissions(*, role: Role, permissions, request=None, scope=None) -> set[str]:
+    """Gives the role exactly `permissions` (plus what they imply). With `scope`, only the codenames in
+    it change (one section of the Permissions tab); the others stay as they are. Returns the result."""
+    _lock_tenant_roles(role.tenant)
     current = role_permissions(role=role)
+    requested = set(permissions) & set(ROLE_PERMISSIONS)
+    if scope is not None:
+        scope = set(scope)
+        requested = (current - scope) | (requested & scope)
+    wanted = with_implied(requested) & set(ROLE_PERMISSIONS)
+    if MANAGE_ROLES in current and MANAGE_ROLES not in wanted:
+        _ensure_roles_stay_manageable(role=role)
     for codename in sorted(wanted - current):
         assign_perm(_perm(codename), role.group, role.tenant)
     for codename in sorted(current - wanted):
@@ -63,9 +174,10 @@ def user_create(*, username: str, password: str | None, tenant=None, role: Role 
                 first_name: str = "", last_name: str = "", email: str = "", request=None,
                 is_staff_rep: bool = False) -> User:
     if role is not None and role.tenant_id != getattr(tenant, "pk", None):
-        raise ApplicationError("The role belongs to another tenant.", field="role")
+        raise ApplicationError(_("The role belongs to another tenant."), field="role")
     if User.objects.filter(username__iexact=username, tenant=tenant).exists():
-        raise ApplicationError(f"The username “{username}” is already taken in this tenant.", field="username")
+        message = _("The username “%(username)s” is already taken in this tenant.") % {"username": username}
+        raise ApplicationError(message, field="username")
     user = User(username=username, tenant=tenant, role=role, first_name=first_name, last_name=last_name,
                 email=email)
     if password:
@@ -87,7 +199,7 @@ def user_set_language(*, user: User, language: str, request=None) -> User:
     from django.conf import settings
 
     if language not in dict(settings.LANGUAGES):
-        raise ApplicationError("Choose one of the offered languages.", field="language")
+        raise ApplicationError(_("Choose one of the offered languages."), field="language")
     if user.language != language:
         old = user.language
         user.language = language

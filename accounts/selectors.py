@@ -1,0 +1,22 @@
+"""Reads scoped to a tenant. A role of another tenant does not exist for the caller (404)."""
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
+from django.http import Http404
+
+from .models import Role
+
+
+def role_list(*, tenant, search: str = "") -> QuerySet[Role]:
+    qs = Role.objects.filter(tenant=tenant).annotate(user_count=Count("users")).order_by(Lower("name"), "pk")
+    search = " ".join((search or "").split())
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    return qs
+
+
+def role_get(*, tenant, role_id) -> Role:
+    try:
+        return role_list(tenant=tenant).select_related("tenant", "group").get(pk=int(role_id))
+    except (Role.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
