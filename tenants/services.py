@@ -1,4 +1,5 @@
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
@@ -14,12 +15,16 @@ def region_create(*, name: str, code: str, request=None) -> Region:
     return region
 
 
+def _duplicate_name(name: str) -> str:
+    return _("A tenant named “%(name)s” already exists. Choose another name.") % {"name": name}
+
+
 def tenant_create(*, name: str, region: Region, request=None) -> Tenant:
     name = " ".join(name.split())
     if not name:
-        raise ApplicationError("Give the tenant a name.", field="name")
+        raise ApplicationError(_("Give the tenant a name."), field="name")
     if Tenant.objects.filter(name__iexact=name).exists():
-        raise ApplicationError(f"A tenant named “{name}” already exists. Choose another name.", field="name")
+        raise ApplicationError(_duplicate_name(name), field="name")
     try:
         with transaction.atomic():
             tenant = Tenant.objects.create(name=name, region=region)
@@ -30,6 +35,5 @@ def tenant_create(*, name: str, region: Region, request=None) -> Tenant:
                          changes={"name": name, "region": region.code})
     except IntegrityError:
         # Two representatives creating the same name at once: the constraint decides.
-        raise ApplicationError(f"A tenant named “{name}” already exists. Choose another name.",
-                               field="name") from None
+        raise ApplicationError(_duplicate_name(name), field="name") from None
     return tenant
