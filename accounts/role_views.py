@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
 
@@ -25,6 +25,7 @@ def _context(tenant, **extra) -> dict:
 
 
 @manage_roles_required
+@require_GET
 def role_list_view(request, *, tenant):
     form = RoleSearchForm(request.GET or None)
     search = form.cleaned_data["q"] if form.is_valid() else ""

@@ -8,7 +8,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.roles import ADMINISTRATOR
 from audit.models import AuditEvent
@@ -39,6 +39,13 @@ def _move_clock_back(client, minutes):
     data["started_at"] = started.isoformat()
     session[SESSION_KEY] = data
     session.save()
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Service messages follow the active language; another test may have left German active on this thread.
+    with translation.override("en"):
+        yield
 
 
 # --- services -------------------------------------------------------------------------------------------
