@@ -1,3 +1,6 @@
+from .registry import REGISTRY
+
 app_name = "contactcenter"
 
-urlpatterns = []
+# /admin/<type>/, /admin/<type>/new/, /admin/<type>/<id>/, /admin/<type>/<id>/delete/ for every declared type.
+urlpatterns = REGISTRY.urls()
