@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -30,6 +32,7 @@ class EndReason:
     EXPIRED = "expired"
     TENANT_UNAVAILABLE = "tenant_unavailable"
     REPLACED = "replaced"
+    SIGNED_OUT = "signed_out"
 
 
 @dataclass(frozen=True)
@@ -122,3 +125,10 @@ def impersonation_end(*, request, reason: str = EndReason.MANUAL) -> Impersonati
                  changes={"reason": reason, "started_at": impersonation.started_at.isoformat()})
     request.impersonation = None
     return impersonation
+
+
+@receiver(user_logged_out, dispatch_uid="tenants.support.end_on_sign_out")
+def _end_on_sign_out(sender, request, user, **kwargs):
+    # Signing out throws the session away; record that the support session ended with it.
+    if request is not None and getattr(request, "impersonation", None) is not None:
+        impersonation_end(request=request, reason=EndReason.SIGNED_OUT)

@@ -163,6 +163,14 @@ def test_end_closes_it_and_returns_to_the_tenant(client, rep, tenant):
     assert AuditEvent.objects.filter(action="impersonation.end", changes__reason="manual").count() == 1
 
 
+def test_signing_out_ends_it_on_the_record(client, rep, tenant):
+    client.force_login(rep)
+    _start(client, tenant)
+    client.post(reverse("accounts:logout"))
+    event = AuditEvent.objects.get(action="impersonation.end")
+    assert event.changes["reason"] == "signed_out" and event.actor == rep
+
+
 def test_end_is_post_only(client, rep, tenant):
     client.force_login(rep)
     _start(client, tenant)
