@@ -23,7 +23,10 @@ class Command(BaseCommand):
         warnings.filterwarnings("ignore", message="No directory at")
         setup_test_environment()
         old_name = connection.settings_dict["NAME"]
-        # A separate database (test_<name>, or in memory for SQLite): the bench never touches real data.
+        # A separate database (bench_<name>, or in memory for SQLite): the bench never touches real data,
+        # nor the test_<name> database of a test run going on at the same time.
+        if connection.vendor != "sqlite":
+            connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{old_name}"
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         try:
             client = self._prepare(tenants)
