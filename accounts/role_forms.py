@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
@@ -27,8 +28,12 @@ class PermissionSection:
         return {c for row in self.rows for c in (row.view, row.edit) if c}
 
 
-VIEW = _("View")
-EDIT = _("Edit")
+VIEW = pgettext_lazy("permission level", "View")
+EDIT = pgettext_lazy("permission level", "Edit")
+
+
+def _labelled(row_label, level) -> str:
+    return gettext("%(permission)s: %(level)s") % {"permission": row_label, "level": level}
 
 SECTIONS = (
     PermissionSection("general", _("General"), (
@@ -54,9 +59,9 @@ def permission_label(codename: str) -> str:
     for section in SECTIONS:
         for row in section.rows:
             if codename == row.view:
-                return f"{row.label}: {VIEW}"
+                return _labelled(row.label, VIEW)
             if codename == row.edit:
-                return f"{row.label}: {EDIT}"
+                return _labelled(row.label, EDIT)
     return codename
 
 
@@ -69,7 +74,7 @@ class PermissionSectionForm(forms.Form):
         for row in section.rows:
             for codename, column in ((row.view, VIEW), (row.edit, EDIT)):
                 if codename:
-                    self.fields[codename] = forms.BooleanField(required=False, label=f"{row.label}: {column}")
+                    self.fields[codename] = forms.BooleanField(required=False, label=_labelled(row.label, column))
         for row in section.rows:
             # Ticking Edit ticks View in the browser too (the server enforces it either way).
             if row.view and row.edit:
