@@ -4,20 +4,22 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
 
+from .bcp_tab import bcp_tab_context
 from .forms import TenantCreateForm, TenantFilterForm
 from .selectors import region_list, tenant_get, tenant_list
 from .services import tenant_create
 
 FEATURES = [
     # (key, label, description) — BCP is configured through its own wizard.
-    ("bcp", _("Business Continuity Plan (BCP)"),
-     _("Map this tenant to a backup tenant in another region and switch to it in an emergency.")),
+    ("bcp", gettext_lazy("Business Continuity Plan (BCP)"),
+     gettext_lazy("Map this tenant to a backup tenant in another region and switch to it in an emergency.")),
 ]
 
 
@@ -57,5 +59,13 @@ def tenant_create_view(request):
 @tm_required
 def tenant_detail_view(request, tenant_id, tab="general"):
     tenant = tenant_get(user=request.user, tenant_id=tenant_id)
-    context = {"tenant": tenant, "tab": tab, "features": FEATURES}
-    return render(request, "tenants/tenant_detail.html", context)
+    return tenant_page_render(request, tenant=tenant, tab=tab)
+
+
+def tenant_page_render(request, *, tenant, tab: str, bcp_error: str = "", status: int = 200):
+    """The tenant page; on Applications & Features with BCP's state and any set-up waiting for Save."""
+    context = {"tenant": tenant, "tab": tab, "features": FEATURES, "bcp_error": bcp_error}
+    if tab == "applications":
+        # A fresh GET means the representative left the wizard; only a finished set-up waits for Save.
+        context.update(bcp_tab_context(request, tenant=tenant, drop_unfinished=request.method == "GET"))
+    return render(request, "tenants/tenant_detail.html", context, status=status)
