@@ -115,3 +115,38 @@ def test_the_options_menu_in_a_list_row_works_from_the_keyboard(page, sign_in, a
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Impersonate & Support").wait_for()
     expect(page.get_by_role("heading", name=re.compile("Classics Inc."))).to_be_visible()
+
+
+def test_tenant_administrator_creates_renames_and_deletes_a_role(page, sign_in, accessible, tenant_admin, password):
+    sign_in(page, "alice", password)
+    page.get_by_role("link", name="Roles and Permissions").click()
+    page.get_by_role("link", name="Create role").click()
+    page.get_by_role("heading", name="Create role").wait_for()
+    accessible(page, where="Create role")
+
+    page.get_by_label("Name").fill("supervisor")
+    page.get_by_role("button", name="Create role").click()
+    expect(page.get_by_text("already has a role named")).to_be_visible()
+    accessible(page, where="Create role with an error")
+
+    page.get_by_label("Name").fill("Night shift")
+    page.get_by_label("Description").fill("Covers the queues after 22:00")
+    page.get_by_role("button", name="Create role").click()
+    page.get_by_role("heading", name="Night shift", level=1).wait_for()
+    expect(page.get_by_label("Configuration: View")).not_to_be_checked()
+    page.get_by_label("Configuration: Edit").check()
+    expect(page.get_by_label("Configuration: View")).to_be_checked()
+    page.get_by_label("Configuration: View").uncheck()
+    expect(page.get_by_label("Configuration: Edit")).not_to_be_checked()
+
+    page.get_by_role("link", name="Details").click()
+    accessible(page, where="Role details")
+    page.get_by_label("Name").fill("Late shift")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Late shift", level=1).wait_for()
+
+    page.get_by_role("link", name="Delete role").click()
+    accessible(page, where="Delete role confirmation")
+    page.get_by_role("button", name="Delete role").click()
+    expect(page.get_by_role("status").filter(has_text="is deleted")).to_be_visible()
+    expect(page.get_by_role("link", name="Late shift")).to_have_count(0)
