@@ -1,6 +1,6 @@
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import AuditEvent
 
@@ -11,7 +11,8 @@ def audit_event_list(*, user, actor: str = "", action: str = "", tenant: str = "
         return AuditEvent.objects.none()
     qs = AuditEvent.objects.all()
     if actor:
-        qs = qs.filter(actor_name__icontains=actor)
+        # A failed sign-in has no actor, only the username that was tried: "who" finds it too.
+        qs = qs.filter(Q(actor_name__icontains=actor) | Q(changes__username__icontains=actor))
     if action:
         qs = qs.filter(action__startswith=action)
     if tenant:
