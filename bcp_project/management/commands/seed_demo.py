@@ -15,6 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, password, if_empty, **options):
         from accounts import demo as accounts_demo
+        from contactcenter import demo as contactcenter_demo
         from tenants import demo as tenants_demo
         from tenants.models import Tenant
 
@@ -24,5 +25,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             tenants = tenants_demo.seed()
             people = accounts_demo.seed(tenants=tenants, password=password)
+            contactcenter_demo.seed(tenants=tenants, people=people, password=password)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(tenants)} tenants, {len(people)} sign-ins (password: {password})."))
