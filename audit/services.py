@@ -1,6 +1,8 @@
 """The one way every app writes to the audit log."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import translation
 
 from .models import AuditEvent
 
@@ -16,7 +18,9 @@ def _acting_as(request) -> str:
         return ""
     impersonation = getattr(request, "impersonation", None)
     if impersonation is not None:
-        return impersonation.describe()
+        # The log is written in one language whoever reads or writes it.
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(impersonation.describe())
     return ""
 
 
