@@ -124,26 +124,39 @@ def _delete(obj: models.Model, *, entity_type: str, natural_key: str, action: st
     Deletion.objects.create(tenant=tenant, entity_type=entity_type, object_id=pk, natural_key=natural_key[:255])
 
 
+def _named_create(model: type[models.Model], *, tenant, name: str, request, **values):
+    name = _check_name_free(model, tenant=tenant, name=name)
+    return _save(model(tenant=tenant, name=name, **values), action=f"{model.ENTITY_TYPE}.create", request=request,
+                 created=True)
+
+
+def _named_update(obj: models.Model, *, name: str, request, **values):
+    name = _check_name_free(type(obj), tenant=obj.tenant, name=name, instance=obj)
+    changes = _apply(obj, {"name": name, **values})
+    return _save(obj, action=f"{obj.ENTITY_TYPE}.update", request=request, changes=changes)
+
+
+def _named_delete(obj: models.Model, *, request) -> None:
+    _delete(obj, entity_type=obj.ENTITY_TYPE, natural_key=obj.name, action=f"{obj.ENTITY_TYPE}.delete",
+            request=request)
+
+
 # --- teams ----------------------------------------------------------------------------------------
 
 @transaction.atomic
 def team_create(*, tenant, name: str, description: str = "", request=None) -> Team:
-    name = _check_name_free(Team, tenant=tenant, name=name)
-    team = Team(tenant=tenant, name=name, description=description.strip())
-    return _save(team, action="team.create", request=request, created=True)
+    return _named_create(Team, tenant=tenant, name=name, request=request, description=description.strip())
 
 
 @transaction.atomic
 def team_update(*, team: Team, name: str, description: str = "", request=None) -> Team:
-    name = _check_name_free(Team, tenant=team.tenant, name=name, instance=team)
-    changes = _apply(team, {"name": name, "description": description.strip()})
-    return _save(team, action="team.update", request=request, changes=changes)
+    return _named_update(team, name=name, request=request, description=description.strip())
 
 
 @transaction.atomic
 def team_delete(*, team: Team, request=None) -> None:
     """Members stay, without a team."""
-    _delete(team, entity_type=Team.ENTITY_TYPE, natural_key=team.name, action="team.delete", request=request)
+    _named_delete(team, request=request)
 
 
 # --- skills ---------------------------------------------------------------------------------------
@@ -156,16 +169,14 @@ def _skill_values(*, channel: str, direction: str) -> None:
 @transaction.atomic
 def skill_create(*, tenant, name: str, channel: str = Channel.PHONE, direction: str = Direction.INBOUND,
                  description: str = "", request=None) -> Skill:
-    name = _check_name_free(Skill, tenant=tenant, name=name)
     _skill_values(channel=channel, direction=direction)
-    skill = Skill(tenant=tenant, name=name, channel=channel, direction=direction, description=description.strip())
-    return _save(skill, action="skill.create", request=request, created=True)
+    return _named_create(Skill, tenant=tenant, name=name, request=request, channel=channel, direction=direction,
+                         description=description.strip())
 
 
 @transaction.atomic
 def skill_update(*, skill: Skill, name: str, channel: str, direction: str, description: str = "",
                  request=None) -> Skill:
-    name = _check_name_free(Skill, tenant=skill.tenant, name=name, instance=skill)
     _skill_values(channel=channel, direction=direction)
     if channel != skill.channel:
         routed = list(skill.points_of_contact.exclude(channel=channel).values_list("name", flat=True)[:3])
@@ -175,9 +186,8 @@ def skill_update(*, skill: Skill, name: str, channel: str, direction: str, descr
                   "Route them to another skill before you change its channel.") % {"names": ", ".join(routed)},
                 field="channel",
             )
-    changes = _apply(skill, {"name": name, "channel": channel, "direction": direction,
-                             "description": description.strip()})
-    return _save(skill, action="skill.update", request=request, changes=changes)
+    return _named_update(skill, name=name, request=request, channel=channel, direction=direction,
+                         description=description.strip())
 
 
 @transaction.atomic
@@ -189,7 +199,7 @@ def skill_delete(*, skill: Skill, request=None) -> None:
             _("Points of contact still route to “%(skill)s” (%(names)s). Route them to another skill first.")
             % {"skill": skill.name, "names": ", ".join(names)}
         )
-    _delete(skill, entity_type=Skill.ENTITY_TYPE, natural_key=skill.name, action="skill.delete", request=request)
+    _named_delete(skill, request=request)
 
 
 # --- hours of operation ---------------------------------------------------------------------------
@@ -299,8 +309,7 @@ def hours_delete(*, hours: HoursOfOperation, request=None) -> None:
             _("Points of contact still use “%(hours)s” (%(names)s). Give them other hours of operation first.")
             % {"hours": hours.name, "names": ", ".join(names)}
         )
-    _delete(hours, entity_type=HoursOfOperation.ENTITY_TYPE, natural_key=hours.name, action="hours.delete",
-            request=request)
+    _named_delete(hours, request=request)
 
 
 # --- points of contact ----------------------------------------------------------------------------
@@ -335,27 +344,23 @@ def _check_routing(*, tenant, channel: str, address: str, skill: Skill, hours: H
 @transaction.atomic
 def point_of_contact_create(*, tenant, name: str, channel: str, address: str, skill: Skill,
                             hours: HoursOfOperation, request=None) -> PointOfContact:
-    name = _check_name_free(PointOfContact, tenant=tenant, name=name)
     address = _check_routing(tenant=tenant, channel=channel, address=address, skill=skill, hours=hours)
-    poc = PointOfContact(tenant=tenant, name=name, channel=channel, address=address, skill=skill, hours=hours)
-    return _save(poc, action="point_of_contact.create", request=request, created=True)
+    return _named_create(PointOfContact, tenant=tenant, name=name, request=request, channel=channel, address=address,
+                         skill=skill, hours=hours)
 
 
 @transaction.atomic
 def point_of_contact_update(*, point_of_contact: PointOfContact, name: str, channel: str, address: str,
                             skill: Skill, hours: HoursOfOperation, request=None) -> PointOfContact:
     poc = point_of_contact
-    name = _check_name_free(PointOfContact, tenant=poc.tenant, name=name, instance=poc)
     address = _check_routing(tenant=poc.tenant, channel=channel, address=address, skill=skill, hours=hours,
                              instance=poc)
-    changes = _apply(poc, {"name": name, "channel": channel, "address": address, "skill": skill, "hours": hours})
-    return _save(poc, action="point_of_contact.update", request=request, changes=changes)
+    return _named_update(poc, name=name, request=request, channel=channel, address=address, skill=skill, hours=hours)
 
 
 @transaction.atomic
 def point_of_contact_delete(*, point_of_contact: PointOfContact, request=None) -> None:
-    _delete(point_of_contact, entity_type=PointOfContact.ENTITY_TYPE, natural_key=point_of_contact.name,
-            action="point_of_contact.delete", request=request)
+    _named_delete(point_of_contact, request=request)
 
 
 # --- dispositions ---------------------------------------------------------------------------------
@@ -394,53 +399,43 @@ def disposition_update(*, disposition: Disposition, name: str, classification: s
 
 @transaction.atomic
 def disposition_delete(*, disposition: Disposition, request=None) -> None:
-    _delete(disposition, entity_type=Disposition.ENTITY_TYPE, natural_key=disposition.name,
-            action="disposition.delete", request=request)
+    _named_delete(disposition, request=request)
 
 
 # --- unavailable codes ----------------------------------------------------------------------------
 
 @transaction.atomic
 def unavailable_code_create(*, tenant, name: str, after_contact_work: bool = False, request=None) -> UnavailableCode:
-    name = _check_name_free(UnavailableCode, tenant=tenant, name=name)
-    code = UnavailableCode(tenant=tenant, name=name, after_contact_work=after_contact_work)
-    return _save(code, action="unavailable_code.create", request=request, created=True)
+    return _named_create(UnavailableCode, tenant=tenant, name=name, request=request,
+                         after_contact_work=after_contact_work)
 
 
 @transaction.atomic
 def unavailable_code_update(*, unavailable_code: UnavailableCode, name: str, after_contact_work: bool,
                             request=None) -> UnavailableCode:
-    code = unavailable_code
-    name = _check_name_free(UnavailableCode, tenant=code.tenant, name=name, instance=code)
-    changes = _apply(code, {"name": name, "after_contact_work": after_contact_work})
-    return _save(code, action="unavailable_code.update", request=request, changes=changes)
+    return _named_update(unavailable_code, name=name, request=request, after_contact_work=after_contact_work)
 
 
 @transaction.atomic
 def unavailable_code_delete(*, unavailable_code: UnavailableCode, request=None) -> None:
-    _delete(unavailable_code, entity_type=UnavailableCode.ENTITY_TYPE, natural_key=unavailable_code.name,
-            action="unavailable_code.delete", request=request)
+    _named_delete(unavailable_code, request=request)
 
 
 # --- tags -----------------------------------------------------------------------------------------
 
 @transaction.atomic
 def tag_create(*, tenant, name: str, description: str = "", request=None) -> Tag:
-    name = _check_name_free(Tag, tenant=tenant, name=name)
-    return _save(Tag(tenant=tenant, name=name, description=description.strip()), action="tag.create",
-                 request=request, created=True)
+    return _named_create(Tag, tenant=tenant, name=name, request=request, description=description.strip())
 
 
 @transaction.atomic
 def tag_update(*, tag: Tag, name: str, description: str = "", request=None) -> Tag:
-    name = _check_name_free(Tag, tenant=tag.tenant, name=name, instance=tag)
-    changes = _apply(tag, {"name": name, "description": description.strip()})
-    return _save(tag, action="tag.update", request=request, changes=changes)
+    return _named_update(tag, name=name, request=request, description=description.strip())
 
 
 @transaction.atomic
 def tag_delete(*, tag: Tag, request=None) -> None:
-    _delete(tag, entity_type=Tag.ENTITY_TYPE, natural_key=tag.name, action="tag.delete", request=request)
+    _named_delete(tag, request=request)
 
 
 # --- users (sign-in in accounts.User, agent side in AgentProfile) --------------------------------
