@@ -50,3 +50,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {raw!r}.")
+    return value
+
+
+def env_url(name: str, default: str, schemes: list[str], example: str) -> str:
+    """A URL whose scheme we support. The error names only the scheme: the rest may hold a password."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    raw = raw.strip()
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme not in schemes:
+        found = f"it starts with {scheme}://" if scheme else "it is not a URL"
+        raise ImproperlyConfigured(
+            f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL such as {example}; {found}."
+        )
+    return raw
