@@ -54,6 +54,11 @@ def _dialog(request, tenant, body: str, context: dict | None = None, status: int
     return render(request, template, ctx, status=status)
 
 
+def _posted_wizard_id(request) -> str | None:
+    """A step's POST names the wizard run it belongs to: a form from an older run cannot act on this one."""
+    return request.POST.get("wizard_id", "") if request.method == "POST" else None
+
+
 def _problem(request, tenant, message: str, status: int = 409) -> HttpResponse:
     return _dialog(request, tenant, "problem", {"message": message}, status=status)
 
@@ -87,7 +92,7 @@ def _settings_step(request, tenant, wizard: WizardState, form, status: int = 200
 def bcp_wizard_settings_view(request, tenant_id):
     tenant = tenant_get(user=request.user, tenant_id=tenant_id)
     try:
-        wizard = wizard_require(request, tenant=tenant, wizard_id=request.POST.get("wizard_id") or None)
+        wizard = wizard_require(request, tenant=tenant, wizard_id=_posted_wizard_id(request))
     except WizardGone as exc:
         return _problem(request, tenant, exc.message)
     if request.method == "GET":
@@ -131,7 +136,7 @@ def _mapping_step(request, tenant, wizard: WizardState, *, form=None, problems=(
 def bcp_wizard_mapping_view(request, tenant_id):
     tenant = tenant_get(user=request.user, tenant_id=tenant_id)
     try:
-        wizard = wizard_require(request, tenant=tenant, wizard_id=request.POST.get("wizard_id") or None)
+        wizard = wizard_require(request, tenant=tenant, wizard_id=_posted_wizard_id(request))
     except WizardGone as exc:
         return _problem(request, tenant, exc.message)
     if not wizard.settings_done:

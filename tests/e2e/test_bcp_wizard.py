@@ -132,3 +132,32 @@ def test_validation_problems_show_in_the_pop_up(page, sign_in, accessible, rep, 
     dialog(page).get_by_role("button", name="Cancel").click()
     dialog(page).wait_for(state="detached")
     assert not BcpMapping.objects.exists()
+
+
+def test_a_new_passkey_from_the_bcp_tenant_and_turning_bcp_off(page, sign_in, accessible, rep, password, tenant,
+                                                               bcp_tenant):
+    from tests.tenants.bcp_helpers import make_mapping
+
+    mapping, old = make_mapping(tenant, bcp_tenant)
+    sign_in(page, "rep", password)
+    open_applications(page, "Classics Inc. BCP")
+
+    page.get_by_role("button", name="Generate new passkey").click()
+    dialog(page).get_by_role("heading", name="Generate a new passkey?").wait_for()
+    assert "stops working at once" in dialog(page).inner_text()
+    accessible(page, where="new passkey confirmation")
+    dialog(page).get_by_role("button", name="Generate new passkey").click()
+    new = dialog(page).get_by_test_id("bcp-passkey").inner_text().strip()
+    accessible(page, where="new passkey")
+    mapping.refresh_from_db()
+    assert passkey_check(mapping, new) and not passkey_check(mapping, old)
+    dialog(page).get_by_role("link", name="Done").click()
+
+    open_applications(page, "Classics Inc.")
+    page.get_by_role("switch", name=BCP).click()
+    dialog(page).get_by_role("heading", name="Turn off BCP for “Classics Inc.”?").wait_for()
+    accessible(page, where="turn BCP off confirmation")
+    dialog(page).get_by_role("button", name="Turn off BCP").click()
+    page.get_by_role("status").filter(has_text="are no longer mapped").wait_for()
+    assert "Off." in page.get_by_test_id("bcp-state").inner_text()
+    assert not BcpMapping.objects.exists()

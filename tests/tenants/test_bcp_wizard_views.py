@@ -368,3 +368,16 @@ def test_turning_bcp_off_is_refused_while_the_backup_is_active(signed_in, tenant
 def test_the_tab_says_off_when_there_is_no_mapping(signed_in, tenant):
     page = signed_in.get(url("applications", tenant)).text
     assert "Off." in page and 'role="switch" aria-checked="false"' in page
+
+
+def test_a_step_from_an_older_wizard_run_is_refused(signed_in, tenant, bcp_tenant, region_eu):
+    old = start(signed_in, tenant)
+    new = start(signed_in, tenant)
+    assert old != new
+    response = signed_in.post(url("bcp_settings", tenant), {"wizard_id": old, "configurations": "on"})
+    assert response.status_code == 409
+    response = signed_in.post(url("bcp_settings", tenant), {"configurations": "on"})
+    assert response.status_code == 409, "a hand-made POST without the run's id"
+    choose_settings(signed_in, tenant, new)
+    response = step(signed_in, tenant, old, "validate", region_eu, dr_tenant=str(bcp_tenant.pk))
+    assert response.status_code == 409 and not wizard_state(signed_in, tenant)["validated"]
