@@ -57,7 +57,8 @@ def signin_locked_out(request, original_response=None, credentials=None):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
-    form = LanguageForm(request.POST or None, initial={"language": user.language})
+    # Bound on every POST, even an empty one, so that a POST without a language is a form error too.
+    form = LanguageForm(request.POST if request.method == "POST" else None, initial={"language": user.language})
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -92,6 +92,13 @@ def test_a_language_we_do_not_offer_is_refused_and_nothing_changes(client, agent
     assert not AuditEvent.objects.filter(action="user.language_change").exists()
 
 
+def test_a_post_without_any_language_is_refused_with_a_message(client, agent):
+    client.force_login(agent)
+    response = client.post(PROFILE, {})
+    assert response.status_code == 400
+    assert 'class="error"' in response.text
+
+
 def test_it_renders_in_german_for_a_user_who_chose_german(client, agent):
     agent.language = "de"
     agent.save(update_fields=["language"])
