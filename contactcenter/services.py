@@ -11,6 +11,7 @@ from datetime import date, time
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
+from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -124,6 +125,11 @@ def _delete(obj: models.Model, *, entity_type: str, natural_key: str, action: st
     Deletion.objects.create(tenant=tenant, entity_type=entity_type, object_id=pk, natural_key=natural_key[:255])
 
 
+def _touch(queryset) -> None:
+    """Rows that change because a related row goes (SET_NULL, a lost skill) get a new updated_at for the sync."""
+    queryset.model.objects.filter(pk__in=queryset.values("pk")).update(updated_at=now())
+
+
 def _named_create(model: type[models.Model], *, tenant, name: str, request, **values):
     name = _check_name_free(model, tenant=tenant, name=name)
     return _save(model(tenant=tenant, name=name, **values), action=f"{model.ENTITY_TYPE}.create", request=request,
@@ -156,6 +162,7 @@ def team_update(*, team: Team, name: str, description: str = "", request=None) -
 @transaction.atomic
 def team_delete(*, team: Team, request=None) -> None:
     """Members stay, without a team."""
+    _touch(team.members.all())
     _named_delete(team, request=request)
 
 
@@ -199,6 +206,8 @@ def skill_delete(*, skill: Skill, request=None) -> None:
             _("Points of contact still route to “%(skill)s” (%(names)s). Route them to another skill first.")
             % {"skill": skill.name, "names": ", ".join(names)}
         )
+    _touch(AgentProfile.objects.filter(assignments__skill=skill))
+    _touch(skill.dispositions.all())
     _named_delete(skill, request=request)
 
 

@@ -48,9 +48,12 @@ def test_a_team_with_members_is_deleted_after_asking_and_members_stay(admin_clie
     page = admin_client.get(f"/admin/teams/{team.pk}/delete/")
     content = page.content.decode()
     assert "Members: 1" in content and "zoe" in content and "They stay, without a team." in content
+    before = AgentProfile.objects.get(user=config["users"]).updated_at
     assert admin_client.post(f"/admin/teams/{team.pk}/delete/").status_code == 302
     assert not Team.objects.filter(pk=team.pk).exists()
-    assert AgentProfile.objects.get(user=config["users"]).team is None
+    profile = AgentProfile.objects.get(user=config["users"])
+    assert profile.team is None
+    assert profile.updated_at > before  # the sync sees that the member changed
 
 
 def test_hours_a_point_of_contact_uses_are_blocked(admin_client, config):
