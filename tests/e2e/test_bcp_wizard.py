@@ -161,3 +161,25 @@ def test_a_new_passkey_from_the_bcp_tenant_and_turning_bcp_off(page, sign_in, ac
     page.get_by_role("status").filter(has_text="are no longer mapped").wait_for()
     assert "Off." in page.get_by_test_id("bcp-state").inner_text()
     assert not BcpMapping.objects.exists()
+
+
+def test_the_wizard_also_works_as_plain_pages(page, sign_in, accessible, rep, password, tenant, bcp_tenant):
+    """Opened by its address (or without htmx) each step is a page of its own, with the same labels."""
+    sign_in(page, "rep", password)
+    page.goto(f"/tm/tenants/{tenant.pk}/bcp/enable/")
+    accessible(page, where="BCP confirmation page")
+    page.get_by_role("button", name="Enable BCP").click()
+    page.get_by_role("switch", name="BCP Configurations").check()
+    page.get_by_role("switch", name="BCP Tenant Enablement").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("DR tenant ID (paste instead)").fill(str(bcp_tenant.pk))
+    page.get_by_label("Available Regions").select_option(label="Europe")
+    page.get_by_role("button", name="Validate").click()
+    page.get_by_text("Validation succeeded").wait_for()
+    accessible(page, where="Configure Settings page")
+    page.get_by_role("button", name="Generate Passkey").click()
+    passkey = page.get_by_test_id("bcp-passkey").inner_text().strip()
+    page.get_by_role("button", name="Finish").click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("status").filter(has_text="is mapped to the BCP tenant").wait_for()
+    assert passkey_check(BcpMapping.objects.get(), passkey)

@@ -381,3 +381,19 @@ def test_a_step_from_an_older_wizard_run_is_refused(signed_in, tenant, bcp_tenan
     choose_settings(signed_in, tenant, new)
     response = step(signed_in, tenant, old, "validate", region_eu, dr_tenant=str(bcp_tenant.pk))
     assert response.status_code == 409 and not wizard_state(signed_in, tenant)["validated"]
+
+
+def test_a_wizard_left_open_too_long_expires(signed_in, tenant, bcp_tenant):
+    wizard_id, _ = through_finish(signed_in, tenant, bcp_tenant)
+    session = signed_in.session
+    session[f"bcp_wizard:{tenant.pk}"]["started_at"] -= 31 * 60
+    session.save()
+    assert "waiting for Save" not in signed_in.get(url("applications", tenant)).text
+    assert signed_in.post(url("bcp_save", tenant), {"wizard_id": wizard_id}).status_code == 409
+    assert nothing_stored()
+
+
+def test_save_errors_are_shown_on_the_tab(signed_in, tenant):
+    response = signed_in.post(url("bcp_save", tenant), {"wizard_id": "whatever"})
+    assert response.status_code == 409
+    assert 'role="alert" id="bcp-error"' in response.text and "Turn BCP on again to start over" in response.text
