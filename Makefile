@@ -41,7 +41,8 @@ run: $(VENV)/.run-deps
 	@echo "    northwind.admin   administrator of another tenant"
 	@echo "  Health: http://127.0.0.1:$(PORT)/healthz"
 	@echo
-	PORT=$(PORT) $(BIN)/honcho --procfile Procfile start
+	@# The Procfile names plain `python` and `celery`: the virtualenv goes first on the PATH.
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho --procfile Procfile start
 
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \

@@ -17,12 +17,19 @@ def check_database() -> tuple[bool, str]:
     return True, "ok"
 
 
+# Every step of the broker check is bounded: a broker that accepts the connection but never answers
+# must make /healthz say "down" quickly, not hang the monitoring system's request.
+BROKER_CHECK_TIMEOUT_SECONDS = 1.0
+
+
 def check_broker() -> tuple[bool, str]:
     from .celery import app
 
+    timeout = BROKER_CHECK_TIMEOUT_SECONDS
+    socket_timeouts = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with app.connection_for_write(connect_timeout=timeout, transport_options=socket_timeouts) as conn:
+            conn.ensure_connection(max_retries=0, timeout=timeout)
     except Exception as exc:  # noqa: BLE001
         return False, type(exc).__name__
     return True, "ok"
