@@ -87,3 +87,38 @@ def test_the_administrator_creates_a_skill_a_point_of_contact_and_a_user_with_th
     assert page.get_by_role("button", name="Delete").count() == 0
     accessible(page, where="Delete skill (blocked)")
     save_screenshot(page, "admin-skill-delete-blocked.png")
+
+
+def test_a_supervisor_reads_the_configuration_without_change_buttons(page, sign_in, accessible, supervisor, password,
+                                                                     tenant):
+    from contactcenter import services
+
+    skill = services.skill_create(tenant=tenant, name="Billing")
+    sign_in(page, "sam", password)
+    page.goto("/admin/skills/")
+    assert page.get_by_role("link", name="Add skill").count() == 0
+    page.get_by_role("link", name="Billing").click()
+    page.get_by_role("heading", name="Billing", level=1).wait_for()
+    assert page.get_by_label("Name").is_disabled()
+    assert page.get_by_role("button", name="Save").count() == 0
+    accessible(page, where="Skill (read-only)")
+    assert skill.name == "Billing"
+
+
+def test_an_administrator_adds_a_tag_with_the_keyboard_only(page, sign_in, tenant_admin, password):
+    from contactcenter.models import Tag
+
+    sign_in(page, "alice", password)
+    page.goto("/admin/tags/")
+    add = page.get_by_role("link", name="Add tag").first
+    add.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Add tag").wait_for()
+    page.get_by_label("Name").focus()
+    page.keyboard.type("Escalated")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "description"
+    page.keyboard.type("Sent on to the second line")
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Tag “Escalated” is saved.").wait_for()
+    assert Tag.objects.get(tenant=tenant_admin.tenant).description == "Sent on to the second line"
