@@ -1,3 +1,4 @@
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -44,13 +45,18 @@ def _lockout_ends_at(request, credentials):
 def signin_locked_out(request, original_response=None, credentials=None):
     """Shown instead of the sign-in result once too many attempts failed (django-axes)."""
     ends_at = _lockout_ends_at(request, credentials)
-    minutes = max(1, int((ends_at - timezone.now() + timedelta(seconds=59)).total_seconds() // 60))
+    seconds_left = max(1, math.ceil((ends_at - timezone.now()).total_seconds()))
+    minutes = max(1, math.ceil(seconds_left / 60))
+    # Round the time shown up to the minute: "after 21:30" must not come before the lock ends.
+    shown_at = ends_at + timedelta(seconds=59, microseconds=999_999)
     form = SignInForm(request, initial={"username": request.POST.get("username", "")})
     message = _(
         "Too many failed sign-ins for this username from your address. Try again after %(time)s UTC "
         "(in about %(minutes)s minutes), or ask your administrator to reset your password."
-    ) % {"time": ends_at.strftime("%H:%M"), "minutes": minutes}
-    return render(request, "accounts/sign_in.html", {"form": form, "lockout_message": message}, status=429)
+    ) % {"time": shown_at.strftime("%H:%M"), "minutes": minutes}
+    response = render(request, "accounts/sign_in.html", {"form": form, "lockout_message": message}, status=429)
+    response["Retry-After"] = str(seconds_left)
+    return response
 
 
 @login_required

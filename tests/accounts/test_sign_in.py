@@ -106,6 +106,22 @@ def test_a_user_of_an_inactive_tenant_cannot_sign_in(client, agent, tenant, pass
     assert signed_in_user(client) is None
 
 
+def test_sign_in_without_a_csrf_token_is_refused(agent, password):
+    client = Client(enforce_csrf_checks=True)
+    response = post_sign_in(client, "andy", password)
+    assert response.status_code == 403
+    assert signed_in_user(client) is None
+
+
+def test_switching_a_signed_in_user_off_ends_their_session(client, agent):
+    client.force_login(agent)
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    response = client.get("/profile/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in/")
+
+
 # --- Sign-out ---------------------------------------------------------------------------------------------
 
 
@@ -213,8 +229,11 @@ def test_after_the_failure_limit_the_page_answers_429_with_when_to_try_again(cli
     response = post_sign_in(client, "andy", password)
     assert response.status_code == 429
     ends_at = AccessAttempt.objects.get(username="andy").attempt_time + settings.AXES_COOLOFF_TIME
+    shown_at = ends_at + timedelta(seconds=59, microseconds=999_999)  # never earlier than the lock ends
     assert "Too many failed sign-ins" in response.text
-    assert f"Try again after {ends_at:%H:%M} UTC" in response.text
+    assert f"Try again after {shown_at:%H:%M} UTC" in response.text
+    cool_off = settings.AXES_COOLOFF_TIME.total_seconds()
+    assert cool_off - 60 < int(response.headers["Retry-After"]) <= cool_off
     assert signed_in_user(client) is None
 
 

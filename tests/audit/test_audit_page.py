@@ -154,3 +154,19 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, events):
     response = client.get(AUDIT)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/sign-in/")
+
+
+# Measured with 10 events: session, user, the user's and its groups' permissions, count, one page.
+AUDIT_QUERIES = 6
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_the_page_uses_the_same_number_of_queries_however_many_events(signed_in_rep, tenant,
+                                                                      django_assert_num_queries, count):
+    AuditEvent.objects.bulk_create(
+        AuditEvent(actor_name="bulk-rep", action="tenant.create", tenant=tenant, tenant_name=tenant.name)
+        for _ in range(count)
+    )
+    with django_assert_num_queries(AUDIT_QUERIES):
+        response = signed_in_rep.get(AUDIT, {"actor": "bulk", "tenant": "classics"})
+    assert len(shown(response)) == min(count, PER_PAGE)
