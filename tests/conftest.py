@@ -1,11 +1,28 @@
 """Personas, as in STYLE.md: an account representative, a tenant's administrator, supervisor and
 agent, the administrator of another tenant, and an anonymous visitor."""
 
+import os
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from tests.factories import PASSWORD, RegionFactory, TenantFactory, UserFactory, role_of
+
+
+def pytest_sessionstart(session):
+    """CI (.ci/run) sets REQUIRE_REAL_SERVICES=true: a run that quietly fell back to SQLite or the
+    filesystem broker would prove nothing about PostgreSQL and Redis, so it fails at once."""
+    if os.environ.get("REQUIRE_REAL_SERVICES", "").lower() != "true":
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL must be set")
+    if problems:
+        pytest.exit("REQUIRE_REAL_SERVICES=true, but " + " and ".join(problems) + ".", returncode=4)
 
 
 @pytest.fixture

@@ -1,0 +1,226 @@
+"""GET /healthz: what a monitoring system polls. The heartbeat is proved with a real Celery worker on the
+configured broker (Redis when REDIS_URL is set, as in CI; the filesystem transport otherwise)."""
+
+import faulthandler
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.conf import settings
+from django.db import OperationalError, connection
+from django.urls import reverse
+from django.utils import timezone
+
+from bcp_project import health
+from bcp_project.celery import app
+from bcp_project.models import Heartbeat
+from bcp_project.tasks import heartbeat
+
+URL = reverse("healthz")
+# Nothing in this file may hang CI: every wait below is bounded, and this is the last resort.
+HARD_LIMIT_SECONDS = 120
+
+
+def _fresh_heartbeat(age=timedelta(0)):
+    Heartbeat.objects.update_or_create(name="celery", defaults={"beat_at": timezone.now() - age})
+
+
+def _reset_producer_pools():
+    # Producers and connections are pooled per broker configuration; drop them so the next
+    # `delay()` uses the configuration of the moment.
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def own_broker(tmp_path):
+    """The configured broker, but never shared with a `make run` worker of the same checkout: the
+    filesystem transport gets a folder of its own for the test."""
+    if not app.conf.broker_url.startswith("filesystem"):
+        yield app.conf.broker_url
+        return
+    folder = tmp_path / "broker"
+    (folder / "processed").mkdir(parents=True)
+    original = app.conf.broker_transport_options
+    app.conf.broker_transport_options = {
+        **original,
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "processed_folder": str(folder / "processed"),
+    }
+    _reset_producer_pools()
+    try:
+        yield app.conf.broker_url
+    finally:
+        app.conf.broker_transport_options = original
+        _reset_producer_pools()
+
+
+@pytest.fixture
+def hard_limit():
+    faulthandler.dump_traceback_later(HARD_LIMIT_SECONDS, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.mark.django_db
+def test_it_needs_no_sign_in_and_reports_each_part(client):
+    _fresh_heartbeat()
+
+    response = client.get(URL)
+
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == {"ok": True, "detail": "ok"}
+    assert body["broker"] == {"ok": True, "detail": "ok"}
+    assert body["heartbeat"]["ok"] is True
+    assert 0 <= body["heartbeat"]["age_seconds"] < 60
+    assert body["heartbeat"]["max_age_seconds"] == settings.HEARTBEAT_MAX_AGE.total_seconds()
+
+
+@pytest.mark.django_db
+def test_it_is_503_when_there_has_never_been_a_heartbeat(client):
+    response = client.get(URL)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["heartbeat"] == {
+        "ok": False, "age_seconds": None, "max_age_seconds": settings.HEARTBEAT_MAX_AGE.total_seconds(),
+    }
+    assert body["database"]["ok"] is True
+    assert body["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_it_is_503_when_the_heartbeat_is_too_old(client):
+    _fresh_heartbeat(age=settings.HEARTBEAT_MAX_AGE + timedelta(seconds=5))
+
+    response = client.get(URL)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["heartbeat"]["ok"] is False
+    assert body["heartbeat"]["age_seconds"] > settings.HEARTBEAT_MAX_AGE.total_seconds()
+    assert body["database"]["ok"] is True and body["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_it_is_still_200_just_inside_the_maximum_age(client):
+    _fresh_heartbeat(age=settings.HEARTBEAT_MAX_AGE - timedelta(seconds=5))
+
+    assert client.get(URL).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("broker_url", [
+    "redis://127.0.0.1:1/0",  # nothing listens: refused at once
+    "redis://{silent}/0",  # accepts the connection and never answers: must time out, not hang
+])
+def test_it_is_503_quickly_when_the_broker_is_unreachable(client, monkeypatch, broker_url, silent_server):
+    _fresh_heartbeat()
+    monkeypatch.setattr(app.conf, "broker_url", broker_url.format(silent=silent_server))
+
+    started = time.monotonic()
+    response = client.get(URL)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["broker"]["ok"] is False
+    assert body["broker"]["detail"]
+    assert body["database"]["ok"] is True and body["heartbeat"]["ok"] is True
+    assert elapsed < 3, f"the broker check took {elapsed:.1f} s"
+
+
+@pytest.fixture
+def silent_server():
+    """host:port of a TCP server that accepts connections and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0), backlog=8)
+    try:
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+
+
+def test_the_broker_check_recovers_when_the_broker_comes_back(monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+        assert health.check_broker()[0] is False
+    assert health.check_broker() == (True, "ok")
+
+
+class _BrokenConnection:
+    def cursor(self):
+        raise OperationalError("connection refused")
+
+
+@pytest.mark.django_db
+def test_it_is_503_when_the_database_check_fails(client, monkeypatch):
+    _fresh_heartbeat()
+    monkeypatch.setattr(health, "connection", _BrokenConnection())
+
+    response = client.get(URL)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["database"] == {"ok": False, "detail": "OperationalError"}
+    assert body["broker"]["ok"] is True
+
+
+@pytest.fixture
+def task_done():
+    """Set when a task finished in the worker. The worker's thread closes its own database connection
+    then: an open one left behind would hold on to the test database when it is dropped."""
+    done = threading.Event()
+
+    def finished(**kwargs):
+        connection.close()
+        done.set()
+
+    task_postrun.connect(finished, weak=False, dispatch_uid="test_health.task_done")
+    try:
+        yield done
+    finally:
+        task_postrun.disconnect(dispatch_uid="test_health.task_done")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_is_200_after_a_heartbeat_ran_through_a_real_worker(client, own_broker, hard_limit, task_done):
+    assert client.get(URL).status_code == 503
+    # Fail at once, with the reason, rather than wait on a broker that is not there.
+    assert health.check_broker() == (True, "ok"), f"no broker at {own_broker}"
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=15):
+        heartbeat.delay()
+        deadline = time.monotonic() + 20
+        while not Heartbeat.objects.filter(name="celery").exists():
+            assert time.monotonic() < deadline, f"no heartbeat within 20 s through {own_broker}"
+            time.sleep(0.1)
+        # Hold on until the task has finished in the worker's thread (and closed its connection).
+        assert task_done.wait(10), "the heartbeat task did not finish"
+
+    response = client.get(URL)
+    assert response.status_code == 200, response.content
+    assert response.json()["heartbeat"]["age_seconds"] < 30
+
+
+def test_beat_runs_the_heartbeat_every_30_seconds():
+    entry = settings.CELERY_BEAT_SCHEDULE["heartbeat"]
+
+    assert entry["task"] in app.tasks
+    assert heartbeat.name == entry["task"]
+    assert entry["schedule"] == 30.0
+    # Two beats may be missed before the page says "down".
+    assert settings.HEARTBEAT_MAX_AGE.total_seconds() >= 2 * entry["schedule"]
