@@ -76,10 +76,15 @@ class Plan:
 
     @classmethod
     def for_records(cls, records: int) -> "Plan":
-        """About `records` rows in all: the per-user cost is measured on a sample plan, then scaled."""
-        sample = 10_000
-        per_user = cls.for_users(sample).row_count() / sample
-        return cls.for_users(max(10, round(records / per_user)))
+        """About `records` rows in all: the most users whose plan stays within `records` (at least one)."""
+        low, high = 1, max(1, records)
+        while low < high:  # row_count grows with users: bisect
+            middle = (low + high + 1) // 2
+            if cls.for_users(middle).row_count() <= records:
+                low = middle
+            else:
+                high = middle - 1
+        return cls.for_users(low)
 
     def row_count(self) -> int:
         # users + agent profiles + 1.5 skills each; hours: 7 days and the holidays; 3 skills per disposition.
