@@ -1,0 +1,128 @@
+"""`make bench`: response times of the pages that must stay fast with a lot of data.
+
+A section is a function `run(out)` named in `bcp_project.management.commands.bench.BENCH_SECTIONS`. It
+creates its data in the throw-away database the command set up, then measures requests with
+`out.measure(...)`; the command prints one table per section. `out.options` has the command's sizes.
+"""
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+WARM_UP = 3
+
+
+@dataclass
+class Measurement:
+    label: str
+    url: str
+    timings_ms: list[float]
+    queries: int
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.timings_ms)
+
+    @property
+    def p95_ms(self) -> float:
+        if len(self.timings_ms) < 2:
+            return self.timings_ms[0]
+        return statistics.quantiles(self.timings_ms, n=20, method="inclusive")[18]
+
+
+@dataclass
+class BenchOutput:
+    """What a section gets: the sizes asked for, somewhere to write, and a way to time requests."""
+
+    write: Callable[[str], None]
+    options: dict
+    title: str = ""
+    rows: list[Measurement] = field(default_factory=list)
+
+    @property
+    def repeat(self) -> int:
+        return self.options["repeat"]
+
+    def measure(self, client: Client, label: str, url: str) -> Measurement:
+        """Request `url` a few times to warm up, then `repeat` times, each timed on its own. The query
+        count is that of one request; a page whose count changes between requests is a bug we want to see."""
+        for _ in range(WARM_UP):
+            _get_ok(client, url)
+        timings, counts = [], set()
+        for _ in range(self.repeat):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                _get_ok(client, url)
+                timings.append((time.perf_counter() - started) * 1000)
+            counts.add(len(queries))
+        row = Measurement(label, url, timings, max(counts))
+        if len(counts) > 1:
+            row.label += f" (queries varied: {sorted(counts)})"
+        self.rows.append(row)
+        return row
+
+    def table(self) -> list[str]:
+        width = max([len(r.label) for r in self.rows] + [len("request")])
+        lines = [
+            f"{'request':<{width}}  {'median ms':>9}  {'p95 ms':>9}  {'queries':>7}  url",
+            f"{'-' * width}  {'-' * 9}  {'-' * 9}  {'-' * 7}  {'-' * 3}",
+        ]
+        for row in self.rows:
+            numbers = f"{row.median_ms:>9.1f}  {row.p95_ms:>9.1f}  {row.queries:>7}"
+            lines.append(f"{row.label:<{width}}  {numbers}  {row.url}")
+        return lines
+
+
+def _get_ok(client: Client, url: str) -> None:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}, not 200")
+
+
+def account_representative(username: str = "bench.rep"):
+    from accounts.models import User
+
+    user = User.objects.create(username=username, tenant=None)
+    user.user_permissions.add(Permission.objects.get(codename="tm_admin", content_type__app_label="tenants"))
+    return user
+
+
+# Sections ---------------------------------------------------------------------------------------
+
+BENCH_REGIONS = [("North America", "na"), ("Europe", "eu"), ("Asia Pacific", "apac"), ("Latin America", "latam")]
+BENCH_INDUSTRIES = ["Retail", "Logistics", "Insurance", "Travel", "Banking", "Health", "Energy", "Media"]
+
+
+def tenants_list(out: BenchOutput) -> None:
+    """TM tenants list at many tenants: first page, a search, a region filter and a page far away."""
+    from tenants.models import Region, Tenant
+
+    count = out.options["tenants"]
+    regions = [Region.objects.get_or_create(code=code, defaults={"name": name})[0] for name, code in BENCH_REGIONS]
+    # Rows straight into the table: the tenant_create service (roles, audit) costs far too much for
+    # thousands, and the list shows none of what it adds.
+    Tenant.objects.bulk_create(
+        [
+            Tenant(name=f"{BENCH_INDUSTRIES[i % len(BENCH_INDUSTRIES)]} Contact Center {i:05d}",
+                   region=regions[i % len(regions)],
+                   status=Tenant.Status.INACTIVE if i % 10 == 0 else Tenant.Status.ACTIVE)
+            for i in range(count)
+        ],
+        batch_size=1000,
+    )
+    out.title = f"TM tenants list, {count:,} tenants"
+
+    client = Client()
+    client.force_login(account_representative())
+    url = reverse("tenants:list")
+    out.measure(client, "first page", url)
+    out.measure(client, "search by name", f"{url}?q=insurance")
+    out.measure(client, "filter by region", f"{url}?region=eu")
+    out.measure(client, "page 200", f"{url}?page=200")
