@@ -177,6 +177,7 @@ else:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         # The worker looks for new messages this often (default 1 s); quicker pick-up, and a quicker
         # warm shutdown, well inside the 5 s honcho allows on Ctrl-C.
