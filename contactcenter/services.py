@@ -539,8 +539,11 @@ def agent_update(*, user: User, username: str, role: Role, first_name: str = "",
         raise ApplicationError(_("The username “%(username)s” is already taken in this tenant.")
                                % {"username": username}, field="username")
     _check_user_fields(tenant, role=role, team=team, email=email)
-    if request is not None and user.pk == request.user.pk and not active:
-        raise ApplicationError(_("You cannot deactivate your own account."), field="active")
+    if request is not None and user.pk == request.user.pk:
+        if not active:
+            raise ApplicationError(_("You cannot deactivate your own account."), field="active")
+        if role != user.role:
+            raise ApplicationError(_("You cannot change your own role; ask another administrator."), field="role")
     changes = _apply(user, {"username": username, "role": role, "first_name": first_name.strip(),
                             "last_name": last_name.strip(), "email": email.strip(), "is_active": active})
     if password:

@@ -205,3 +205,11 @@ def test_an_administrator_cannot_deactivate_themself(admin_client, tenant, confi
             "role": role_of(tenant, "Administrator").pk}
     data.pop("active")
     assert "your own account" in field_errors(post(admin_client, "users", data, pk=tenant_admin.pk), "active")
+
+
+def test_an_administrator_cannot_change_their_own_role(admin_client, tenant, config, tenant_admin):
+    data = {**valid_data("users", tenant, config, name="alice"), "password": "",
+            "role": role_of(tenant, "Agent").pk}
+    assert "your own role" in field_errors(post(admin_client, "users", data, pk=tenant_admin.pk), "role")
+    tenant_admin.refresh_from_db()
+    assert tenant_admin.role.name == "Administrator"
