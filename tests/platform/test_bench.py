@@ -42,7 +42,7 @@ def test_it_prints_a_table_per_section():
     assert "TM tenants list, 50 tenants" in lines
     header = next(line for line in lines if line.startswith("request"))
     assert header.split()[:6] == ["request", "median", "ms", "p95", "ms", "queries"]
-    for label in ("first page", "search by name", "filter by region", "page 200"):
+    for label in ("first page", "search by name", "filter by region", "page 200", "region filter, page 2 (htmx)"):
         row = next(line for line in lines if line.startswith(label))
         median, p95, queries = row[len(label):].split()[:3]
         assert float(median) > 0 and float(p95) >= float(median) and int(queries) > 0, row

@@ -50,8 +50,12 @@ class Command(BaseCommand):
 
 @contextmanager
 def _throwaway_database(verbosity):
-    # The same machinery as the test runner: a test_<name> database (in memory for SQLite), migrated
-    # from scratch and dropped afterwards, and 'testserver' allowed for the test client.
+    # The same machinery as the test runner: a database migrated from scratch and dropped afterwards,
+    # and 'testserver' allowed for the test client. It is called bench_<name> (in memory for SQLite), so
+    # it never touches real data, nor the test_<name> database of a test run going on at the same time.
+    if connection.vendor != "sqlite":
+        test_settings = connection.settings_dict.setdefault("TEST", {})
+        test_settings["NAME"] = f"bench_{connection.settings_dict['NAME']}"
     setup_test_environment()
     # WhiteNoise's note that `collectstatic` has not run: true, and beside the point here.
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
