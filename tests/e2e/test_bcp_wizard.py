@@ -122,6 +122,7 @@ def test_validation_problems_show_in_the_pop_up(page, sign_in, accessible, rep, 
     dialog(page).get_by_role("switch", name="BCP Configurations").check()
     dialog(page).get_by_role("button", name="Next").click()
     dialog(page).get_by_label("Available Regions").select_option(label="Europe")
+    dialog(page).get_by_text(re.compile(r"\d+ tenants? in Europe")).wait_for()  # the DR Tenant list followed
     dialog(page).get_by_label("DR tenant ID (paste instead)").fill(str(tenant.pk))
     dialog(page).get_by_role("button", name="Validate").click()
     alert = dialog(page).get_by_role("alert")
@@ -174,6 +175,7 @@ def test_the_wizard_also_works_as_plain_pages(page, sign_in, accessible, rep, pa
     page.get_by_role("button", name="Next").click()
     page.get_by_label("DR tenant ID (paste instead)").fill(str(bcp_tenant.pk))
     page.get_by_label("Available Regions").select_option(label="Europe")
+    page.get_by_text(re.compile(r"\d+ tenants? in Europe")).wait_for()
     page.get_by_role("button", name="Validate").click()
     page.get_by_text("Validation succeeded").wait_for()
     accessible(page, where="Configure Settings page")
