@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Role, User
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
@@ -177,7 +177,21 @@ def generate(*, tenant, plan: Plan, password: str | None = None, username_prefix
     _generate_users(tenant=tenant, plan=plan, teams=teams, skills=skills, password=password,
                     prefix=username_prefix, counts=counts, progress=say)
     audit_record(action="contactcenter.scale_generate", tenant=tenant, obj=tenant, changes={"created": counts})
+    _refresh_planner_statistics()
     return counts
+
+
+def _refresh_planner_statistics() -> None:
+    """Autovacuum would notice the new rows in a minute; until then PostgreSQL plans the list pages for
+    the empty tables it last saw (and, e.g., JIT-compiles a query it thinks is huge). ANALYZE counts the
+    rows this transaction inserted too."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [model._meta.db_table for model in (User, AgentProfile, SkillAssignment, Team, Skill, HoursOfOperation,
+                                                  HoursDay, HoursException, PointOfContact, Disposition,
+                                                  Disposition.skills.through, UnavailableCode, Tag)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))
 
 
 def _generate_users(*, tenant, plan: Plan, teams, skills, password, prefix, counts, progress) -> None:
