@@ -47,10 +47,17 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // After the settle, when htmx has wired up the new step's own hx- attributes (the region list).
+  document.addEventListener("htmx:afterSettle", function (event) {
     if (!event.detail.target || event.detail.target.id !== "modal-root") return;
     var d = dialog();
-    if (d) { setBackgroundInert(true); focusDialog(d); } else { closed(); }
+    if (d) {
+      setBackgroundInert(true);
+      d.setAttribute("data-settled", "");
+      focusDialog(d);
+    } else {
+      closed();
+    }
   });
 
   document.addEventListener("click", function (event) {

@@ -19,7 +19,8 @@ def open_applications(page, name):
 
 
 def dialog(page):
-    return page.get_by_role("dialog")
+    """The pop-up once htmx has settled it (bcp.js marks it), so its controls are wired up."""
+    return page.get_by_role("dialog").and_(page.locator("[data-settled]"))
 
 
 def test_representative_sets_up_the_pair_through_the_pop_up(page, sign_in, accessible, rep, password, tenant,
