@@ -61,6 +61,8 @@ class ConfigType:
     empty_help: object = ""
     menu_order: int = 100
     title: Callable = str  # object -> the heading of its edit page
+    # More buttons beside "Add" on the list page for those who can change: (label, url name).
+    list_actions: tuple = ()
 
     def url_name(self, action: str) -> str:
         return f"contactcenter:{self.key}_{action}"

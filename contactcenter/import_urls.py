@@ -5,10 +5,6 @@ page current, and the import has its own entry.
 """
 
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
-
-from accounts.menu import MenuEntry, register
-from accounts.roles import CHANGE_CONFIGURATION
 
 from . import import_views
 
@@ -17,8 +13,3 @@ urlpatterns = [
     path("users/import/confirm/", import_views.users_import_confirm, name="users_import_confirm"),
     path("users/import/template.csv", import_views.users_import_template, name="users_import_template"),
 ]
-
-# Registered when the URLconf loads, which is before any page renders the menu. Only those who can
-# change the configuration see it (supervisors could only look at the format).
-register(MenuEntry(label=_("Import users"), url_name="contactcenter:users_import", permission=CHANGE_CONFIGURATION,
-                   order=11, section="contactcenter:users_import"))

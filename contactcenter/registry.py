@@ -28,6 +28,7 @@ AGENTS = REGISTRY.register(ConfigType(
     delete=lambda user, **kw: services.agent_delete(user=user, **kw), usage=selectors.agent_usage,
     filters=forms.agent_filters, form_template="contactcenter/partials/_agent_form.html", menu_order=10,
     search_help=_lazy("Username, name or email"), title=lambda user: user.username,
+    list_actions=((_lazy("Import users"), "contactcenter:users_import"),),
     empty_help=_lazy("Users sign in with a username and password and take contacts for the skills they hold."),
     columns=[
         Column(_lazy("Username"), lambda u: u.username),
