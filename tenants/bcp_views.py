@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import tm_required
@@ -66,6 +67,7 @@ def _problem(request, tenant, message: str, status: int = 409) -> HttpResponse:
 # --- turning BCP on: confirmation and the wizard ---------------------------------------------------------
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_http_methods(["GET", "POST"])
 def bcp_enable_view(request, tenant_id):
@@ -87,6 +89,7 @@ def _settings_step(request, tenant, wizard: WizardState, form, status: int = 200
                    status=status)
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_http_methods(["GET", "POST"])
 def bcp_wizard_settings_view(request, tenant_id):
@@ -131,6 +134,7 @@ def _mapping_step(request, tenant, wizard: WizardState, *, form=None, problems=(
     return _dialog(request, tenant, "step_mapping", context, status=status)
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_http_methods(["GET", "POST"])
 def bcp_wizard_mapping_view(request, tenant_id):
@@ -215,6 +219,7 @@ def _mapping_post(request, tenant, wizard: WizardState) -> HttpResponse:
     return redirect_after_save(request, _applications_url(tenant))
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_GET
 def bcp_wizard_dr_tenants_view(request, tenant_id):
@@ -227,6 +232,7 @@ def bcp_wizard_dr_tenants_view(request, tenant_id):
     return render(request, "tenants/partials/_bcp_dr_tenant_field.html", context)
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_POST
 def bcp_wizard_cancel_view(request, tenant_id):
@@ -241,6 +247,7 @@ def bcp_wizard_cancel_view(request, tenant_id):
 # --- Save on the tab ---------------------------------------------------------------------------------
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_POST
 def bcp_save_view(request, tenant_id):
@@ -290,6 +297,7 @@ def _save_secondary(request, tenant, wizard: WizardState) -> None:
 # --- a mapped tenant: new passkey, turning BCP off ---------------------------------------------------------
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_http_methods(["GET", "POST"])
 def bcp_passkey_view(request, tenant_id):
@@ -307,6 +315,7 @@ def bcp_passkey_view(request, tenant_id):
     return _dialog(request, tenant, "passkey_new", {"bcp": state, "passkey": passkey})
 
 
+@never_cache  # a passkey on screen must not come back from a cache or the Back button
 @tm_required
 @require_http_methods(["GET", "POST"])
 def bcp_disable_view(request, tenant_id):

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import tm_required
@@ -56,6 +57,7 @@ def tenant_create_view(request):
     return render(request, "tenants/tenant_create.html", {"form": form}, status=status)
 
 
+@never_cache  # the BCP pop-up shows a passkey inside this page
 @tm_required
 def tenant_detail_view(request, tenant_id, tab="general"):
     tenant = tenant_get(user=request.user, tenant_id=tenant_id)

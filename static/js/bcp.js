@@ -88,6 +88,11 @@
     }
   }, true);
 
+  // A page restored by the Back button must not bring a passkey back on screen.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && dialog()) { close(); }
+  });
+
   // A changed region or DR tenant has not been validated: the server would refuse it, so say so early.
   document.addEventListener("change", function (event) {
     if (!event.target.closest("[data-bcp-choice]")) return;

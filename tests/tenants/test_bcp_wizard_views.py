@@ -397,3 +397,12 @@ def test_save_errors_are_shown_on_the_tab(signed_in, tenant):
     response = signed_in.post(url("bcp_save", tenant), {"wizard_id": "whatever"})
     assert response.status_code == 409
     assert 'role="alert" id="bcp-error"' in response.text and "Turn BCP on again to start over" in response.text
+
+
+def test_pages_that_show_a_passkey_are_never_cached(signed_in, tenant, bcp_tenant, region_eu):
+    wizard_id = start(signed_in, tenant)
+    choose_settings(signed_in, tenant, wizard_id)
+    step(signed_in, tenant, wizard_id, "validate", region_eu, dr_tenant=str(bcp_tenant.pk))
+    response = step(signed_in, tenant, wizard_id, "passkey", region_eu, dr_tenant=str(bcp_tenant.pk), **HTMX)
+    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in signed_in.get(url("applications", tenant))["Cache-Control"]
