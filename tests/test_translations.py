@@ -1,9 +1,12 @@
 """German is complete for the foundation's pages: every text they use has a German translation that is
 compiled (not fuzzy). Re-running `make messages` marks new texts; this test names the ones still missing."""
 
+import re
 from pathlib import Path
 
 import polib
+import pytest
+from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "locale" / "de" / "LC_MESSAGES" / "django.po"
@@ -47,3 +50,55 @@ def test_the_compiled_catalogue_is_not_older_than_its_source():
     mo = {entry.msgid: entry.msgstr for entry in polib.mofile(str(compiled))}
     stale = [e.msgid for e in source.translated_entries() if not e.msgid_plural and mo.get(e.msgid) != e.msgstr]
     assert not stale, "The .mo file lags behind the .po file; run `make messages`: " + "; ".join(stale[:5])
+
+
+# --- pages, rendered for a German-speaking tenant administrator -----------------------------------
+
+
+def _visible_text(response) -> str:
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", response.content.decode())
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def german_admin(client, tenant_admin):
+    tenant_admin.language = "de"
+    tenant_admin.save(update_fields=["language"])
+    client.force_login(tenant_admin)
+    return client
+
+
+GERMAN_PAGES = [
+    pytest.param("/admin/",
+                 ["Übersicht", "Rollen und Berechtigungen", "Benutzer importieren",
+                  "Wählen Sie eine Seite im Menü links.", "Mein Profil", "Abmelden"],
+                 ["Overview", "Roles and Permissions", "Import users", "Choose a page", "My Profile", "Sign out"],
+                 id="admin"),
+    pytest.param("accounts:role_list",
+                 ["Rolle erstellen", "Rollen suchen", "Beschreibung", "3 Rollen"],
+                 ["Create role", "Search roles", "Description", "3 roles", "A role decides"],
+                 id="roles"),
+    pytest.param("contactcenter:skill_list",
+                 ["Skill hinzufügen", "Kanal", "Richtung", "Eingehend", "Telefon", "0 Einträge",
+                  "Noch keine Einträge unter Skills."],
+                 ["Add skill", "Channel", "Direction", "Inbound", "Phone", "0 entries", "No entries"],
+                 id="skills"),
+]
+
+
+@pytest.mark.parametrize(("page", "german", "english"), GERMAN_PAGES)
+def test_admin_pages_speak_german_to_a_german_administrator(german_admin, page, german, english):
+    response = german_admin.get(page if page.startswith("/") else reverse(page))
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == "de"
+    text = _visible_text(response)
+    assert [word for word in german if word not in text] == [], "German missing"
+    assert [word for word in english if word in text] == [], "English left on the page"
+
+
+@pytest.mark.xfail(reason="contactcenter/registry.py marks its labels with `gettext_lazy as _lazy`, a name "
+                          "makemessages does not extract, so the Admin menu's type names are not in the catalogue")
+def test_the_admin_menu_names_the_configuration_types_in_german(german_admin):
+    text = _visible_text(german_admin.get("/admin/"))
+    assert "Öffnungszeiten" in text and "Kontaktpunkte" in text
+    assert "Hours of Operation" not in text and "Points of Contact" not in text
