@@ -14,6 +14,7 @@ if not REDIS_URL:
         "data_folder_in": _folder,
         "data_folder_out": _folder,
         "processed_folder": os.path.join(_folder, "processed"),
+        "control_folder": os.path.join(_folder, "control"),
     }
 CELERY_TASK_DEFAULT_QUEUE = os.environ["BCP_TEST_QUEUE"]
 # The real entry, only sooner: test_health.py pins the real interval.

@@ -46,13 +46,15 @@ def own_broker(tmp_path):
         yield app.conf.broker_url
         return
     folder = tmp_path / "broker"
-    (folder / "processed").mkdir(parents=True)
+    for sub in ("processed", "control"):
+        (folder / sub).mkdir(parents=True)
     original = app.conf.broker_transport_options
     app.conf.broker_transport_options = {
         **original,
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
     }
     _reset_producer_pools()
     try:
