@@ -406,3 +406,13 @@ def test_pages_that_show_a_passkey_are_never_cached(signed_in, tenant, bcp_tenan
     response = step(signed_in, tenant, wizard_id, "passkey", region_eu, dr_tenant=str(bcp_tenant.pk), **HTMX)
     assert "no-store" in response["Cache-Control"]
     assert "no-store" in signed_in.get(url("applications", tenant))["Cache-Control"]
+
+
+def test_back_returns_to_step_one_with_the_choices_kept(signed_in, tenant):
+    wizard_id = start(signed_in, tenant)
+    response = choose_settings(signed_in, tenant, wizard_id, **HTMX)
+    assert "Back" in response.text
+    response = signed_in.get(url("bcp_settings", tenant), **HTMX)
+    assert response.status_code == 200
+    assert re.search(r'id="bcp-configurations"[^>]*checked', response.text)
+    assert re.search(r'id="bcp-enablement"[^>]*checked', response.text)
