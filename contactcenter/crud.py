@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Subquery
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.text import capfirst
@@ -102,6 +103,11 @@ def list_view(spec: ConfigType):
         selected = form.selected()
         queryset = spec.list(tenant=tenant, search=search, **selected)
         page = Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+        if page.paginator.count:
+            # Per-row figures (counts of users, skills...) are subqueries; reaching a later page would make
+            # the database compute them for every row it skips. Pick the page's rows first, then annotate.
+            window = queryset.values("pk")[page.start_index() - 1:page.end_index()]
+            page.object_list = queryset.filter(pk__in=Subquery(window))
         rows = []
         for obj in page.object_list:
             cells = [(column, column.value(obj)) for column in spec.columns]
