@@ -416,3 +416,15 @@ def test_back_returns_to_step_one_with_the_choices_kept(signed_in, tenant):
     assert response.status_code == 200
     assert re.search(r'id="bcp-configurations"[^>]*checked', response.text)
     assert re.search(r'id="bcp-enablement"[^>]*checked', response.text)
+
+
+def test_the_tab_and_the_dr_tenant_list_take_a_fixed_number_of_queries(signed_in, tenant, bcp_tenant, region_eu,
+                                                                        django_assert_max_num_queries):
+    make_mapping(tenant, bcp_tenant)
+    for n in range(20):
+        TenantFactory(name=f"Spare {n:02d}", region=region_eu)
+    with django_assert_max_num_queries(12):
+        assert signed_in.get(url("applications", tenant)).status_code == 200
+    with django_assert_max_num_queries(8):
+        response = signed_in.get(url("bcp_dr_tenants", tenant, region=region_eu.pk), **HTMX)
+    assert "Spare 19" in response.text
