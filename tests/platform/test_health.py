@@ -5,6 +5,7 @@ import faulthandler
 import socket
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
+from kombu import Exchange, Queue
 
 from bcp_project import health
 from bcp_project.celery import app
@@ -38,10 +40,37 @@ def _reset_producer_pools():
     app.amqp._producer_pool = None
 
 
+def _forget_queues():
+    # Celery caches the default queue, exchange and router on first use; drop them so that the next
+    # `delay()` and the next worker read `task_default_queue` again.
+    for name in ("queues", "default_queue", "default_exchange", "router"):
+        app.amqp.__dict__.pop(name, None)
+
+
 @pytest.fixture
-def own_broker(tmp_path):
-    """The configured broker, but never shared with a `make run` worker of the same checkout: the
-    filesystem transport gets a folder of its own for the test."""
+def own_queue():
+    """A default queue of the test's own: another worker on the same Redis (a `make run`, a second CI
+    run on the same machine) can neither take the test's heartbeat nor hand it one."""
+    original = app.conf.task_default_queue
+    queue = f"bcp-test-{uuid.uuid4().hex[:12]}"
+    app.conf.task_default_queue = queue
+    _forget_queues()
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue = original
+        _forget_queues()
+        if not app.conf.broker_url.startswith("filesystem") and health.check_broker()[0]:
+            with app.connection_for_write() as conn:
+                bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
+                bound.declare()
+                bound.delete()
+
+
+@pytest.fixture
+def own_broker(tmp_path, own_queue):
+    """The configured broker, on a queue of the test's own; the filesystem transport also gets a
+    folder of its own, so that a `make run` worker of the same checkout never sees the test's messages."""
     if not app.conf.broker_url.startswith("filesystem"):
         yield app.conf.broker_url
         return
