@@ -40,7 +40,11 @@ class Tenant(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("name"), name="tenant_name_unique_ci"),
         ]
-        indexes = [models.Index(fields=["region", "name"])]
+        # The tenants list orders by (name, id); the region filter adds region first.
+        indexes = [
+            models.Index(fields=["region", "name"]),
+            models.Index(fields=["name", "id"], name="tenant_name_id_idx"),
+        ]
         # Object permissions a tenant's roles receive on their own tenant (django-guardian), plus the
         # global permission of account representatives.
         permissions = [

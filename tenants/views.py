@@ -32,16 +32,20 @@ def tenant_list_view(request):
     if form.is_valid():
         search, region = form.cleaned_data["q"], form.cleaned_data["region"]
     tenants = tenant_list(user=request.user, search=search, region_code=region)
+    # A filter we cannot apply (a region that does not exist) lists nothing rather than everything.
+    invalid = form.is_bound and not form.is_valid()
+    if invalid:
+        tenants = tenants.none()
     page = Paginator(tenants, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "search": search, "region": region}
     return render_page_or_partial(request, "tenants/tenant_list.html", "tenants/partials/_tenant_table.html",
-                                  context)
+                                  context, status=400 if invalid else 200)
 
 
 @tm_required
 @require_http_methods(["GET", "POST"])
 def tenant_create_view(request):
-    form = TenantCreateForm(request.POST or None)
+    form = TenantCreateForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -37,6 +37,16 @@
     if (modal) { modal.remove(); }
   });
 
+  // Our 400, 409 and 422 answers carry the message to show (a form with its errors): swap them in like a
+  // success instead of dropping them, which is htmx's default for error statuses.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // A form that asks before it does something destructive: <form data-confirm="...">.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
