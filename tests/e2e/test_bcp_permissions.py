@@ -31,8 +31,15 @@ def _open_role_bcp_section(page, accessible):
 def test_representative_grants_bcp_permissions_by_impersonating_the_primary(
     page, sign_in, accessible, rep, tenant_admin, tenant, password
 ):
-    # 1. In the list of tenants, select the primary tenant.
     sign_in(page, "rep", password)
+    grant_bcp_permissions_by_impersonating(page, accessible, tenant=tenant)
+    tenant_administrator_sees_the_bcp_permissions(page, sign_in, accessible, password=password)
+
+
+def grant_bcp_permissions_by_impersonating(page, accessible, *, tenant):
+    """Seed step 3 as the signed-in representative, ending the support session at the end."""
+    # 1. In the list of tenants, select the primary tenant.
+    page.goto("/tm/tenants/")
     page.get_by_role("heading", name="Tenants").wait_for()
     page.get_by_role("link", name="Classics Inc.", exact=True).click()
     page.get_by_role("heading", name="Classics Inc.", level=1).wait_for()
@@ -82,6 +89,8 @@ def test_representative_grants_bcp_permissions_by_impersonating_the_primary(
     expect(page.locator(".banner-warning")).to_have_count(0)
     accessible(page, where="tenant page after End")
 
+
+def tenant_administrator_sees_the_bcp_permissions(page, sign_in, accessible, *, password):
     # The tenant administrator signs in and finds the permissions on their role.
     page.locator("summary.avatar, .user-menu summary").first.click()
     page.get_by_role("button", name="Sign out").click()

@@ -26,6 +26,11 @@ def dialog(page):
 def test_representative_sets_up_the_pair_through_the_pop_up(page, sign_in, accessible, rep, password, tenant,
                                                             bcp_tenant):
     sign_in(page, "rep", password)
+    set_up_the_pair(page, accessible, bcp_tenant=bcp_tenant)
+
+
+def set_up_the_pair(page, accessible, *, bcp_tenant) -> str:
+    """Seed steps 1 and 2 as the signed-in representative; returns the passkey shown once."""
     open_applications(page, "Classics Inc.")
     assert "Off." in page.get_by_test_id("bcp-state").inner_text()
     accessible(page, where="Applications & Features, BCP off")
@@ -113,6 +118,7 @@ def test_representative_sets_up_the_pair_through_the_pop_up(page, sign_in, acces
     accessible(page, where="Applications & Features, BCP on for the BCP tenant")
     mapping.refresh_from_db()
     assert mapping.secondary_enabled and passkey_check(mapping, passkey)
+    return passkey
 
 
 def test_validation_problems_show_in_the_pop_up(page, sign_in, accessible, rep, password, tenant, region_eu):
