@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Subquery
 from django.shortcuts import render
@@ -128,8 +129,10 @@ def edit_view(spec: ConfigType):
     @require_http_methods(["GET", "POST"])
     def view(request, *, tenant, pk=None):
         obj = spec.get(tenant=tenant, pk=pk) if pk is not None else None
-        form = spec.make_form(request, tenant=tenant, obj=obj)
         can_change = request.nav.has(CHANGE_CONFIGURATION)
+        if obj is None and not can_change:
+            raise PermissionDenied  # an empty form that cannot be saved helps nobody who may only look
+        form = spec.make_form(request, tenant=tenant, obj=obj)
         if not can_change:
             form.disable()
         status = 200
@@ -160,6 +163,8 @@ def delete_view(spec: ConfigType):
     @require_http_methods(["GET", "POST"])
     def view(request, *, tenant, pk):
         obj = spec.get(tenant=tenant, pk=pk)
+        if not request.nav.has(CHANGE_CONFIGURATION):
+            raise PermissionDenied  # the page asks to confirm a deletion this person cannot make
         error, status = "", 200
         if request.method == "POST":
             name = spec.title(obj)

@@ -64,6 +64,17 @@
     if (event.target.closest("#modal-root [data-dialog-close]")) { close(); }
   });
 
+  // Once a passkey is on screen, Cancel (and Escape, which clicks it) would throw away a passkey the
+  // representative may already have copied and shared: ask first. Capture phase, before htmx sees it.
+  window.addEventListener("click", function (event) {
+    var cancel = event.target.closest("#modal-root [data-dialog-cancel]");
+    var shown = cancel && document.querySelector("#modal-root [data-discard-warning]");
+    if (shown && !window.confirm(shown.getAttribute("data-discard-warning"))) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
   // Runs before app.js's Escape handler: Cancel also forgets the wizard's answers on the server.
   window.addEventListener("keydown", function (event) {
     var d = dialog();

@@ -1,5 +1,6 @@
 """Every contact-center URL for every persona: anonymous → sign-in, agent and outsiders → 404,
-supervisor → read-only (GET 200, POST 403), tenant administrator → can change."""
+supervisor → read-only (lists and an object's page 200, the create and delete pages and every POST 403),
+tenant administrator → can change."""
 
 import pytest
 
@@ -28,6 +29,8 @@ def test_it_answers_a_get_by_persona(as_persona, config, slug, action, persona):
     if persona == "other_admin":
         # Their own tenant's list and create pages exist; this tenant's objects do not.
         assert response.status_code == (200 if action in ("list", "create") else 404)
+    elif persona == "supervisor" and action in ("create", "delete"):
+        assert response.status_code == 403  # read-only: no empty form or deletion to confirm
     else:
         assert response.status_code == EXPECTED_GET[persona]
     if persona == "anonymous":
