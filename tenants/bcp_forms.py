@@ -4,6 +4,7 @@ forms only check the shape of what was sent."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .bcp_selectors import dr_tenant_resolve
 from .models import Region
 
 
@@ -39,4 +40,9 @@ class BcpMappingForm(forms.Form):
             raise forms.ValidationError(
                 _("The pasted tenant ID and the DR Tenant you chose differ. Clear one of them and validate again."))
         data["dr_value"] = pasted or chosen
+        if data.get("region") is None and pasted:
+            # A pasted ID names the tenant, and so its region: do not make the representative pick it too.
+            pasted_tenant = dr_tenant_resolve(value=pasted)
+            if pasted_tenant is not None:
+                data["region"] = pasted_tenant.region
         return data

@@ -122,6 +122,8 @@ def _mapping_step(request, tenant, wizard: WizardState, *, form=None, problems=(
     if form is not None and form.is_bound:
         region_raw = str(form.data.get("region") or "")
         region = Region.objects.filter(pk=region_raw).first() if region_raw.isdigit() else None
+        if region is None:
+            region = getattr(form, "cleaned_data", {}).get("region")  # taken from a pasted tenant ID
         chosen, pasted = form.data.get("dr_tenant", ""), form.data.get("dr_tenant_id", "")
     else:
         region = Region.objects.filter(pk=wizard.region_id).first() if wizard.region_id else None

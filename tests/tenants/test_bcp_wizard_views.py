@@ -428,3 +428,17 @@ def test_the_tab_and_the_dr_tenant_list_take_a_fixed_number_of_queries(signed_in
     with django_assert_max_num_queries(8):
         response = signed_in.get(url("bcp_dr_tenants", tenant, region=region_eu.pk), **HTMX)
     assert "Spare 19" in response.text
+
+
+def test_a_pasted_id_alone_is_enough_its_region_follows(signed_in, tenant, bcp_tenant):
+    wizard_id = start(signed_in, tenant)
+    choose_settings(signed_in, tenant, wizard_id)
+    response = step(signed_in, tenant, wizard_id, "validate", None, dr_tenant_id=str(bcp_tenant.pk))
+    assert response.status_code == 200 and "Validation succeeded" in response.text
+    response = step(signed_in, tenant, wizard_id, "passkey", None, dr_tenant_id=str(bcp_tenant.pk))
+    assert response.status_code == 200 and PASSKEY_RE.search(response.text)
+    response = step(signed_in, tenant, wizard_id, "finish", None, dr_tenant_id=str(bcp_tenant.pk))
+    assert response.status_code == 302
+    assert signed_in.post(url("bcp_save", tenant), {"wizard_id": wizard_id}).status_code == 302
+    mapping = BcpMapping.objects.get(primary=tenant)
+    assert mapping.secondary == bcp_tenant
