@@ -26,10 +26,19 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	@rm -rf build *.egg-info
 	@touch $(VENV)/.run-deps $@
 
-run: export DEBUG ?= true
-run: $(VENV)/.run-deps
+# The demo runs the way production does (DEBUG off: our own error pages, compressed static files), but
+# over plain HTTP on this machine, with a secret key made once for this checkout.
+# `make run DEBUG=true` shows Django's debug pages instead.
+run: export DEBUG ?= false
+run: export SECURE_SSL_REDIRECT ?= false
+run: export SESSION_COOKIE_SECURE ?= false
+run: export CSRF_COOKIE_SECURE ?= false
+run: export SECURE_HSTS_SECONDS ?= 0
+run: export SECRET_KEY ?= $(shell cat .run/secret_key 2>/dev/null)
+run: $(VENV)/.run-deps .run/secret_key
 	@mkdir -p .run/broker/processed
 	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) seed_demo --if-empty
 	@echo
 	@echo "  bcp is starting on http://127.0.0.1:$(PORT)/ (web, Celery worker and Celery beat; Ctrl-C stops all)"
@@ -43,6 +52,10 @@ run: $(VENV)/.run-deps
 	@echo
 	@# The Procfile names plain `python` and `celery`: the virtualenv goes first on the PATH.
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho --procfile Procfile start
+
+.run/secret_key: | $(BIN)/python
+	@mkdir -p .run
+	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
