@@ -24,8 +24,8 @@ def _to_passkey(page, bcp_tenant):
     dialog(page).get_by_test_id("bcp-passkey").wait_for()
 
 
-def test_escape_after_generate_passkey_asks_and_keeps_the_set_up_when_declined(page, sign_in, rep, password,
-                                                                                tenant, bcp_tenant):
+def test_escape_after_generate_passkey_asks_and_keeps_the_set_up_when_declined(page, sign_in, accessible, rep,
+                                                                                password, tenant, bcp_tenant):
     sign_in(page, "rep", password)
     _to_passkey(page, bcp_tenant)
     asked = []
@@ -34,16 +34,19 @@ def test_escape_after_generate_passkey_asks_and_keeps_the_set_up_when_declined(p
     page.wait_for_timeout(300)
     assert asked and "will not work" in asked[0]
     assert dialog(page).get_by_test_id("bcp-passkey").is_visible(), "declining keeps the pop-up and its passkey"
+    accessible(page, where="pop-up with the passkey, after declining to discard it")
     dialog(page).get_by_role("button", name="Finish").click()
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_role("status").filter(has_text="is mapped to the BCP tenant").wait_for()
     assert BcpMapping.objects.filter(primary=tenant, secondary=bcp_tenant).exists()
 
 
-def test_escape_after_generate_passkey_discards_when_confirmed(page, sign_in, rep, password, tenant, bcp_tenant):
+def test_escape_after_generate_passkey_discards_when_confirmed(page, sign_in, accessible, rep, password, tenant,
+                                                              bcp_tenant):
     sign_in(page, "rep", password)
     _to_passkey(page, bcp_tenant)
     page.once("dialog", lambda d: d.accept())
     page.keyboard.press("Escape")
     page.get_by_role("dialog").wait_for(state="detached")
     assert not BcpMapping.objects.exists()
+    accessible(page, where="Applications & Features after discarding")

@@ -105,7 +105,7 @@ def test_a_supervisor_reads_the_configuration_without_change_buttons(page, sign_
     assert skill.name == "Billing"
 
 
-def test_an_administrator_adds_a_tag_with_the_keyboard_only(page, sign_in, tenant_admin, password):
+def test_an_administrator_adds_a_tag_with_the_keyboard_only(page, sign_in, accessible, tenant_admin, password):
     from contactcenter.models import Tag
 
     sign_in(page, "alice", password)
@@ -114,6 +114,7 @@ def test_an_administrator_adds_a_tag_with_the_keyboard_only(page, sign_in, tenan
     add.focus()
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Add tag").wait_for()
+    accessible(page, where="Add tag")
     page.get_by_label("Name").focus()
     page.keyboard.type("Escalated")
     page.keyboard.press("Tab")
@@ -121,4 +122,5 @@ def test_an_administrator_adds_a_tag_with_the_keyboard_only(page, sign_in, tenan
     page.keyboard.type("Sent on to the second line")
     page.keyboard.press("Enter")
     page.get_by_role("status").filter(has_text="Tag “Escalated” is saved.").wait_for()
+    accessible(page, where="Tags after saving")
     assert Tag.objects.get(tenant=tenant_admin.tenant).description == "Sent on to the second line"
