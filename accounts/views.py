@@ -89,4 +89,6 @@ def profile(request):
 
 @admin_required()
 def admin_home(request, *, tenant):
-    return render(request, "accounts/admin_home.html", {"tenant": tenant})
+    from tenants.bcp_selectors import bcp_state
+
+    return render(request, "accounts/admin_home.html", {"tenant": tenant, "bcp": bcp_state(tenant=tenant)})
