@@ -71,10 +71,10 @@ def german_admin(client, tenant_admin):
 GERMAN_PAGES = [
     pytest.param("/admin/",
                  ["Übersicht", "Rollen und Berechtigungen", "Benutzer importieren", "Öffnungszeiten",
-                  "Kontaktpunkte", "Dispositionen", "Nicht-verfügbar-Codes", "Wählen Sie eine Seite im Menü links.",
+                  "Kontaktpunkte", "Dispositionen", "Nicht-verfügbar-Codes", "Dieser Mandant", "Ihre Rolle",
                   "Mein Profil", "Abmelden"],
                  ["Overview", "Roles and Permissions", "Import users", "Hours of Operation", "Points of Contact",
-                  "Dispositions", "Unavailable Codes", "Choose a page", "My Profile", "Sign out"],
+                  "Dispositions", "Unavailable Codes", "This tenant", "Your role", "My Profile", "Sign out"],
                  id="admin"),
     pytest.param("accounts:role_list",
                  ["Rolle erstellen", "Rollen suchen", "Beschreibung", "3 Rollen"],
