@@ -65,6 +65,8 @@ class ConfigType:
     title: Callable = str  # object -> the heading of its edit page
     # More buttons beside "Add" on the list page for those who can change: (label, url name).
     list_actions: tuple = ()
+    # (object, request) -> a sentence why this person may not delete it at all, or "" (the service still checks).
+    delete_refusal: Callable = lambda obj, request: ""  # noqa: E731
 
     def url_name(self, action: str) -> str:
         return f"contactcenter:{self.key}_{action}"
@@ -177,8 +179,9 @@ def delete_view(spec: ConfigType):
                                  % {"type": capfirst(spec.label), "name": name})
                 return redirect_after_save(request, reverse(spec.url_name("list")))
         usage = spec.usage(obj)
+        refusal = spec.delete_refusal(obj, request)
         context = _context(request, spec, object=obj, title=spec.title(obj), usage=usage,
-                           blocked=any(u.blocks for u in usage), error=error)
+                           blocked=any(u.blocks for u in usage), refusal=refusal, error=error)
         return render(request, DELETE, context, status=status)
 
     view.__name__ = f"{spec.key}_delete"

@@ -29,6 +29,9 @@ AGENTS = REGISTRY.register(ConfigType(
     filters=forms.agent_filters, form_template="contactcenter/partials/_agent_form.html", menu_order=10,
     search_help=_("Username, name or email"), title=lambda user: user.username,
     list_actions=((_("Import users"), "contactcenter:users_import"),),
+    delete_refusal=lambda user, request: (
+        gettext("This is your own account: you cannot delete it. Another administrator can.")
+        if user.pk == request.user.pk else ""),
     empty_help=_("Users sign in with a username and password and take contacts for the skills they hold."),
     columns=[
         Column(_("Username"), lambda u: u.username),
