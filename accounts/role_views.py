@@ -21,7 +21,7 @@ manage_roles_required = admin_required(MANAGE_ROLES, MANAGE_ROLES)
 
 
 def _context(tenant, **extra) -> dict:
-    return {"tenant": tenant, "app_section": "admin", **extra}
+    return {"tenant": tenant, **extra}
 
 
 @manage_roles_required

@@ -94,8 +94,7 @@ guard = admin_required(VIEW_CONFIGURATION, CHANGE_CONFIGURATION)
 
 def _context(request, spec: ConfigType, **extra) -> dict:
     names = {action: spec.url_name(action) for action in ("list", "create", "edit", "delete")}
-    return {"spec": spec, "names": names, "can_change": request.nav.has(CHANGE_CONFIGURATION),
-            "app_section": "admin", **extra}
+    return {"spec": spec, "names": names, "can_change": request.nav.has(CHANGE_CONFIGURATION), **extra}
 
 
 def list_view(spec: ConfigType):

@@ -77,7 +77,7 @@ def _column_help() -> list[tuple[str, bool, str]]:
 
 
 def _context(request, **extra) -> dict:
-    return {"app_section": "admin", "can_change": request.nav.has(CHANGE_CONFIGURATION), "columns": _column_help(),
+    return {"can_change": request.nav.has(CHANGE_CONFIGURATION), "columns": _column_help(),
             "max_rows": MAX_ROWS, "max_megabytes": MAX_BYTES // (1024 * 1024), "shown_rows": SHOWN_ROWS, **extra}
 
 

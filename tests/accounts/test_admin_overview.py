@@ -27,3 +27,10 @@ def test_overview_costs_the_same_queries_with_or_without_a_mapping(as_persona, t
     make_mapping(tenant, TenantFactory(name="Classics Inc. BCP", region=region_eu))
     with django_assert_max_num_queries(12):
         client.get(reverse("accounts:admin_home"))
+
+
+def test_the_header_marks_admin_as_the_current_application_on_every_admin_page(as_persona, tenant_admin):
+    client = as_persona("tenant_admin")
+    for url in [reverse("accounts:admin_home"), reverse("accounts:role_list"), reverse("contactcenter:skill_list")]:
+        header = client.get(url).text.split("</header>")[0]
+        assert 'aria-current="page">Admin</a>' in header, url
