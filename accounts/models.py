@@ -37,8 +37,9 @@ class Role(models.Model):
 class User(AbstractUser):
     """A person who signs in. Platform staff have no tenant; everyone else belongs to exactly one.
 
-    The same username may exist once per tenant, so that a BCP tenant can hold a copy of each user
-    of its primary with the same username and password.
+    One login URL means a username names one person on the whole platform. The only exception are the
+    copies the sync makes on a BCP tenant (`is_bcp_copy`): same username and password hash as the
+    person on the primary, one copy per tenant at most.
     """
 
     username = models.CharField(
@@ -50,14 +51,19 @@ class User(AbstractUser):
     role = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
                              verbose_name=_("role"))
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    is_bcp_copy = models.BooleanField(_("copy on the BCP tenant"), default=False, editable=False,
+                                      help_text=_("Made by the sync from the same person on the primary tenant."))
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("username"), "tenant", name="user_username_unique_per_tenant"),
-            models.UniqueConstraint(Lower("username"), condition=Q(tenant__isnull=True),
-                                    name="user_username_unique_platform"),
+            models.UniqueConstraint(Lower("username"), condition=Q(is_bcp_copy=False),
+                                    name="user_username_unique_person"),
+            models.CheckConstraint(condition=Q(is_bcp_copy=False) | Q(tenant__isnull=False, is_staff=False,
+                                                                       is_superuser=False),
+                                   name="user_bcp_copy_is_a_plain_tenant_user"),
         ]
 
     def __str__(self):

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, get_group_perms, remove_perm
@@ -19,7 +20,7 @@ def _perm(codename: str) -> str:
     return f"tenants.{codename}"
 
 
-def _group_name(tenant, name: str) -> str:
+def role_group_name(tenant, name: str) -> str:
     return f"tenant:{tenant.pk}:{name.lower()}"
 
 
@@ -75,7 +76,7 @@ def role_create(*, tenant, name: str, description: str = "", permissions=(), req
         raise _name_taken_error(name)
     try:
         with transaction.atomic():
-            group = Group.objects.create(name=_group_name(tenant, name))
+            group = Group.objects.create(name=role_group_name(tenant, name))
             role = Role.objects.create(tenant=tenant, name=name, description=description, group=group)
     except IntegrityError:
         # Two administrators creating the same name at once: the constraint decides.
@@ -105,7 +106,7 @@ def role_update(*, role: Role, name: str, description: str = "", request=None) -
             role.name, role.description = name, description
             role.save(update_fields=["name", "description", "updated_at"])
             # The group keeps following the name, so that a new role may take the old name later.
-            Group.objects.filter(pk=role.group_id).update(name=_group_name(role.tenant, name))
+            Group.objects.filter(pk=role.group_id).update(name=role_group_name(role.tenant, name))
     except IntegrityError:
         raise _name_taken_error(name) from None
     audit_record(action="role.update", request=request, tenant=role.tenant, obj=role, changes=changes)
@@ -169,22 +170,50 @@ def tenant_roles_create_defaults(*, tenant, request=None) -> dict[str, Role]:
     return roles
 
 
+def username_taken_error(username: str) -> ApplicationError:
+    return ApplicationError(_("The username “%(username)s” is already taken. Usernames are unique across the "
+                              "platform, because everyone signs in on the same page; choose another one.")
+                            % {"username": username}, field="username")
+
+
+def usernames_taken(usernames, *, exclude_pk=None) -> set[str]:
+    """The lower-cased usernames among `usernames` that a person on the platform already has. The BCP
+    tenant's copies do not count: they are the same person."""
+    wanted = sorted({name.lower() for name in usernames if name})
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        rows = (User.objects.filter(is_bcp_copy=False).annotate(lower=Lower("username"))
+                .filter(lower__in=wanted[start:start + 500]))
+        if exclude_pk is not None:
+            rows = rows.exclude(pk=exclude_pk)
+        taken |= set(rows.values_list("lower", flat=True))
+    return taken
+
+
+def username_check_free(*, username: str, user: User | None = None) -> None:
+    if usernames_taken([username], exclude_pk=user.pk if user is not None else None):
+        raise username_taken_error(username)
+
+
 @transaction.atomic
 def user_create(*, username: str, password: str | None, tenant=None, role: Role | None = None,
                 first_name: str = "", last_name: str = "", email: str = "", request=None,
                 is_staff_rep: bool = False) -> User:
     if role is not None and role.tenant_id != getattr(tenant, "pk", None):
         raise ApplicationError(_("The role belongs to another tenant."), field="role")
-    if User.objects.filter(username__iexact=username, tenant=tenant).exists():
-        message = _("The username “%(username)s” is already taken in this tenant.") % {"username": username}
-        raise ApplicationError(message, field="username")
+    username_check_free(username=username)
     user = User(username=username, tenant=tenant, role=role, first_name=first_name, last_name=last_name,
                 email=email)
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Two administrators taking the same username at once: the constraint decides.
+        raise username_taken_error(username) from None
     if is_staff_rep:
         from django.contrib.auth.models import Permission
 

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "tenants",
     "accounts",
     "contactcenter",
+    "sync",
+    "enablement",
 ]
 
 MIDDLEWARE = [
@@ -98,10 +100,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "accounts.backends.TenantUserBackend",
+    "enablement.backends.ActiveTenantBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
-# Usernames are unique per tenant, not globally; our backend resolves which account signs in.
+# Usernames are unique per person, not per row: the BCP tenant holds copies (see accounts.User).
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -191,6 +193,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "bcp_project.tasks.heartbeat", "schedule": 30.0},
+    # Claims the sync configurations that are due; often enough that a continuous sync lands within a minute.
+    "sync-dispatch": {"task": "sync.dispatch", "schedule": 10.0},
 }
 HEARTBEAT_MAX_AGE = timedelta(seconds=env_int("HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=30))
 

@@ -15,7 +15,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.services import user_create
+from accounts.services import user_create, username_check_free
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
 
@@ -535,9 +535,7 @@ def agent_update(*, user: User, username: str, role: Role, first_name: str = "",
     username = (username or "").strip()
     if not username:
         raise ApplicationError(_("Enter a username."), field="username")
-    if User.objects.filter(tenant=tenant, username__iexact=username).exclude(pk=user.pk).exists():
-        raise ApplicationError(_("The username “%(username)s” is already taken in this tenant.")
-                               % {"username": username}, field="username")
+    username_check_free(username=username, user=user)
     _check_user_fields(tenant, role=role, team=team, email=email)
     if request is not None and user.pk == request.user.pk:
         if not active:

@@ -13,11 +13,11 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
+from accounts.services import usernames_taken
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
 
@@ -149,11 +149,7 @@ def check_rows(*, tenant, rows: list[ImportRow]) -> ImportCheck:
     skills = {skill.name.lower(): skill for skill in Skill.objects.filter(tenant=tenant)}
     wanted = {row.username.lower() for row in rows if row.username}
     wanted = sorted(wanted)
-    taken = set()
-    for start in range(0, len(wanted), BATCH):
-        chunk = wanted[start:start + BATCH]
-        taken |= set(User.objects.filter(tenant=tenant).annotate(lower=Lower("username"))
-                     .filter(lower__in=chunk).values_list("lower", flat=True))
+    taken = usernames_taken(wanted)
     first_line: dict[str, int] = {}
     for row in rows:
         _check_username(row, taken, first_line)
@@ -182,7 +178,7 @@ def _check_username(row: ImportRow, taken: set[str], first_line: dict[str, int])
     else:
         first_line[key] = row.line
     if key in taken:
-        row.errors.append(_("The username “%(username)s” is already taken in this tenant.") % {"username": username})
+        row.errors.append(_("The username “%(username)s” is already taken on the platform.") % {"username": username})
 
 
 def _check_names(row: ImportRow) -> None:

@@ -1,0 +1,24 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from .routing import account_on_active_tenant, person_for
+
+
+class ActiveTenantBackend(ModelBackend):
+    """One login URL: the username names a person, the person's pair decides which tenant is active, and the
+    password is checked once, against the account there. No password is tried on several accounts."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None or password is None:
+            return None
+        person = person_for(username)
+        account = account_on_active_tenant(person) if person is not None else None
+        if account is None:
+            # Spend the same time as a real check so that timing does not reveal usernames.
+            get_user_model()().set_password(password)
+            return None
+        if not account.check_password(password) or not self.user_can_authenticate(account):
+            return None
+        if account.tenant_id is not None and not account.tenant.is_active:
+            return None
+        return account

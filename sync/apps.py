@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SyncConfig(AppConfig):
+    name = "sync"
+    verbose_name = _("Sync")
+
+    def ready(self):
+        from accounts.menu import MenuEntry, register
+        from accounts.roles import VIEW_BCP_CONFIGURATIONS
+
+        from . import signals
+
+        signals.connect()
+        register(MenuEntry(label=_("Sync Configuration"), url_name="sync:configuration",
+                           permission=VIEW_BCP_CONFIGURATIONS, order=90, section="sync:"))

@@ -1,0 +1,181 @@
+"""The sync's own data: how a mapping syncs, each run, and the link from a primary record to its copy."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("Every day")
+    EVERY_12_HOURS = "12h", _("Every 12 hours")
+    EVERY_6_HOURS = "6h", _("Every 6 hours")
+    HOURLY = "1h", _("Every hour")
+    CONTINUOUS = "continuous", _("Continuously (within a minute of a change)")
+
+
+INTERVALS = {
+    Frequency.DAILY: timedelta(days=1),
+    Frequency.EVERY_12_HOURS: timedelta(hours=12),
+    Frequency.EVERY_6_HOURS: timedelta(hours=6),
+    Frequency.HOURLY: timedelta(hours=1),
+    # Continuous runs follow the changes; this is only how often a quiet tenant is checked anyway.
+    Frequency.CONTINUOUS: timedelta(hours=1),
+}
+
+
+class SyncConfiguration(models.Model):
+    """How one BCP mapping syncs. Scheduled runs fall on the time of day the sync was enabled
+    (`anchor_at`), then every interval; `next_run_at` is the slot the dispatcher claims next."""
+
+    mapping = models.OneToOneField("tenants.BcpMapping", on_delete=models.CASCADE, related_name="sync_configuration",
+                                   verbose_name=_("BCP mapping"))
+    enabled = models.BooleanField(_("sync enabled"), default=False)
+    frequency = models.CharField(_("how often"), max_length=12, choices=Frequency.choices, default=Frequency.DAILY)
+    custom = models.BooleanField(_("custom selection"), default=False)
+    # With `custom`, the entity types that sync (keys of sync.entities.ENTITIES); otherwise all of them.
+    entity_types = models.JSONField(_("entity types"), default=list, blank=True)
+    anchor_at = models.DateTimeField(_("enabled at"), null=True, blank=True)
+    enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("enabled by"))
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    # Continuous mode: set by the first change after a run, cleared when a run is queued.
+    changes_pending_since = models.DateTimeField(_("changes waiting since"), null=True, blank=True)
+    # The last "no successful sync for too long" email, so that it is sent once per episode.
+    stale_alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sync configuration")
+        verbose_name_plural = _("sync configurations")
+        indexes = [
+            models.Index(fields=["next_run_at"], condition=Q(enabled=True), name="sync_config_due"),
+            models.Index(fields=["changes_pending_since"], condition=Q(enabled=True, frequency="continuous"),
+                         name="sync_config_pending"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(frequency__in=Frequency.values), name="sync_config_frequency_valid"),
+            models.CheckConstraint(condition=Q(enabled=False) | Q(anchor_at__isnull=False, next_run_at__isnull=False),
+                                   name="sync_config_enabled_has_schedule"),
+        ]
+
+    def __str__(self):
+        return f"sync {self.mapping_id}"
+
+    @property
+    def interval(self) -> timedelta:
+        return INTERVALS[self.frequency]
+
+    @property
+    def is_continuous(self) -> bool:
+        return self.frequency == Frequency.CONTINUOUS
+
+
+class SyncRun(models.Model):
+    """One run of the sync for a mapping: a row a person can open, with counts per entity type."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        CONTINUOUS = "continuous", _("Continuous")
+        FIRST = "first", _("Enable Sync")
+        MANUAL = "manual", _("Sync now")
+        COMMAND = "command", _("Command line")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    mapping = models.ForeignKey("tenants.BcpMapping", on_delete=models.CASCADE, related_name="sync_runs",
+                                verbose_name=_("BCP mapping"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("started by"))
+    full = models.BooleanField(_("full comparison"), default=False)
+    entity_types = models.JSONField(_("entity types"), default=list)
+    queued_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A running run's worker writes this after every chunk; a run that stops writing it has lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # {entity type: {"total", "done", "created", "updated", "deleted", "unchanged", "failed"}}
+    counts = models.JSONField(_("counts"), default=dict)
+    current_type = models.CharField(max_length=30, blank=True)
+    # Sentences for people: what went wrong, naming the records.
+    errors = models.JSONField(_("errors"), default=list)
+    skip_reason = models.CharField(_("why it was skipped"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        indexes = [models.Index(fields=["mapping", "-queued_at"], name="sync_run_history"),
+                   models.Index(fields=["mapping", "status", "-finished_at"], name="sync_run_last_status")]
+        constraints = [
+            # Two runs for one mapping never overlap: at most one queued or running.
+            models.UniqueConstraint(fields=["mapping"], condition=Q(status__in=["queued", "running"]),
+                                    name="sync_run_one_active_per_mapping"),
+            models.CheckConstraint(condition=Q(status__in=["queued", "running", "succeeded", "failed", "skipped"]),
+                                   name="sync_run_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"sync run {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def totals(self) -> dict:
+        keys = ("created", "updated", "deleted", "unchanged", "failed")
+        return {key: sum(c.get(key, 0) for c in self.counts.values()) for key in keys}
+
+    @property
+    def progress_percent(self) -> int:
+        total = sum(c.get("total", 0) for c in self.counts.values())
+        done = sum(c.get("done", 0) for c in self.counts.values())
+        if self.status not in self.ACTIVE:
+            return 100
+        return min(99, int(100 * done / total)) if total else 0
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class Correlation(models.Model):
+    """The link from a primary record to its copy on the BCP tenant, whose id differs.
+
+    `content_hash` is the hash of the primary record (with its links expressed as primary ids) when it
+    was last written to the copy; foreign keys on the copy are remapped through these rows.
+    """
+
+    mapping = models.ForeignKey("tenants.BcpMapping", on_delete=models.CASCADE, related_name="correlations",
+                                verbose_name=_("BCP mapping"))
+    entity_type = models.CharField(_("entity type"), max_length=30)
+    source_id = models.BigIntegerField(_("primary record"))
+    target_id = models.BigIntegerField(_("BCP record"))
+    content_hash = models.CharField(_("content hash"), max_length=32)
+    synced_at = models.DateTimeField(_("last written"))
+
+    class Meta:
+        verbose_name = _("correlation")
+        verbose_name_plural = _("correlations")
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "entity_type", "source_id"], name="sync_correlation_source"),
+            models.UniqueConstraint(fields=["mapping", "entity_type", "target_id"], name="sync_correlation_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity_type} {self.source_id} → {self.target_id}"

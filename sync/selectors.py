@@ -1,0 +1,142 @@
+"""Reads for the Sync Configuration pages, scoped to the tenant whose Admin the person opened."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from contactcenter.models import Deletion
+from tenants.models import BcpMapping, Tenant
+
+from .entities import BY_KEY, ENTITIES
+from .models import Correlation, SyncConfiguration, SyncRun
+
+
+@dataclass(frozen=True)
+class SyncState:
+    tenant: Tenant
+    mapping: BcpMapping | None
+    configuration: SyncConfiguration | None
+    active_run: SyncRun | None
+    last_run: SyncRun | None
+    last_success: SyncRun | None
+
+    @property
+    def is_primary(self) -> bool:
+        return self.mapping is not None and self.mapping.primary_id == self.tenant.pk
+
+    @property
+    def is_secondary(self) -> bool:
+        return self.mapping is not None and self.mapping.secondary_id == self.tenant.pk
+
+    @property
+    def enabled(self) -> bool:
+        return self.configuration is not None and self.configuration.enabled
+
+    @property
+    def bcp_active(self) -> bool:
+        return self.mapping is not None and self.mapping.active_side == BcpMapping.Side.SECONDARY
+
+
+def sync_state(*, tenant: Tenant) -> SyncState:
+    mapping = (BcpMapping.objects.select_related("primary", "secondary")
+               .filter(Q(primary=tenant) | Q(secondary=tenant)).first())
+    configuration = active = last = success = None
+    if mapping is not None:
+        configuration = SyncConfiguration.objects.filter(mapping=mapping).first()
+        runs = SyncRun.objects.filter(mapping=mapping).select_related("requested_by")
+        active = runs.filter(status__in=SyncRun.ACTIVE).first()
+        last = runs.exclude(status__in=SyncRun.ACTIVE).order_by("-finished_at", "-id").first()
+        success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
+    return SyncState(tenant=tenant, mapping=mapping, configuration=configuration, active_run=active, last_run=last,
+                     last_success=success)
+
+
+def sync_run_list(*, mapping: BcpMapping, status: str = ""):
+    runs = SyncRun.objects.filter(mapping=mapping).select_related("requested_by")
+    if status:
+        runs = runs.filter(status=status)
+    return runs.order_by("-queued_at", "-id")
+
+
+def sync_run_get(*, mapping: BcpMapping, pk: int) -> SyncRun:
+    return get_object_or_404(SyncRun.objects.select_related("requested_by"), mapping=mapping, pk=pk)
+
+
+@dataclass(frozen=True)
+class Change:
+    entity: object
+    name: str
+    kind: str  # "created", "changed" or "deleted"
+    when: datetime
+
+
+LIMIT = 50
+
+
+def changes_since(*, mapping: BcpMapping, since: datetime | None) -> dict:
+    """The primary's records created, changed or deleted after `since` (the start of the last successful run),
+    per entity type: what the BCP tenant would lack after a switch now. {key: (count, first LIMIT changes)}."""
+    result = {}
+    tenant_id = mapping.primary_id
+    for entity in ENTITIES:
+        if entity.key == "user":
+            rows = entity.model.objects.filter(tenant_id=tenant_id)
+            if since is not None:
+                rows = rows.filter(Q(date_joined__gt=since) | Q(agent_profile__updated_at__gt=since))
+            rows = rows.order_by("-date_joined").values_list("username", "date_joined", "agent_profile__updated_at")
+            changes = [Change(entity, name, "created" if since is None or joined > since else "changed",
+                              max(d for d in (joined, touched) if d is not None))
+                       for name, joined, touched in rows[:LIMIT]]
+        else:
+            rows = entity.model.objects.filter(tenant_id=tenant_id)
+            if since is not None:
+                rows = rows.filter(updated_at__gt=since)
+            rows = rows.order_by("-updated_at").values_list("name", "created_at", "updated_at")
+            changes = [Change(entity, name, "created" if since is None or created > since else "changed", updated)
+                       for name, created, updated in rows[:LIMIT]]
+        count = rows.count()
+        if since is not None:
+            deleted = Deletion.objects.filter(tenant_id=tenant_id, entity_type=entity.key, deleted_at__gt=since)
+            changes += [Change(entity, d.natural_key, "deleted", d.deleted_at)
+                        for d in deleted.order_by("-deleted_at")[:LIMIT]]
+            count += deleted.count()
+        if count:
+            result[entity.key] = (count, sorted(changes, key=lambda c: c.when, reverse=True)[:LIMIT])
+    return result
+
+
+@dataclass(frozen=True)
+class CorrelatedPair:
+    entity: object
+    source_id: int | None
+    source_name: str | None
+    target_id: int | None
+    target_name: str | None
+    synced_at: datetime | None
+
+
+def correlation_lookup(*, mapping: BcpMapping, entity_type: str, query: str, side: str) -> list[CorrelatedPair]:
+    """Records whose name (or username) contains `query` on `side` ("primary" or "bcp"), each with its
+    counterpart on the other tenant through the correlations."""
+    entity = BY_KEY[entity_type]
+    field = entity.describe_field
+    tenant_id = mapping.primary_id if side == "primary" else mapping.secondary_id
+    rows = entity.model.objects.filter(tenant_id=tenant_id)
+    if query:
+        rows = rows.filter(**{f"{field}__icontains": query})
+    found = dict(rows.order_by(field).values_list("pk", field)[:LIMIT])
+    correlations = Correlation.objects.filter(mapping=mapping, entity_type=entity_type)
+    if side == "primary":
+        links = {c.source_id: c for c in correlations.filter(source_id__in=found)}
+        other = dict(entity.model.objects.filter(pk__in=[c.target_id for c in links.values()])
+                     .values_list("pk", field))
+        return [CorrelatedPair(entity, pk, name, links[pk].target_id if pk in links else None,
+                               other.get(links[pk].target_id) if pk in links else None,
+                               links[pk].synced_at if pk in links else None) for pk, name in found.items()]
+    links = {c.target_id: c for c in correlations.filter(target_id__in=found)}
+    other = dict(entity.model.objects.filter(pk__in=[c.source_id for c in links.values()]).values_list("pk", field))
+    return [CorrelatedPair(entity, links[pk].source_id if pk in links else None,
+                           other.get(links[pk].source_id) if pk in links else None, pk, name,
+                           links[pk].synced_at if pk in links else None) for pk, name in found.items()]

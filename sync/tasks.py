@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from .services import sync_dispatch, sync_run_execute
+
+
+@shared_task(name="sync.dispatch", ignore_result=True)
+def dispatch_sync() -> None:
+    sync_dispatch()
+
+
+# acks_late: a worker killed in the middle gives the message back; claiming the run decides who does it.
+@shared_task(name="sync.run", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def run_sync(run_id: int) -> None:
+    sync_run_execute(run_id=run_id)

@@ -1,0 +1,76 @@
+"""A primary (Classics Inc., North America) with a little of every configuration type, mapped to its BCP
+tenant (Europe), with sync enabled but no run made yet."""
+
+from datetime import date, time
+
+import pytest
+
+from accounts.roles import ADMINISTRATOR, AGENT, CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT, SUPERVISOR
+from accounts.services import role_set_permissions
+from audit.services import Actor
+from contactcenter import services as cc
+from sync.models import SyncRun
+from sync.services import sync_run_execute, sync_run_request
+from tests.factories import PASSWORD, role_of
+from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
+
+
+@pytest.fixture
+def mapping(tenant, bcp_tenant):
+    mapping, _passkey = make_mapping(tenant, bcp_tenant)
+    return mapping
+
+
+@pytest.fixture
+def passkey_mapping(tenant, bcp_tenant):
+    return make_mapping(tenant, bcp_tenant)
+
+
+@pytest.fixture
+def configured(tenant, mapping):
+    """What a small contact center has, made through the services."""
+    admin_role = role_of(tenant, ADMINISTRATOR)
+    role_set_permissions(role=admin_role, permissions=[CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT],
+                         scope=[CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT])
+    team = cc.team_create(tenant=tenant, name="Billing Support", description="Invoices")
+    cc.team_create(tenant=tenant, name="Sales")
+    phone = cc.skill_create(tenant=tenant, name="Billing Inquiries", channel="phone")
+    chat = cc.skill_create(tenant=tenant, name="Web Chat", channel="chat")
+    hours = cc.hours_create(tenant=tenant, name="Business Hours", timezone="America/New_York",
+                            exceptions=[{"date": date(2026, 12, 25), "name": "Christmas Day", "closed": True}])
+    cc.hours_create(tenant=tenant, name="Weekend", week={d: (time(10), time(14)) if d >= 5 else None for d in range(7)})
+    cc.point_of_contact_create(tenant=tenant, name="Billing Line", channel="phone", address="+14155550100",
+                               skill=phone, hours=hours)
+    cc.point_of_contact_create(tenant=tenant, name="Website Chat", channel="chat", address="web-chat",
+                               skill=chat, hours=hours)
+    cc.disposition_create(tenant=tenant, name="Resolved", skills=[phone, chat])
+    cc.unavailable_code_create(tenant=tenant, name="Lunch")
+    cc.tag_create(tenant=tenant, name="VIP", description="Important customer")
+    cc.agent_create(tenant=tenant, username="alice", password=PASSWORD, role=admin_role, first_name="Alice",
+                    last_name="Admin", email="alice@classics.example.com", team=team)
+    cc.agent_create(tenant=tenant, username="andy", password=PASSWORD, role=role_of(tenant, AGENT),
+                    first_name="Andy", team=team, skills={phone: 1, chat: 5})
+    cc.agent_create(tenant=tenant, username="sam", password=PASSWORD, role=role_of(tenant, SUPERVISOR))
+    return tenant
+
+
+@pytest.fixture
+def sync_enabled(configured, mapping):
+    from sync.models import SyncConfiguration
+
+    config, _ = SyncConfiguration.objects.get_or_create(mapping=mapping)
+    from django.utils import timezone
+
+    now = timezone.now()
+    SyncConfiguration.objects.filter(pk=config.pk).update(enabled=True, anchor_at=now, next_run_at=now)
+    config.refresh_from_db()
+    return config
+
+
+def run_sync(tenant, **kwargs) -> SyncRun:
+    """One run in this process, as the bcp_sync command does it."""
+    run = sync_run_request(tenant=tenant, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False,
+                           **kwargs)
+    sync_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
