@@ -230,3 +230,17 @@ def scale_tenant_create(*, name: str):
     region = Region.objects.filter(code="na").first() or Region.objects.create(name="North America", code="na")
     return tenant_create(name=name, region=region)
 
+
+
+def scale_bcp_create(*, primary):
+    """A BCP tenant in Europe for `primary`, mapped with a new passkey; returns (mapping, passkey)."""
+    from tenants.bcp_services import mapping_create, passkey_generate, passkey_hash
+    from tenants.models import Region
+    from tenants.services import tenant_create
+
+    region = Region.objects.filter(code="eu").first() or Region.objects.create(name="Europe", code="eu")
+    secondary = tenant_create(name=f"{primary.name} BCP", region=region)
+    passkey = passkey_generate()
+    mapping = mapping_create(primary=primary, secondary=secondary, region=region, passkey_hash=passkey_hash(passkey),
+                             configurations_enabled=True, enablement_enabled=True)
+    return mapping, passkey

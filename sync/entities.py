@@ -236,8 +236,8 @@ class RoleEntity(Entity):
         super().update(tenant_id, rows)
         tenant = Tenant(pk=tenant_id)
         groups = dict(Role.objects.filter(pk__in=list(rows)).values_list("pk", "group_id"))
-        objects = [Group(pk=groups[pk], name=role_group_name(tenant, dict(zip(self.columns, values, strict=True))["name"]))
-                   for pk, values in rows.items()]
+        name_at = self.columns.index("name")
+        objects = [Group(pk=groups[pk], name=role_group_name(tenant, values[name_at])) for pk, values in rows.items()]
         Group.objects.bulk_update(objects, ["name"], batch_size=500)
 
     def set_placeholders(self, tenant_id, ids):

@@ -188,9 +188,9 @@ def test_a_failed_sign_in_is_audited_without_the_password(client, agent):
 # --- One username in several tenants ----------------------------------------------------------------------
 
 
-def test_the_same_username_may_exist_in_two_tenants(agent, other_tenant):
-    copy = UserFactory(username="andy", tenant=other_tenant)
-    assert copy.pk != agent.pk
+def test_a_username_names_one_person_across_the_platform(agent, other_tenant):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username="ANDY", tenant=other_tenant)
 
 
 def test_the_same_username_twice_in_one_tenant_is_refused_by_the_database(agent, tenant):
@@ -203,12 +203,19 @@ def test_the_same_username_twice_among_platform_staff_is_refused_by_the_database
         UserFactory(username="REP", tenant=None)
 
 
-def test_with_two_accounts_of_one_name_the_password_decides(client, agent, other_tenant):
-    copy = UserFactory(username="andy", tenant=other_tenant)
-    copy.set_password("the-other-tenants-password")
+def test_the_bcp_tenants_copy_may_share_the_username(agent, other_tenant):
+    copy = UserFactory(username="andy", tenant=other_tenant, is_bcp_copy=True)
+    assert copy.pk != agent.pk
+
+
+def test_a_copy_never_signs_in_while_the_primary_is_active(client, agent, other_tenant, password):
+    copy = UserFactory(username="andy", tenant=other_tenant, is_bcp_copy=True)
+    copy.set_password("the-copys-own-password")
     copy.save()
-    post_sign_in(client, "andy", "the-other-tenants-password")
-    assert signed_in_user(client) == copy
+    post_sign_in(client, "andy", "the-copys-own-password")
+    assert signed_in_user(client) is None
+    post_sign_in(client, "andy", password)
+    assert signed_in_user(client) == agent
 
 
 # --- Throttling (django-axes) -----------------------------------------------------------------------------

@@ -176,4 +176,20 @@ def test_the_command_reports_what_it_created(db):
 def test_two_generated_tenants_do_not_collide(db):
     call_command("seed_scale", records=200, stdout=StringIO(), tenant_name="One")
     call_command("seed_scale", records=200, stdout=StringIO(), tenant_name="Two")
-    assert User.objects.filter(username="user000000").count() == 2
+    one, two = Tenant.objects.get(name="One"), Tenant.objects.get(name="Two")
+    assert User.objects.filter(tenant=one).count() == User.objects.filter(tenant=two).count() > 1
+    # A username names one person on the platform: each tenant's generated users have their own prefix.
+    assert not set(User.objects.filter(tenant=one).values_list("username", flat=True)) & set(
+        User.objects.filter(tenant=two).values_list("username", flat=True))
+
+
+def test_with_bcp_maps_a_bcp_tenant_and_prints_the_passkey_once(db):
+    from tenants.bcp_services import passkey_check
+    from tenants.models import BcpMapping
+
+    out = StringIO()
+    call_command("seed_scale", records=100, stdout=out, tenant_name="Big", with_bcp=True)
+    mapping = BcpMapping.objects.get(primary__name="Big")
+    assert mapping.secondary.name == "Big BCP" and mapping.secondary.region.code == "eu"
+    passkey = out.getvalue().split("Passkey (shown only now; keep it to switch): ")[1].split()[0]
+    assert passkey_check(mapping, passkey)

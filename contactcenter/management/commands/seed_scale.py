@@ -16,8 +16,10 @@ class Command(BaseCommand):
                             help="Name of the new tenant (default: “Scale <N> <date and time>”).")
         parser.add_argument("--password", default="",
                             help="Password for every generated user (default: none; they cannot sign in).")
+        parser.add_argument("--with-bcp", action="store_true",
+                            help="Also create its BCP tenant (Europe), mapped to it; the passkey is printed once.")
 
-    def handle(self, *args, records, tenant_name, password, **options):
+    def handle(self, *args, records, tenant_name, password, with_bcp, **options):
         from contactcenter.scale import Plan, generate, scale_tenant_create
 
         if records < 1:
@@ -30,10 +32,19 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Tenant “{tenant.name}” (id {tenant.pk}); about {plan.row_count():,} rows planned.")
-        counts = generate(tenant=tenant, plan=plan, password=password or None,
+        # Usernames name one person on the whole platform: each generated tenant gets its own prefix.
+        prefix = f"{tenant.pk.hex[:8]}.user"
+        counts = generate(tenant=tenant, plan=plan, password=password or None, username_prefix=prefix,
                           progress=lambda message: self.stdout.write(f"  … {message}"))
         seconds = time.perf_counter() - started
         self.stdout.write("Created:")
         for kind, count in counts.items():
             self.stdout.write(f"  {kind:<20} {count:>9,}")
         self.stdout.write(self.style.SUCCESS(f"  {'total':<20} {sum(counts.values()):>9,}  in {seconds:.1f} s"))
+        self.stdout.write(f"Usernames: {prefix}000000, {prefix}000001, …")
+        if with_bcp:
+            from contactcenter.scale import scale_bcp_create
+
+            mapping, passkey = scale_bcp_create(primary=tenant)
+            self.stdout.write(f"BCP tenant “{mapping.secondary.name}” (id {mapping.secondary_id}), mapped.")
+            self.stdout.write(f"Passkey (shown only now; keep it to switch): {passkey}")

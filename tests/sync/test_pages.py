@@ -1,0 +1,183 @@
+"""Admin → Sync Configuration for every persona, and what the pages say."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, SUPERVISOR, VIEW_BCP_CONFIGURATIONS
+from accounts.services import role_set_permissions
+from audit.services import Actor
+from contactcenter import services as cc
+from sync.models import SyncConfiguration, SyncRun
+from sync.services import sync_enable
+from tests.conftest import PERSONAS
+from tests.factories import role_of
+from tests.sync.conftest import run_sync
+from tests.tenants.bcp_helpers import make_mapping
+
+BCP_SCOPE = [VIEW_BCP_CONFIGURATIONS, CHANGE_BCP_CONFIGURATIONS]
+
+
+@pytest.fixture
+def roles(tenant, other_tenant):
+    """The seed's step 3: the Administrator role gets BCP Configurations Edit; supervisors may look."""
+    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_CONFIGURATIONS], scope=BCP_SCOPE)
+    role_set_permissions(role=role_of(tenant, SUPERVISOR), permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE)
+    role_set_permissions(role=role_of(other_tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_CONFIGURATIONS],
+                         scope=BCP_SCOPE)
+
+
+@pytest.fixture
+def primary(tenant, bcp_tenant, roles):
+    make_mapping(tenant, bcp_tenant)
+    return tenant
+
+
+@pytest.fixture
+def enabled(primary):
+    configuration, _run = sync_enable(tenant=primary, actor=Actor.system())
+    SyncRun.objects.filter(mapping=configuration.mapping).update(status=SyncRun.Status.SKIPPED)
+    return configuration
+
+
+@pytest.fixture
+def a_run(enabled, primary):
+    cc.tag_create(tenant=primary, name="VIP")
+    return run_sync(primary)
+
+
+# url name, method, needs, form data; then the answer per persona in the order of PERSONAS:
+#   anonymous, agent, supervisor (BCP View), tenant_admin (BCP Edit), other_admin (BCP Edit elsewhere), rep
+GET, POST = "get", "post"
+LOOK = (302, 404, 200, 200, 200, 404)
+URLS = [
+    ("configuration", GET, "primary", {}, LOOK),
+    ("history", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
+    ("run_detail", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
+    ("progress", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
+    ("changes", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
+    ("correlations", GET, "a_run", {"entity_type": "tag", "side": "primary", "q": "VIP"},
+     (302, 404, 200, 200, 404, 404)),
+    ("disable", GET, "enabled", {}, (302, 404, 403, 200, 404, 404)),
+    ("enable", POST, "primary", {}, (302, 404, 403, 302, 404, 404)),
+    ("settings", POST, "enabled", {"tab": "default", "frequency": "6h"}, (302, 404, 403, 302, 404, 404)),
+    ("run", POST, "enabled", {}, (302, 404, 403, 302, 404, 404)),
+    ("disable", POST, "enabled", {}, (302, 404, 403, 302, 404, 404)),
+]
+
+
+@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
+@pytest.mark.parametrize(("name", "method", "needs", "data", "expected"), URLS,
+                         ids=[f"{u[1]}-{u[0]}" for u in URLS])
+def test_every_sync_url_for_every_persona(request, as_persona, persona_index, name, method, needs, data, expected):
+    setup = request.getfixturevalue(needs)
+    persona = PERSONAS[persona_index]
+    client = as_persona(persona)
+    args = [setup.pk] if name == "run_detail" else []
+    response = getattr(client, method)(reverse(f"sync:{name}", args=args), data)
+    assert response.status_code == expected[persona_index], response.content[:400]
+
+
+def test_the_administrator_of_another_mapped_tenant_cannot_open_this_tenants_run(client, a_run, other_admin,
+                                                                                 other_tenant, region_na):
+    from tests.factories import TenantFactory
+
+    make_mapping(other_tenant, TenantFactory(name="Northwind BCP", region=region_na))
+    client.force_login(other_admin)
+    assert client.get(reverse("sync:run_detail", args=[a_run.pk])).status_code == 404
+    page = client.get(reverse("sync:configuration")).text
+    assert "Northwind BCP" in page and "Classics" not in page
+
+
+def test_enable_sync_starts_the_first_run_and_says_so(client, tenant_admin, primary):
+    client.force_login(tenant_admin)
+    page = client.get(reverse("sync:configuration")).text
+    assert "Enable Sync" in page and "Sync is off" in page
+    response = client.post(reverse("sync:enable"), follow=True)
+    assert "The first sync has started" in response.text
+    configuration = SyncConfiguration.objects.get(mapping__primary=primary)
+    assert configuration.enabled and configuration.frequency == "daily"
+    assert SyncRun.objects.get(mapping=configuration.mapping).trigger == SyncRun.Trigger.FIRST
+    assert "Sync now is available again when this run has finished." in response.text
+    assert 'hx-trigger="every 1s"' in response.text
+
+
+def test_settings_save_the_frequency_and_refuse_a_broken_selection(client, tenant_admin, enabled):
+    client.force_login(tenant_admin)
+    response = client.post(reverse("sync:settings"), {"tab": "default", "frequency": "continuous"}, follow=True)
+    assert "Sync settings are saved." in response.text
+    enabled.refresh_from_db()
+    assert enabled.frequency == "continuous"
+    response = client.post(reverse("sync:settings"), {"tab": "custom", "custom": "custom",
+                                                      "entity_types": ["point_of_contact", "tag"]})
+    assert response.status_code == 400
+    assert "Points of Contact need Skills, Hours of Operation" in response.text
+    enabled.refresh_from_db()
+    assert not enabled.custom
+
+
+def test_a_bad_frequency_is_a_clear_400(client, tenant_admin, enabled):
+    client.force_login(tenant_admin)
+    response = client.post(reverse("sync:settings"), {"tab": "default", "frequency": "weekly"})
+    assert response.status_code == 400 and "Select a valid choice" in response.text
+
+
+def test_sync_now_twice_is_refused_while_the_first_is_queued(client, tenant_admin, enabled):
+    client.force_login(tenant_admin)
+    assert client.post(reverse("sync:run")).status_code == 302
+    response = client.post(reverse("sync:run"))
+    assert response.status_code == 409 and "already running" in response.text
+    assert SyncRun.objects.filter(status=SyncRun.Status.QUEUED).count() == 1
+
+
+def test_history_shows_the_run_with_its_counts_and_trigger(client, tenant_admin, a_run):
+    client.force_login(tenant_admin)
+    page = client.get(reverse("sync:history")).text
+    assert "Command line" in page and "Succeeded" in page
+    detail = client.get(reverse("sync:run_detail", args=[a_run.pk])).text
+    assert "Tags" in detail and "Records per type" in detail
+
+
+def test_changes_since_the_last_sync_lists_what_the_bcp_tenant_lacks(client, tenant_admin, a_run, primary):
+    cc.tag_create(tenant=primary, name="Escalated")
+    client.force_login(tenant_admin)
+    page = client.get(reverse("sync:changes")).text
+    assert "Escalated" in page and "VIP" not in page
+
+
+def test_a_correlation_is_found_from_either_side(client, tenant_admin, a_run, bcp_tenant):
+    from contactcenter.models import Tag
+
+    copy = Tag.objects.get(tenant=bcp_tenant, name="VIP")
+    client.force_login(tenant_admin)
+    page = client.get(reverse("sync:correlations"), {"entity_type": "tag", "side": "primary", "q": "vip"}).text
+    assert f"<td>{copy.pk}</td>" in page
+    page = client.get(reverse("sync:correlations"), {"entity_type": "tag", "side": "bcp", "q": "VIP"}).text
+    assert f"<td>{Tag.objects.get(tenant=a_run.mapping.primary, name='VIP').pk}</td>" in page
+    assert client.get(reverse("sync:correlations"), {"entity_type": "nope"}).status_code == 400
+
+
+def test_the_bcp_tenant_and_an_unmapped_tenant_say_where_syncing_is_configured(client, other_admin, roles,
+                                                                               primary, bcp_tenant):
+    client.force_login(other_admin)
+    assert "No BCP tenant yet" in client.get(reverse("sync:configuration")).text
+    from tests.factories import UserFactory
+
+    bcp_admin = UserFactory(username="bcp.admin", tenant=bcp_tenant, role=role_of(bcp_tenant, ADMINISTRATOR))
+    role_set_permissions(role=bcp_admin.role, permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE)
+    client.force_login(bcp_admin)
+    page = client.get(reverse("sync:configuration")).text
+    assert "This is the BCP tenant" in page and "Classics Inc." in page
+
+
+def test_disable_asks_first_then_stops_the_schedule(client, tenant_admin, enabled):
+    client.force_login(tenant_admin)
+    assert "Disable Sync?" in client.get(reverse("sync:disable")).text
+    response = client.post(reverse("sync:disable"), follow=True)
+    assert "Sync is disabled." in response.text
+    enabled.refresh_from_db()
+    assert not enabled.enabled and enabled.next_run_at is None
+
+
+def test_the_menu_shows_sync_configuration_to_those_who_may_look(client, supervisor, agent, primary):
+    client.force_login(supervisor)
+    assert "Sync Configuration" in client.get(reverse("accounts:admin_home")).text

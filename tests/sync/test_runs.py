@@ -1,0 +1,127 @@
+"""Runs as a whole: crashes and retries, reconciliation, pausing, custom selections, who is told."""
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import User
+from audit.models import AuditEvent
+from audit.services import Actor
+from contactcenter import services as cc
+from contactcenter.models import Tag
+from sync import engine
+from sync.entities import ALL_KEYS, BY_KEY
+from sync.models import Correlation, SyncRun
+from sync.services import STALE_AFTER, SyncError, sync_run_execute, sync_run_request, sync_settings_save
+from tenants.models import BcpMapping
+from tests.sync.conftest import run_sync
+
+# Between types, inside each type's first chunk (roles are all adopted by name on a new BCP tenant: updates), and
+# before the reconciliation.
+FAILPOINTS = ([f"after:{key}" for key in ALL_KEYS] + [f"in:{key}:create" for key in ALL_KEYS if key != "role"]
+              + ["in:role:update", "before:reconcile"])
+
+
+def assert_complete_copy(mapping):
+    """Every primary record has exactly one copy and one correlation, and no correlation points at nothing."""
+    for key in ALL_KEYS:
+        entity = BY_KEY[key]
+        sources = set(entity.model.objects.filter(tenant_id=mapping.primary_id).values_list("pk", flat=True))
+        correlations = dict(Correlation.objects.filter(mapping=mapping, entity_type=key)
+                            .values_list("source_id", "target_id"))
+        assert set(correlations) == sources, key
+        targets = set(entity.model.objects.filter(tenant_id=mapping.secondary_id).values_list("pk", flat=True))
+        assert set(correlations.values()) <= targets, key
+        assert len(set(correlations.values())) == len(correlations), key
+
+
+@pytest.mark.parametrize("point", FAILPOINTS)
+def test_a_run_stopped_anywhere_is_completed_by_the_next_without_duplicates(configured, mapping, settings,
+                                                                            monkeypatch, point):
+    settings.SYNC_FAILPOINTS = True
+    monkeypatch.setenv("BCP_SYNC_RAISE_AT", point)
+    run = sync_run_request(tenant=configured, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False)
+    with pytest.raises(engine.SyncCrash):
+        sync_run_execute(run_id=run.pk)
+    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    # The lost worker's run is taken over once its heartbeat is old, as the dispatcher's retry does.
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - STALE_AFTER * 2)
+    sync_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.attempts == 2
+    assert_complete_copy(mapping)
+    assert run_sync(configured).totals["created"] == 0
+
+
+def test_a_running_run_is_not_taken_by_a_second_worker(configured, mapping):
+    run = sync_run_request(tenant=configured, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    assert sync_run_execute(run_id=run.pk) is None
+    assert not Correlation.objects.filter(mapping=mapping).exists()
+
+
+def test_a_second_run_for_the_mapping_is_refused_while_one_is_queued(configured, sync_enabled):
+    sync_run_request(tenant=configured, actor=Actor.system(), enqueue=False)
+    with pytest.raises(SyncError, match="already running"):
+        sync_run_request(tenant=configured, actor=Actor.system(), enqueue=False)
+
+
+def test_reconciliation_catches_a_bcp_record_changed_during_the_run(configured, bcp_tenant, monkeypatch):
+    def tamper(name):
+        if name == "before:reconcile":
+            Tag.objects.filter(tenant=bcp_tenant, name="VIP").update(description="tampered")
+
+    monkeypatch.setattr(engine, "failpoint", tamper)
+    run = run_sync(configured)
+    assert run.status == SyncRun.Status.FAILED
+    from sync.messages import error_text
+
+    assert [error_text(e) for e in run.errors] == [
+        "Reconciliation: 1 Tags record differs on the BCP tenant from the primary: VIP."]
+
+
+def test_runs_are_skipped_with_the_reason_while_the_bcp_tenant_is_active(configured, mapping, sync_enabled):
+    run = sync_run_request(tenant=configured, actor=Actor.system(), enqueue=False)
+    BcpMapping.objects.filter(pk=mapping.pk).update(active_side=BcpMapping.Side.SECONDARY)
+    sync_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SKIPPED and run.skip_reason == "bcp_active"
+    assert not Correlation.objects.filter(mapping=mapping).exists()
+    with pytest.raises(SyncError, match="paused"):
+        sync_run_request(tenant=configured, actor=Actor.system(), enqueue=False)
+
+
+def test_a_custom_selection_copies_only_what_it_names(configured, bcp_tenant, sync_enabled):
+    sync_settings_save(configuration=sync_enabled, frequency="daily", custom=True, entity_types=["tag", "skill"],
+                       actor=Actor.system())
+    run = run_sync(configured)
+    assert set(run.counts) == {"skill", "tag"}
+    assert Tag.objects.filter(tenant=bcp_tenant).count() == 1
+    assert not User.objects.filter(tenant=bcp_tenant).exists()
+
+
+def test_a_selection_that_breaks_a_dependency_is_explained_and_refused(sync_enabled):
+    with pytest.raises(SyncError) as error:
+        sync_settings_save(configuration=sync_enabled, frequency="daily", custom=True, entity_types=["user", "tag"],
+                           actor=Actor.system())
+    assert "Users need Roles, Teams, Skills" in error.value.message
+    sync_enabled.refresh_from_db()
+    assert not sync_enabled.custom
+
+
+def test_each_run_writes_one_audit_row_with_its_actor(configured, mapping):
+    run_sync(configured)
+    events = AuditEvent.objects.filter(action="sync.run")
+    assert events.count() == 1 and events.get().actor_name == "system"
+    assert events.get().changes["status"] == "succeeded"
+
+
+def test_a_failed_run_emails_the_bcp_administrators(configured, bcp_tenant):
+    cc.tag_create(tenant=bcp_tenant, name="Escalated")
+    cc.tag_create(tenant=configured, name="Escalated")
+    mail.outbox.clear()
+    run_sync(configured)
+    assert [m.to for m in mail.outbox] == [["alice@classics.example.com"]]
+    assert "BCP sync failed for Classics Inc." == mail.outbox[0].subject
+    assert "“Escalated” was not copied" in mail.outbox[0].body
