@@ -1,0 +1,130 @@
+"""The dispatcher beat calls: claiming due configurations, catch-up after an outage, continuous mode."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection, connections
+from django.utils import timezone
+
+from contactcenter import services as cc
+from contactcenter.models import Tag
+from sync.models import Frequency, SyncConfiguration, SyncRun
+from sync.services import CONTINUOUS_SETTLE, next_slot, sync_dispatch
+from tenants.models import BcpMapping
+
+
+@pytest.fixture
+def t0(sync_enabled):
+    """A moment just after the configuration became due."""
+    return timezone.now() + timedelta(seconds=1)
+
+
+def test_slots_fall_on_the_time_of_day_the_sync_was_enabled():
+    anchor = timezone.now().replace(hour=14, minute=2, second=0)
+    day = timedelta(days=1)
+    assert next_slot(anchor=anchor, interval=day, after=anchor) == anchor + day
+    assert next_slot(anchor=anchor, interval=day, after=anchor + timedelta(days=2, hours=5)) == anchor + 3 * day
+    assert next_slot(anchor=anchor, interval=timedelta(hours=6), after=anchor + timedelta(hours=7)) == (
+        anchor + timedelta(hours=12))
+
+
+def test_a_due_configuration_gets_one_run_and_its_next_slot(t0, sync_enabled):
+    result = sync_dispatch(now=t0)
+    assert len(result.queued) == 1
+    run = SyncRun.objects.get()
+    assert run.trigger == SyncRun.Trigger.SCHEDULE and run.status == SyncRun.Status.QUEUED
+    sync_enabled.refresh_from_db()
+    assert sync_enabled.next_run_at > t0
+    assert sync_dispatch(now=t0).queued == []  # nothing more is due
+
+
+def test_two_days_without_beat_make_one_catch_up_run_not_a_backlog(t0, sync_enabled):
+    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(anchor_at=t0 - timedelta(days=3),
+                                                               next_run_at=t0 - timedelta(days=2))
+    assert len(sync_dispatch(now=t0).queued) == 1
+    SyncRun.objects.update(status=SyncRun.Status.SUCCEEDED, finished_at=t0)
+    assert sync_dispatch(now=t0 + timedelta(minutes=1)).queued == []
+    sync_enabled.refresh_from_db()
+    assert t0 < sync_enabled.next_run_at <= t0 + timedelta(days=1)
+
+
+def test_a_scheduled_run_is_recorded_as_skipped_while_the_bcp_tenant_is_active(t0, sync_enabled, mapping):
+    BcpMapping.objects.filter(pk=mapping.pk).update(active_side=BcpMapping.Side.SECONDARY)
+    result = sync_dispatch(now=t0)
+    assert result.queued == [] and len(result.skipped) == 1
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.SKIPPED and run.skip_reason == "bcp_active"
+
+
+def test_a_lost_run_is_sent_again(t0, sync_enabled):
+    sync_dispatch(now=t0)
+    run = SyncRun.objects.get()
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=t0 - timedelta(minutes=5))
+    assert sync_dispatch(now=t0).requeued == [run.pk]
+
+
+def test_continuous_mode_makes_one_run_for_a_burst_of_changes(sync_enabled, configured):
+    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(frequency=Frequency.CONTINUOUS,
+                                                               next_run_at=timezone.now() + timedelta(hours=1))
+    for n in range(1000):
+        cc.tag_create(tenant=configured, name=f"Burst {n:04d}")
+    sync_enabled.refresh_from_db()
+    assert sync_enabled.changes_pending_since is not None
+    later = timezone.now() + CONTINUOUS_SETTLE
+    result = sync_dispatch(now=later)
+    assert len(result.queued) == 1
+    assert SyncRun.objects.get().trigger == SyncRun.Trigger.CONTINUOUS
+    # A change while that run is queued waits for the next one.
+    Tag.objects.filter(tenant=configured, name="Burst 0000").first().save()
+    assert sync_dispatch(now=later + CONTINUOUS_SETTLE).queued == []
+    SyncRun.objects.update(status=SyncRun.Status.SUCCEEDED, finished_at=later)
+    assert len(sync_dispatch(now=later + CONTINUOUS_SETTLE * 2).queued) == 1
+    assert SyncRun.objects.count() == 2
+
+
+def test_a_sign_in_is_not_a_change(sync_enabled, configured, client):
+    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(frequency=Frequency.CONTINUOUS)
+    from tests.factories import PASSWORD
+
+    client.post("/sign-in/", {"username": "andy", "password": PASSWORD})
+    sync_enabled.refresh_from_db()
+    assert sync_enabled.changes_pending_since is None
+
+
+def test_a_stale_sync_emails_its_administrators_once(t0, sync_enabled, configured,
+                                                   django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(anchor_at=t0 - timedelta(days=2),
+                                                               next_run_at=t0 + timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(sync_dispatch(now=t0).alerted) == 1
+    assert mail.outbox[0].subject == "No successful BCP sync for Classics Inc."
+    assert sync_dispatch(now=t0 + timedelta(minutes=1)).alerted == []
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_once_queue_one_run(configured, mapping):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent transactions; CI runs it there")
+    now = timezone.now()
+    SyncConfiguration.objects.create(mapping=mapping, enabled=True, anchor_at=now, next_run_at=now)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def dispatch():
+        try:
+            barrier.wait(5)
+            results.append(sync_dispatch(now=now))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=dispatch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(len(r.queued) for r in results) == [0, 1]
+    assert SyncRun.objects.filter(mapping=mapping).count() == 1
