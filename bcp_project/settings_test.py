@@ -14,3 +14,4 @@ SECURE_HSTS_SECONDS = 0
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "en"
+SYNC_FAILPOINTS = True  # sync.engine.failpoint: tests may stop a run at a named point
