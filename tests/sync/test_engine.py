@@ -96,3 +96,25 @@ def test_every_type_is_counted(configured, key):
     # The BCP tenant's default roles are adopted (updated), everything else is created.
     written = counts["updated"] if key == "role" else counts["created"]
     assert counts["total"] == written > 0 == counts["failed"]
+
+
+def test_the_demo_maps_classics_with_a_daily_sync_and_one_run_done(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from sync.demo import DEMO_PASSKEY
+    from sync.models import SyncConfiguration
+    from tenants.bcp_services import passkey_check
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    configuration = SyncConfiguration.objects.get(mapping__primary__name="Classics Inc.")
+    assert configuration.enabled and configuration.frequency == "daily"
+    assert configuration.mapping.secondary.name == "Classics Inc. BCP"
+    assert passkey_check(configuration.mapping, DEMO_PASSKEY) and DEMO_PASSKEY in out.getvalue()
+    run = SyncRun.objects.get(mapping=configuration.mapping)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert User.objects.filter(tenant=configuration.mapping.secondary, username="agent", is_bcp_copy=True).exists()
+    call_command("seed_demo", stdout=StringIO())
+    assert SyncRun.objects.filter(mapping=configuration.mapping).count() == 1

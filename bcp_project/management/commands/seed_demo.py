@@ -16,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, password, if_empty, **options):
         from accounts import demo as accounts_demo
         from contactcenter import demo as contactcenter_demo
+        from sync import demo as sync_demo
         from tenants import demo as tenants_demo
         from tenants.models import Tenant
 
@@ -26,5 +27,7 @@ class Command(BaseCommand):
             tenants = tenants_demo.seed()
             people = accounts_demo.seed(tenants=tenants, password=password)
             contactcenter_demo.seed(tenants=tenants, people=people, password=password)
+            sync_demo.seed(tenants=tenants)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(tenants)} tenants, {len(people)} sign-ins (password: {password})."))
+        self.stdout.write(f"Classics Inc. syncs daily to Classics Inc. BCP; the demo passkey is {sync_demo.DEMO_PASSKEY}.")

@@ -1,0 +1,32 @@
+"""Demo: Classics Inc. is mapped to Classics Inc. BCP, its administrators hold the BCP permissions (the seed's
+step 3), and a daily sync is enabled with its first run done. Idempotent."""
+
+from accounts.models import Role
+from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
+from accounts.services import role_set_permissions
+from audit.services import Actor
+from tenants.bcp_services import mapping_create, passkey_hash
+from tenants.models import BcpMapping
+
+from .models import SyncRun
+from .services import sync_enable, sync_run_execute
+
+# Only ever the demo's: shown in the README so that people trying it can switch.
+DEMO_PASSKEY = "DEMO-BCPK-EYCL-ASSI-CSAB-CDEF-GHJK"
+
+
+def seed(*, tenants) -> BcpMapping:
+    primary, secondary = tenants["Classics Inc."], tenants["Classics Inc. BCP"]
+    mapping = BcpMapping.objects.filter(primary=primary).first() or mapping_create(
+        primary=primary, secondary=secondary, region=secondary.region, passkey_hash=passkey_hash(DEMO_PASSKEY),
+        configurations_enabled=True, enablement_enabled=True)
+    bcp = [CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT]
+    role_set_permissions(role=Role.objects.get(tenant=primary, name=ADMINISTRATOR), permissions=bcp, scope=bcp)
+    configuration = getattr(mapping, "sync_configuration", None)
+    if configuration is None or not configuration.enabled:
+        _configuration, run = sync_enable(tenant=primary, actor=Actor.system())
+        if run is not None:
+            # The first run happens here, not on a worker, so the demo starts with one run done.
+            SyncRun.objects.filter(pk=run.pk).update(trigger=SyncRun.Trigger.FIRST)
+            sync_run_execute(run_id=run.pk)
+    return mapping
