@@ -30,4 +30,5 @@ class Command(BaseCommand):
             sync_demo.seed(tenants=tenants)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(tenants)} tenants, {len(people)} sign-ins (password: {password})."))
-        self.stdout.write(f"Classics Inc. syncs daily to Classics Inc. BCP; the demo passkey is {sync_demo.DEMO_PASSKEY}.")
+        self.stdout.write("Classics Inc. syncs daily to Classics Inc. BCP; the demo passkey is "
+                          f"{sync_demo.DEMO_PASSKEY}.")
