@@ -13,6 +13,7 @@ from bcp_project.bench import BenchOutput
 BENCH_SECTIONS = [
     "bcp_project.bench.tenants_list",
     "contactcenter.bench.users_list",
+    "sync.bench.sync_engine",
 ]
 
 
@@ -22,12 +23,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tenants", type=int, default=10_000, help="Tenants to create (default: %(default)s).")
+        parser.add_argument("--records", type=int, default=100_000,
+                            help="Records of the primary the sync section copies (default: %(default)s).")
         parser.add_argument("--repeat", type=int, default=30,
                             help="Timed requests per URL, after a short warm-up (default: %(default)s).")
         parser.add_argument("--section", action="append", default=[], metavar="DOTTED.PATH",
                             help="Run only this section (may be repeated); the default is all of them.")
 
-    def handle(self, *args, tenants, repeat, section, verbosity, **options):
+    def handle(self, *args, tenants, repeat, section, verbosity, records, **options):
         if tenants < 1 or repeat < 1:
             raise CommandError("--tenants and --repeat must be at least 1.")
         unknown = sorted(set(section) - set(BENCH_SECTIONS))
@@ -38,14 +41,16 @@ class Command(BaseCommand):
             self.stdout.write(f"bench: {connection.vendor} {connection.settings_dict['NAME']} (a throw-away test "
                               f"database), Python {platform.python_version()}, {repeat} timed requests per URL")
             for path in sections:
-                self._run(path, {"tenants": tenants, "repeat": repeat})
+                self._run(path, {"tenants": tenants, "repeat": repeat, "records": records})
 
     def _run(self, path, options):
         out = BenchOutput(write=self.stdout.write, options=options, title=path)
         import_string(path)(out)
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING(out.title))
-        for line in out.table():
+        for line in out.table() if out.rows else []:
+            self.stdout.write(line)
+        for line in getattr(out, "lines", []):
             self.stdout.write(line)
 
 
