@@ -107,7 +107,8 @@ def _change_one_percent(primary, rows: int) -> int:
     return changed
 
 
-# The floor: each table copied with one INSERT … SELECT, links resolved by joining on the natural keys.
+# The floor: each table copied with one INSERT … SELECT, links resolved by joining on the natural keys through
+# their indexes (lower(username) with the tenant, as the unique index has it).
 _FLOOR_SQL = [
     """INSERT INTO contactcenter_team (tenant_id, created_at, updated_at, name, description)
        SELECT %(t)s, created_at, updated_at, name, description FROM contactcenter_team WHERE tenant_id = %(s)s""",
@@ -139,7 +140,7 @@ _FLOOR_SQL = [
     """INSERT INTO contactcenter_agentprofile (tenant_id, created_at, updated_at, user_id, team_id, active)
        SELECT %(t)s, p.created_at, p.updated_at, tu.id, tt.id, p.active
        FROM contactcenter_agentprofile p JOIN accounts_user su ON su.id = p.user_id
-       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND tu.username = su.username
+       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND lower(tu.username) = lower(su.username)
        LEFT JOIN contactcenter_team st ON st.id = p.team_id
        LEFT JOIN contactcenter_team tt ON tt.tenant_id = %(t)s AND tt.name = st.name
        WHERE p.tenant_id = %(s)s""",
@@ -147,7 +148,7 @@ _FLOOR_SQL = [
        SELECT %(t)s, a.created_at, a.updated_at, tp.id, tk.id, a.proficiency
        FROM contactcenter_skillassignment a JOIN contactcenter_agentprofile sp ON sp.id = a.agent_id
        JOIN accounts_user su ON su.id = sp.user_id
-       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND tu.username = su.username
+       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND lower(tu.username) = lower(su.username)
        JOIN contactcenter_agentprofile tp ON tp.user_id = tu.id
        JOIN contactcenter_skill sk ON sk.id = a.skill_id
        JOIN contactcenter_skill tk ON tk.tenant_id = %(t)s AND tk.name = sk.name
