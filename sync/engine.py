@@ -393,32 +393,33 @@ class Engine:
     # --- reconciliation ---------------------------------------------------------------------------------
 
     def _reconcile(self, entity: Entity) -> None:
-        """Every primary record that did not fail has exactly one copy, with the same content."""
+        """Every primary record that did not fail has exactly one copy, with the same content.
+
+        The records this run left alone were compared with their copies, read in this run, when it planned;
+        the ones it wrote are read back now and compared again."""
         key = entity.key
         plan = self.plans[key]
         correlations = self._load_correlations(key)
         expected = set(plan.source) - plan.failed
         missing = expected - set(correlations)
         extra = set(correlations) - set(plan.source)
-        target_ids = [correlations[pk][0] for pk in expected if pk in correlations]
-        target = {}
-        children: dict[str, dict[int, list[tuple]]] = {child.key: {} for child in entity.children}
-        for chunk in _chunks(target_ids, CHUNK * 5):
-            target.update(entity.read(self.target_tenant, chunk))
-            for child_key, rows in entity.read_children(self.target_tenant, chunk).items():
-                children[child_key].update(rows)
+        written = [pk for pk in (set(plan.creates) | set(plan.updates)) - plan.failed if pk in correlations]
         self.reverse[key] = {target_id: source_id for source_id, (target_id, _d) in correlations.items()}
         differing = []
-        for pk in sorted(expected - missing):
-            target_id = correlations[pk][0]
-            values = target.get(target_id, _MISSING)
-            if values is _MISSING:
-                missing.add(pk)
-                continue
-            digest = content_hash(self._to_source(entity.columns, entity.links, values),
-                                  self._children_to_source(entity, children, target_id))
-            if digest != plan.hashes[pk]:
-                differing.append(pk)
+        for chunk in _chunks(sorted(written), CHUNK * 5):
+            target_ids = [correlations[pk][0] for pk in chunk]
+            target = entity.read(self.target_tenant, target_ids)
+            children = entity.read_children(self.target_tenant, target_ids)
+            for pk in chunk:
+                target_id = correlations[pk][0]
+                values = target.get(target_id, _MISSING)
+                if values is _MISSING:
+                    missing.add(pk)
+                    continue
+                digest = content_hash(self._to_source(entity.columns, entity.links, values),
+                                      self._children_to_source(entity, children, target_id))
+                if digest != plan.hashes[pk]:
+                    differing.append(pk)
         if missing:
             self.errors.append({"code": "reconcile_missing", "type": key, "count": len(missing),
                                 "names": sorted(self.names[key][pk] for pk in missing)[:10]})
