@@ -1,0 +1,51 @@
+"""One login URL: a username names one person; the sync's copies never take a sign-in from the primary."""
+
+import pytest
+
+from accounts.models import User
+from bcp_project.exceptions import ApplicationError
+from contactcenter import services as cc
+from tests.factories import PASSWORD, role_of
+from tests.sync.conftest import run_sync
+
+
+def signed_in(client):
+    from django.contrib.auth import get_user
+
+    user = get_user(client)
+    return user if user.is_authenticated else None
+
+
+def test_a_copied_user_signs_in_to_the_primary_while_it_is_active(client, configured, bcp_tenant):
+    run_sync(configured)
+    copy = User.objects.get(tenant=bcp_tenant, username="andy")
+    assert copy.password == User.objects.get(tenant=configured, username="andy").password
+    response = client.post("/sign-in/", {"username": "Andy", "password": PASSWORD})
+    assert response.status_code == 302
+    assert signed_in(client).tenant_id == configured.pk
+
+
+def test_a_username_taken_on_another_tenant_is_refused_and_nothing_is_saved(configured, other_tenant):
+    before = User.objects.count()
+    with pytest.raises(ApplicationError, match="already taken") as error:
+        cc.agent_create(tenant=other_tenant, username="ANDY", password=PASSWORD,
+                        role=role_of(other_tenant, "Agent"))
+    assert error.value.field == "username"
+    assert User.objects.count() == before
+
+
+def test_renaming_a_user_to_a_username_taken_elsewhere_is_refused(configured, other_tenant):
+    nora = cc.agent_create(tenant=other_tenant, username="nora", password=PASSWORD,
+                           role=role_of(other_tenant, "Agent"))
+    with pytest.raises(ApplicationError, match="already taken"):
+        cc.agent_update(user=nora, username="sam", role=nora.role)
+    nora.refresh_from_db()
+    assert nora.username == "nora"
+
+
+def test_the_csv_import_refuses_a_username_taken_on_another_tenant(configured, other_tenant):
+    from contactcenter.user_import import ImportRow, check_rows
+
+    row = ImportRow(line=2, values={"username": "alice", "role": "Agent"})
+    check = check_rows(tenant=other_tenant, rows=[row])
+    assert "The username “alice” is already taken on the platform." in check.rows[0].errors
