@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from .entities import BY_KEY, CHUNK, ENTITIES, Entity, _chunks
+from .entities import BY_KEY, CHUNK, ENTITIES, Entity, _chunks, insert_rows
 from .models import Correlation, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -330,9 +330,9 @@ class Engine:
                 for child in entity.children:
                     rows = {target_id: plan.children_target[pk][child.key] for pk, target_id in pairs}
                     child.insert(self.target_tenant, {target_id: kids for target_id, kids in rows.items() if kids})
-                Correlation.objects.bulk_create([
-                    Correlation(mapping=self.mapping, entity_type=key, source_id=pk, target_id=target_id,
-                                content_hash=plan.hashes[pk], synced_at=now) for pk, target_id in pairs])
+                insert_rows(Correlation, [
+                    {"mapping_id": self.mapping.pk, "entity_type": key, "source_id": pk, "target_id": target_id,
+                     "content_hash": plan.hashes[pk], "synced_at": now} for pk, target_id in pairs], returning=False)
                 failpoint(f"in:{key}:create")
                 counts.created += len(chunk)
                 counts.done += len(chunk)
