@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from .entities import BY_KEY, CHUNK, ENTITIES, Entity, _chunks, insert_rows
+from .entities import BY_KEY, CHUNK, ENTITIES, Entity, _chunks, insert_rows, update_rows
 from .models import Correlation, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -306,10 +306,8 @@ class Engine:
                                 content_hash=plan.hashes[pk], synced_at=now) for pk, target_id in adopted])
                 existing = Correlation.objects.filter(mapping=self.mapping, entity_type=key,
                                                       source_id__in=[pk for pk, _t in chunk if pk not in plan.adopt])
-                for correlation in existing:
-                    correlation.content_hash = plan.hashes[correlation.source_id]
-                    correlation.synced_at = now
-                Correlation.objects.bulk_update(list(existing), ["content_hash", "synced_at"], batch_size=500)
+                update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id], "synced_at": now}
+                                          for correlation_id, source_id in existing.values_list("pk", "source_id")})
                 failpoint(f"in:{key}:update")
                 for pk, target_id in adopted:
                     self.forward[key][pk] = target_id
