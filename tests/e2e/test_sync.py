@@ -227,11 +227,13 @@ def test_the_administrator_enables_sync_syncs_again_and_reads_history_and_correl
     page.get_by_role("button", name="Save language").click()
     page.wait_for_load_state("networkidle")
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    for url, where, heading, level in (("/admin/sync/", "Sync Configuration (de)", "Sync Configuration", 1),
-                                       ("/admin/sync/history/", "Sync History (de)", "History", 2)):
+    for url, where, headings in (
+            ("/admin/sync/", "Sync Configuration (de)", [("Sync Configuration", 1), ("Sync status", 2)]),
+            ("/admin/sync/history/", "Sync History (de)", [("Sync Configuration", 1), ("History", 2)])):
         page.goto(url)
-        german = _german(heading)
-        # The German catalogue is being completed; assert the heading once it is translated.
-        if german != heading:
-            expect(page.get_by_role("heading", name=german, level=level, exact=True)).to_be_visible()
+        for heading, level in headings:
+            german = _german(heading)
+            # The German catalogue is being completed; assert a heading once it is translated.
+            if german != heading:
+                expect(page.get_by_role("heading", name=german, level=level, exact=True)).to_be_visible()
         accessible(page, where=where)
