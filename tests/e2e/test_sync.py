@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from bcp_project import health
 from bcp_project.celery import app
 from sync.models import Correlation, SyncRun
+from tests.broker import forget_routing
 from tests.e2e.conftest import save_screenshot
 from tests.factories import PASSWORD
 from tests.sync.conftest import configured, mapping  # noqa: F401
@@ -24,18 +25,6 @@ from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
 
 # A run of this small configuration takes a second or two; the worker and the polling page get room to spare.
 RUN_TIMEOUT_MS = 60_000
-
-
-def _forget_routing():
-    """Celery caches its queues, router and producers on first use; drop them so that the next `delay()` and
-    the next worker read the configuration of the moment."""
-    for name in ("queues", "default_queue", "default_exchange", "router", "send_task_message"):
-        app.amqp.__dict__.pop(name, None)
-    app.amqp._rtable = None
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -55,7 +44,7 @@ def sync_queue(tmp_path):
             **original_options, "data_folder_in": str(folder), "data_folder_out": str(folder),
             "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
         }
-    _forget_routing()
+    forget_routing()
     assert health.check_broker() == (True, "ok"), f"no broker at {app.conf.broker_url}"
     try:
         yield queue
@@ -66,7 +55,7 @@ def sync_queue(tmp_path):
                 bound.declare()
                 bound.delete()
         app.conf.task_routes, app.conf.broker_transport_options = original_routes, original_options
-        _forget_routing()
+        forget_routing()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from bcp_project import health
 from bcp_project.celery import app
 from bcp_project.models import Heartbeat
 from bcp_project.tasks import heartbeat
+from tests.broker import forget_routing, reset_producer_pools
 
 URL = reverse("healthz")
 # Nothing in this file may hang CI: every wait below is bounded, and this is the last resort.
@@ -31,22 +32,6 @@ def _fresh_heartbeat(age=timedelta(0)):
     Heartbeat.objects.update_or_create(name="celery", defaults={"beat_at": timezone.now() - age})
 
 
-def _reset_producer_pools():
-    # Producers and connections are pooled per broker configuration; drop them so the next
-    # `delay()` uses the configuration of the moment.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-
-
-def _forget_queues():
-    # Celery caches the default queue, exchange and router on first use; drop them so that the next
-    # `delay()` and the next worker read `task_default_queue` again.
-    for name in ("queues", "default_queue", "default_exchange", "router"):
-        app.amqp.__dict__.pop(name, None)
-
-
 @pytest.fixture
 def own_queue():
     """A default queue of the test's own: another worker on the same Redis (a `make run`, a second CI
@@ -54,12 +39,12 @@ def own_queue():
     original = app.conf.task_default_queue
     queue = f"bcp-test-{uuid.uuid4().hex[:12]}"
     app.conf.task_default_queue = queue
-    _forget_queues()
+    forget_routing()
     try:
         yield queue
     finally:
         app.conf.task_default_queue = original
-        _forget_queues()
+        forget_routing()
         if not app.conf.broker_url.startswith("filesystem") and health.check_broker()[0]:
             with app.connection_for_write() as conn:
                 bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
@@ -85,12 +70,12 @@ def own_broker(tmp_path, own_queue):
         "processed_folder": str(folder / "processed"),
         "control_folder": str(folder / "control"),
     }
-    _reset_producer_pools()
+    reset_producer_pools()
     try:
         yield app.conf.broker_url
     finally:
         app.conf.broker_transport_options = original
-        _reset_producer_pools()
+        reset_producer_pools()
 
 
 @pytest.fixture

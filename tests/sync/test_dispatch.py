@@ -112,12 +112,14 @@ def test_two_dispatchers_at_once_queue_one_run(configured, mapping):
     now = timezone.now()
     SyncConfiguration.objects.create(mapping=mapping, enabled=True, anchor_at=now, next_run_at=now)
     barrier = threading.Barrier(2)
-    results = []
+    results, errors = [], []
 
     def dispatch():
         try:
             barrier.wait(5)
             results.append(sync_dispatch(now=now))
+        except Exception as exc:  # noqa: BLE001 - reported below, with the test's own assertion
+            errors.append(exc)
         finally:
             connections.close_all()
 
@@ -126,5 +128,6 @@ def test_two_dispatchers_at_once_queue_one_run(configured, mapping):
         thread.start()
     for thread in threads:
         thread.join(30)
+    assert errors == []
     assert sorted(len(r.queued) for r in results) == [0, 1]
     assert SyncRun.objects.filter(mapping=mapping).count() == 1
