@@ -33,7 +33,7 @@ def test_it_prints_a_table_per_section():
     if url := _bench_database_url():
         env["DATABASE_URL"] = url
 
-    result = subprocess.run([sys.executable, "manage.py", "bench", "--tenants", "50", "--repeat", "3"],
+    result = subprocess.run([sys.executable, "manage.py", "bench", "--tenants", "50", "--records", "3000", "--repeat", "3"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -46,3 +46,7 @@ def test_it_prints_a_table_per_section():
         row = next(line for line in lines if line.startswith(label))
         median, p95, queries = row[len(label):].split()[:3]
         assert float(median) > 0 and float(p95) >= float(median) and int(queries) > 0, row
+    sync_title = next(line for line in lines if line.startswith("Sync engine, a primary of"))
+    for label in ("floor: INSERT … SELECT", "full first sync", "second run, nothing changed",
+                  "run after changing 1% of the records", "peak Python memory", "dispatcher: 10,000 configurations"):
+        assert any(line.startswith(label) for line in lines), (label, sync_title)
