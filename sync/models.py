@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -73,6 +74,10 @@ class SyncConfiguration(models.Model):
         return self.frequency == Frequency.CONTINUOUS
 
 
+# A worker that is up picks a queued run within seconds; after this, the page says why it may be waiting.
+QUEUE_PATIENCE = timedelta(minutes=1)
+
+
 class SyncRun(models.Model):
     """One run of the sync for a mapping: a row a person can open, with counts per entity type."""
 
@@ -86,7 +91,7 @@ class SyncRun(models.Model):
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
         CONTINUOUS = "continuous", _("Continuous")
-        FIRST = "first", _("Enable Sync")
+        FIRST = "first", _("First sync")
         MANUAL = "manual", _("Sync now")
         COMMAND = "command", _("Command line")
 
@@ -138,6 +143,11 @@ class SyncRun(models.Model):
     def totals(self) -> dict:
         keys = ("created", "updated", "deleted", "unchanged", "failed")
         return {key: sum(c.get(key, 0) for c in self.counts.values()) for key in keys}
+
+    @property
+    def waiting_too_long(self) -> bool:
+        """Queued for longer than a free worker takes to pick a run up: the page explains the wait."""
+        return self.status == self.Status.QUEUED and timezone.now() - self.queued_at > QUEUE_PATIENCE
 
     @property
     def progress_percent(self) -> int:

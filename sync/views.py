@@ -148,7 +148,8 @@ def progress(request, *, tenant):
     state = selectors.sync_state(tenant=tenant)
     if state.mapping is None:
         raise Http404
-    context = _context(request, state, run=state.active_run or state.last_run)
+    # The poll that sees the run end also replaces the page's messages: "The sync has started" is over.
+    context = _context(request, state, run=state.active_run or state.last_run, final_poll=state.active_run is None)
     return render(request, "sync/partials/_progress.html", context)
 
 

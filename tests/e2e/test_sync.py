@@ -168,7 +168,7 @@ def test_the_administrator_enables_sync_syncs_again_and_reads_history_and_correl
     assert newest["Trigger"] == "Sync now (alice)" and newest["Status"] == "Succeeded"
     assert (newest["Created"], newest["Updated"], newest["Deleted"], newest["Failed"]) == ("0", "0", "0", "0")
     assert int(newest["Unchanged"]) == first.totals["created"] + first.totals["updated"] > 0
-    assert oldest["Trigger"] == "Enable Sync (alice)" and oldest["Status"] == "Succeeded"
+    assert oldest["Trigger"] == "First sync (alice)" and oldest["Status"] == "Succeeded"
     assert int(oldest["Created"]) == first.totals["created"] and oldest["Failed"] == "0"
     accessible(page, where="Sync History")
     save_screenshot(page, "sync-history.png")

@@ -33,8 +33,8 @@ def test_it_prints_a_table_per_section():
     if url := _bench_database_url():
         env["DATABASE_URL"] = url
 
-    result = subprocess.run([sys.executable, "manage.py", "bench", "--tenants", "50", "--records", "3000", "--repeat", "3"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    command = [sys.executable, "manage.py", "bench", "--tenants", "50", "--records", "3000", "--repeat", "3"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -1,7 +1,11 @@
 """Admin → Sync Configuration for every persona, and what the pages say."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, SUPERVISOR, VIEW_BCP_CONFIGURATIONS
 from accounts.services import role_set_permissions
@@ -99,6 +103,9 @@ def test_enable_sync_starts_the_first_run_and_says_so(client, tenant_admin, prim
     assert SyncRun.objects.get(mapping=configuration.mapping).trigger == SyncRun.Trigger.FIRST
     assert "Sync now is available again when this run has finished." in response.text
     assert 'hx-trigger="every 1s"' in response.text
+    history = client.get(reverse("sync:history")).text
+    assert re.search(r"First sync\s*<span class=\"hint\">\(alice\)</span>", history)
+    assert "(not started)" in history
 
 
 def test_settings_save_the_frequency_and_refuse_a_broken_selection(client, tenant_admin, enabled):
@@ -181,3 +188,24 @@ def test_disable_asks_first_then_stops_the_schedule(client, tenant_admin, enable
 def test_the_menu_shows_sync_configuration_to_those_who_may_look(client, supervisor, agent, primary):
     client.force_login(supervisor)
     assert "Sync Configuration" in client.get(reverse("accounts:admin_home")).text
+
+
+def test_a_run_nobody_picks_up_says_why_it_waits_and_whom_to_tell(client, tenant_admin, enabled):
+    client.force_login(tenant_admin)
+    client.post(reverse("sync:run"))
+    assert "starts in a moment" in client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
+    SyncRun.objects.filter(status=SyncRun.Status.QUEUED).update(queued_at=timezone.now() - timedelta(minutes=3))
+    page = client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
+    assert "not started yet" in page and "tell your account representative" in page
+    assert 'id="messages"' not in page  # the run is still going: the page's messages stay
+
+
+def test_the_poll_that_sees_the_run_end_clears_the_started_message(client, tenant_admin, enabled):
+    client.force_login(tenant_admin)
+    client.post(reverse("sync:run"))
+    assert "The sync has started" in client.get(reverse("sync:configuration")).text
+    run = SyncRun.objects.get(status=SyncRun.Status.QUEUED)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED, started_at=timezone.now(),
+                                             finished_at=timezone.now())
+    page = client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
+    assert 'id="messages"' in page and 'hx-swap-oob="true"' in page and "The sync has started" not in page
