@@ -95,6 +95,10 @@ class BcpMapping(models.Model):
     passkey_generated_at = models.DateTimeField(_("passkey generated"))
     # Every switch increments it; sessions signed in under an older epoch must sign in again.
     routing_epoch = models.PositiveBigIntegerField(_("routing epoch"), default=0)
+    # The last switch (or revert): when the active side took over and who submitted it.
+    active_since = models.DateTimeField(_("active since"), null=True, blank=True)
+    switched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("switched by"))
     primary_configurations_enabled = models.BooleanField(_("BCP Configurations on the primary"), default=True)
     primary_enablement_enabled = models.BooleanField(_("BCP Tenant Enablement on the primary"), default=True)
     secondary_configurations_enabled = models.BooleanField(_("BCP Configurations on the BCP tenant"), default=False)
