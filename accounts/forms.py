@@ -9,7 +9,22 @@ class SignInForm(AuthenticationForm):
         "invalid_login": _("The username or password is not right. Check both and try again; "
                            "passwords are case-sensitive."),
         "inactive": _("This account is switched off. Ask your administrator to switch it on."),
+        # Set by the routing backend (enablement) on the request: accounts does not import it.
+        "no_account_on_active_tenant": _(
+            "Your organization is working on its BCP tenant “%(tenant)s” now, and you have no account there yet: "
+            "it was created after the last sync. Ask an administrator who can use BC Enablement to run a sync, "
+            "or to create your account on “%(tenant)s”."),
     }
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            problem = getattr(self.request, "sign_in_problem", None)
+            if problem and problem.get("code") in self.error_messages:
+                raise forms.ValidationError(self.error_messages[problem["code"]], code=problem["code"],
+                                            params={"tenant": problem.get("tenant", "")}) from None
+            raise
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,6 +22,12 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The routing middleware (enablement) sends a session here after its BCP pair switched.
+        context["switched"] = self.request.GET.get("reason") == "switched"
+        return context
+
 
 class SignOutView(auth_views.LogoutView):
     pass

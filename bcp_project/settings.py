@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.middleware.ImpersonationMiddleware",
+    "enablement.middleware.RoutingEpochMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -167,8 +168,17 @@ if env_bool("USE_X_FORWARDED_PROTO", False):
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
-# Celery: Redis when REDIS_URL is set, otherwise the filesystem transport, which needs no server.
 REDIS_URL = env_url("REDIS_URL", "", ["redis", "rediss"], "redis://host:6379/0")
+
+# The routing epoch of each BCP pair is read on every signed-in request: from Redis when there is one (no
+# query), else from the database (one query). A per-process memory cache would miss other processes' switches.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "routing": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "bcp"}
+                if REDIS_URL else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}),
+}
+
+# Celery: Redis when REDIS_URL is set, otherwise the filesystem transport, which needs no server.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tm/support/", include("tenants.support_urls")),
     path("tm/audit/", include("audit.urls")),
     path("admin/sync/", include("sync.urls")),
+    path("", include("enablement.urls")),
     path("admin/", include("contactcenter.urls")),
 ]
 

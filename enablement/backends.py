@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from .routing import account_on_active_tenant, person_for
+from .routing import account_on_active_tenant, active_tenant_name, person_for
 
 
 class ActiveTenantBackend(ModelBackend):
@@ -13,6 +13,13 @@ class ActiveTenantBackend(ModelBackend):
             return None
         person = person_for(username)
         account = account_on_active_tenant(person) if person is not None else None
+        if account is None and person is not None:
+            # Their pair is on the BCP tenant, which has no copy of them yet (made after the last sync). The one
+            # password checked is their own; if it is right, the sign-in page says why they cannot get in.
+            if person.check_password(password) and self.user_can_authenticate(person) and request is not None:
+                request.sign_in_problem = {"code": "no_account_on_active_tenant",
+                                           "tenant": active_tenant_name(person)}
+            return None
         if account is None:
             # Spend the same time as a real check so that timing does not reveal usernames.
             get_user_model()().set_password(password)

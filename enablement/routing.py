@@ -24,3 +24,10 @@ def account_on_active_tenant(person: User) -> User | None:
     if target_id is None:
         return None
     return User.objects.select_related("tenant").filter(pk=target_id, is_bcp_copy=True).first()
+
+
+def active_tenant_name(person: User) -> str:
+    mapping = BcpMapping.objects.select_related("primary", "secondary").filter(primary_id=person.tenant_id).first()
+    if mapping is None:
+        return person.tenant.name if person.tenant_id else ""
+    return (mapping.secondary if mapping.active_side == BcpMapping.Side.SECONDARY else mapping.primary).name

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -24,12 +25,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from tenants.models import BcpMapping
+
 from .entities import BY_KEY, CHUNK, ENTITIES, Entity, _chunks, insert_rows, update_rows
 from .models import Correlation, SyncRun
 
 logger = logging.getLogger(__name__)
 
 _MISSING = object()
+
+
+class SyncInterrupted(Exception):
+    """The BCP tenant became active while the run was going: it stops before its next write."""
 
 
 class SyncCrash(Exception):
@@ -108,6 +115,18 @@ class Engine:
         self.on_progress = on_progress
 
     # --- bookkeeping -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self):
+        """One write transaction. It holds the mapping's row lock (FOR NO KEY UPDATE) while it writes, and a
+        switch takes FOR UPDATE on that row: a switch waits for the chunk being written, and the run stops
+        before its next chunk once the BCP tenant is active. The two never interleave."""
+        with transaction.atomic():
+            active = (BcpMapping.objects.select_for_update(no_key=True).filter(pk=self.mapping.pk)
+                      .values_list("active_side", flat=True).first())
+            if active != BcpMapping.Side.PRIMARY:
+                raise SyncInterrupted
+            yield
 
     def _error(self, code: str, entity: Entity, **params) -> None:
         self.errors.append({"code": code, "type": entity.key, **params})
@@ -292,12 +311,12 @@ class Engine:
         now = timezone.now()
 
         if plan.placeholders:
-            with transaction.atomic():
+            with self._write():
                 entity.set_placeholders(self.target_tenant, sorted(plan.placeholders))
 
         updates = [(pk, target_id) for pk, target_id in plan.updates.items() if pk not in plan.failed]
         for chunk in _chunks(updates):
-            with transaction.atomic():
+            with self._write():
                 entity.update(self.target_tenant, {target_id: plan.values_target[pk] for pk, target_id in chunk})
                 self._rewrite_children(entity, plan, chunk)
                 adopted = [(pk, target_id) for pk, target_id in chunk if pk in plan.adopt]
@@ -319,7 +338,7 @@ class Engine:
         creates = [pk for pk in plan.creates if pk not in plan.failed]
         stale = set(plan.stale)
         for chunk in _chunks(creates):
-            with transaction.atomic():
+            with self._write():
                 gone = [pk for pk in chunk if pk in stale]
                 if gone:
                     Correlation.objects.filter(mapping=self.mapping, entity_type=key, source_id__in=gone).delete()
@@ -355,14 +374,14 @@ class Engine:
         doomed = sorted(plan.doomed.items())
         for chunk in _chunks(doomed):
             try:
-                with transaction.atomic():
+                with self._write():
                     self._delete_chunk(entity, chunk)
                 deleted = chunk
             except (ProtectedError, IntegrityError):
                 deleted = []
                 for item in chunk:  # one at a time, to name the ones that cannot go
                     try:
-                        with transaction.atomic():
+                        with self._write():
                             self._delete_chunk(entity, [item])
                         deleted.append(item)
                     except (ProtectedError, IntegrityError) as exc:

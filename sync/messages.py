@@ -59,6 +59,8 @@ def _field(name: str) -> str:
 SKIP_REASONS = {
     "bcp_active": lambda: _("The BCP tenant is active, so syncing is paused until you switch back to the primary."),
     "disabled": lambda: _("Sync was disabled before this run started."),
+    "switched": lambda: _("The BCP tenant became active while this run was going, so it stopped before its next "
+                          "write. The BCP tenant keeps what was copied; syncing resumes after you switch back."),
 }
 
 

@@ -22,7 +22,7 @@ from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
-from .engine import Engine, SyncCrash, entity_keys_for
+from .engine import Engine, SyncCrash, SyncInterrupted, entity_keys_for
 from .entities import ALL_KEYS, BY_KEY, missing_dependencies
 from .models import INTERVALS, Frequency, SyncConfiguration, SyncRun
 
@@ -207,6 +207,9 @@ def sync_run_execute(*, run_id: int, on_progress=None) -> SyncRun | None:
         engine.execute()
     except SyncCrash:
         raise
+    except SyncInterrupted:
+        run.counts = {key: counts.as_dict() for key, counts in engine.counts.items()}
+        return _finish(run, status=SyncRun.Status.SKIPPED, skip_reason="switched")
     except Exception as exc:  # a bug or a lost database: the run says so, the next run starts over
         logger.exception("sync run %s stopped", run.pk)
         engine.errors.append({"code": "error", "type": "", "detail": f"{type(exc).__name__}: {exc}"[:300]})

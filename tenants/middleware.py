@@ -35,6 +35,9 @@ class ImpersonationMiddleware:
         if notice.get("reason") == EndReason.EXPIRED:
             text = _("Your support session in “%(tenant)s” ended after %(minutes)s minutes. "
                      "Start Impersonate & Support again if you still need it.")
+        elif notice.get("reason") == EndReason.SWITCHED:
+            text = _("Your support session in “%(tenant)s” ended because its BCP pair switched and it is no longer "
+                     "the active tenant. Start Impersonate & Support on the active tenant if you still need it.")
         else:
             text = _("Your support session in “%(tenant)s” ended because the tenant is no longer active.")
         minutes = int(settings.IMPERSONATION_MAX_AGE.total_seconds() // 60)

@@ -33,6 +33,7 @@ class EndReason:
     TENANT_UNAVAILABLE = "tenant_unavailable"
     REPLACED = "replaced"
     SIGNED_OUT = "signed_out"
+    SWITCHED = "switched"  # its BCP pair switched, and this tenant is no longer the active one
 
 
 @dataclass(frozen=True)

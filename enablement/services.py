@@ -1,0 +1,207 @@
+"""Switching a BCP pair to its BCP tenant and back: the passkey, its throttle, the readiness gate, the flip."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from audit.services import Actor, audit_record
+from bcp_project.exceptions import ApplicationError
+from tenants.bcp_services import passkey_check as passkey_matches
+from tenants.models import BcpMapping
+
+from .models import PasskeyAttempt
+from .selectors import enablement_holders, readiness
+
+logger = logging.getLogger(__name__)
+
+THROTTLE_LIMIT = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+REASON_MAX = 500
+EPOCH_CACHE = "routing"
+
+
+class EnablementError(ApplicationError):
+    pass
+
+
+class PasskeyThrottled(EnablementError):
+    def __init__(self, retry_at: datetime):
+        self.retry_at = retry_at
+        super().__init__(_("Too many wrong passkeys: %(limit)d in %(minutes)d minutes. You can try again at "
+                           "%(time)s UTC. If you do not have the passkey, ask your account representative.")
+                         % {"limit": THROTTLE_LIMIT, "minutes": THROTTLE_WINDOW.total_seconds() // 60,
+                            "time": f"{retry_at:%H:%M}"}, field="passkey")
+
+
+class PasskeyWrong(EnablementError):
+    def __init__(self, left: int):
+        self.left = left
+        super().__init__(_("That passkey is not right, and nothing was changed. Check it (it was shown once when "
+                           "BCP was set up) and try again; %(left)d more tries before a 15-minute wait.")
+                         % {"left": left} if left else
+                         _("That passkey is not right, and nothing was changed. That was the last try for now: wait "
+                           "15 minutes, or ask your account representative for the passkey."), field="passkey")
+
+
+class SwitchRefused(EnablementError):
+    pass
+
+
+class NeedsReason(EnablementError):
+    """The switch is possible, but a check failed: the person must say why they switch anyway."""
+
+    def __init__(self, checks):
+        self.checks = checks
+        super().__init__(_("Not everything is ready for the switch (see below). To switch anyway, tick “Switch "
+                           "anyway” and give a reason; it is kept in the audit log."), field="reason")
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    mapping: BcpMapping
+    changed: bool
+
+
+def _epoch_key(mapping_id: int) -> str:
+    return f"bcp:routing-epoch:{mapping_id}"
+
+
+# A switch writes the new epoch to the cache when it commits; the timeout only bounds how long a cache that
+# missed that write (Redis restarted in between) could keep the old one.
+EPOCH_CACHE_SECONDS = 60
+
+
+def _cache_epoch(mapping_id: int, epoch: int) -> None:
+    try:
+        caches[EPOCH_CACHE].set(_epoch_key(mapping_id), epoch, timeout=EPOCH_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001 - without the cache, routing asks the database
+        logger.warning("routing cache unavailable", exc_info=True)
+
+
+def routing_epoch(*, mapping_id: int) -> int | None:
+    """The pair's routing epoch: from the cache when there is one (Redis in production), else one query."""
+    try:
+        epoch = caches[EPOCH_CACHE].get(_epoch_key(mapping_id))
+    except Exception:  # noqa: BLE001 - a cache that is down must not take sign-ins with it
+        logger.warning("routing cache unavailable", exc_info=True)
+        epoch = None
+    if epoch is None:
+        epoch = BcpMapping.objects.filter(pk=mapping_id).values_list("routing_epoch", flat=True).first()
+        if epoch is not None:
+            _cache_epoch(mapping_id, epoch)
+    return epoch
+
+
+def _attempts_window(*, mapping: BcpMapping, user, now: datetime):
+    return PasskeyAttempt.objects.filter(mapping=mapping, user=user, succeeded=False, at__gt=now - THROTTLE_WINDOW)
+
+
+def passkey_check(*, mapping: BcpMapping, passkey: str, actor: Actor, purpose: str = "switch") -> None:
+    """Raises unless the passkey is right and the person is not throttled. Every attempt is kept (committed even
+    when the caller's work fails), and wrong ones are audited: after THROTTLE_LIMIT wrong passkeys in
+    THROTTLE_WINDOW for one person and pair, even the right one is refused until the window has passed."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Serialises the attempts of one pair, so that two at once cannot both slip under the limit.
+        BcpMapping.objects.select_for_update().filter(pk=mapping.pk).values_list("pk").first()
+        wrong = list(_attempts_window(mapping=mapping, user=actor.user, now=now).order_by("at")
+                     .values_list("at", flat=True))
+        retry_at = right = None
+        if len(wrong) >= THROTTLE_LIMIT:
+            retry_at = wrong[-THROTTLE_LIMIT] + THROTTLE_WINDOW
+            audit_record(action="enablement.passkey_throttled", by=actor, tenant=mapping.primary, obj=mapping,
+                         changes={"purpose": purpose, "retry_at": retry_at.isoformat()})
+        else:
+            right = passkey_matches(mapping, passkey)
+            PasskeyAttempt.objects.create(mapping=mapping, user=actor.user, at=now, succeeded=right)
+            if not right:
+                audit_record(action="enablement.passkey_wrong", by=actor, tenant=mapping.primary, obj=mapping,
+                             changes={"purpose": purpose, "wrong_in_window": len(wrong) + 1})
+    # Raised after the commit: the attempt and its audit row stay.
+    if retry_at is not None:
+        raise PasskeyThrottled(retry_at)
+    if not right:
+        raise PasskeyWrong(left=max(0, THROTTLE_LIMIT - len(wrong) - 1))
+
+
+def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Actor, force: bool = False,
+                  reason: str = "", on_behalf: bool = False) -> SwitchResult:
+    """Makes `to_side` the active tenant of the pair. The passkey is checked (and throttled) first; then, in one
+    transaction holding the mapping's row lock, the active side flips, the routing epoch increments (every
+    session of the pair must sign in again) and the audit log records it. The sync's writes hold the same lock,
+    so a switch waits for the chunk being written and the run stops before its next one."""
+    if to_side not in BcpMapping.Side.values:
+        raise EnablementError(_("Choose which tenant should be active."), field="to_side")
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise EnablementError(_("Keep the reason under %(max)d characters.") % {"max": REASON_MAX}, field="reason")
+    passkey_check(mapping=mapping, passkey=passkey, actor=actor)
+    with transaction.atomic():
+        locked = BcpMapping.objects.select_for_update().select_related("primary", "secondary").get(pk=mapping.pk)
+        if locked.active_side == to_side:
+            return SwitchResult(mapping=locked, changed=False)
+        overridden = []
+        if to_side == BcpMapping.Side.SECONDARY:
+            state = readiness(mapping=locked)
+            if state.blocking:
+                raise SwitchRefused(" ".join(check.text for check in state.blocking))
+            if state.overridable:
+                if not force or not reason:
+                    raise NeedsReason(state.overridable)
+                overridden = [check.key for check in state.overridable]
+        now = timezone.now()
+        previous = locked.active_side
+        locked.active_side = to_side
+        locked.routing_epoch += 1
+        locked.active_since = now
+        locked.switched_by = actor.user
+        locked.save(update_fields=["active_side", "routing_epoch", "active_since", "switched_by", "updated_at"])
+        audit_record(action="enablement.switch", by=actor, tenant=locked.primary, obj=locked,
+                     changes={"from": previous, "to": to_side, "routing_epoch": locked.routing_epoch,
+                              "on_behalf": on_behalf, "switched_anyway": overridden, "reason": reason})
+        epoch, mapping_id = locked.routing_epoch, locked.pk
+        transaction.on_commit(lambda: _cache_epoch(mapping_id, epoch))
+        transaction.on_commit(lambda: _notify_switch(locked, actor=actor))
+    return SwitchResult(mapping=locked, changed=True)
+
+
+def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:
+    """The BCP administrators of both tenants and everyone subscribed to status alerts hear of every switch."""
+    try:
+        from .status import subscriber_emails
+    except ImportError:  # status alerts arrive with "Platform status and the outage"
+        def subscriber_emails(*, tenants):
+            return []
+
+    active = mapping.secondary if mapping.active_side == BcpMapping.Side.SECONDARY else mapping.primary
+    people = {}
+    for tenant in (mapping.primary, mapping.secondary):
+        for user in enablement_holders(tenant=tenant).exclude(email=""):
+            people.setdefault(user.email.lower(), (user.email, user.language))
+    for email in subscriber_emails(tenants=[mapping.primary, mapping.secondary]):
+        people.setdefault(email.lower(), (email, ""))
+    for email, language in people.values():
+        with translation.override(language or settings.LANGUAGE_CODE):
+            if mapping.active_side == BcpMapping.Side.SECONDARY:
+                subject = _("%(primary)s switched to its BCP tenant") % {"primary": mapping.primary.name}
+            else:
+                subject = _("%(primary)s is active again") % {"primary": mapping.primary.name}
+            body = "\n\n".join([
+                _("At %(time)s UTC %(who)s made “%(active)s” the active tenant of %(primary)s.")
+                % {"time": f"{mapping.active_since:%Y-%m-%d %H:%M}", "who": actor.name, "active": active.name,
+                   "primary": mapping.primary.name},
+                _("Everyone who was signed in is asked to sign in again, with the same username and password, "
+                  "at the same address. They land on “%(active)s”.") % {"active": active.name},
+                _("My Profile shows which tenant you are in. BC Enablement in Admin switches back."),
+            ])
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        except Exception:  # noqa: BLE001 - the switch has happened; a mail server problem must not hide that
+            logger.exception("switch email to a subscriber failed")

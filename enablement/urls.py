@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "enablement"
+
+urlpatterns = [
+    path("admin/bc-enablement/", views.page, name="page"),
+    path("admin/bc-enablement/switch/", views.switch, name="switch"),
+    path("tm/tenants/<uuid:tenant_id>/bc-enablement/", views.tm_page, name="tm_page"),
+]
