@@ -27,7 +27,7 @@ def mapping(tenant, bcp_tenant):
 
 
 @pytest.fixture
-def synced(configured, sync_enabled, mapping):
+def synced(configured, sync_enabled, mapping):  # noqa: F811
     run = run_sync(configured)
     assert run.status == "succeeded", run.errors
     mapping.refresh_from_db()
