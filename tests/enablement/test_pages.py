@@ -1,0 +1,132 @@
+"""Admin → BC Enablement and its TM twin, for every persona, and what they say."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
+from accounts.services import role_set_permissions
+from audit.models import AuditEvent
+from enablement import services
+from tenants.models import BcpMapping
+from tests.conftest import PERSONAS
+from tests.enablement.conftest import PASSKEY
+from tests.factories import role_of
+
+SCOPE = [VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT]
+WRONG = {"bcp_active": "on", "passkey": "WRONG-KEY", "confirm": "on"}
+
+
+@pytest.fixture
+def roles(tenant, other_tenant):
+    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=SCOPE)
+    role_set_permissions(role=role_of(tenant, SUPERVISOR), permissions=[VIEW_BCP_ENABLEMENT], scope=SCOPE)
+    role_set_permissions(role=role_of(other_tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=SCOPE)
+
+
+@pytest.fixture
+def paired(mapping, roles):
+    return mapping
+
+
+# url name, method, form data; then the answer per persona in the order of PERSONAS:
+#   anonymous, agent, supervisor (View), tenant_admin (Edit), other_admin (Edit on an unpaired tenant), rep
+URLS = [
+    ("page", "get", {}, (302, 404, 200, 200, 200, 404)),
+    ("switch", "post", WRONG, (302, 404, 403, 400, 404, 404)),
+    ("tm_page", "get", {}, (302, 404, 404, 404, 404, 200)),
+    ("tm_page", "post", WRONG, (302, 404, 404, 404, 404, 400)),
+]
+
+
+@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
+@pytest.mark.parametrize(("name", "method", "data", "expected"), URLS, ids=[f"{u[1]}-{u[0]}" for u in URLS])
+def test_every_enablement_url_for_every_persona(as_persona, paired, persona_index, name, method, data, expected):
+    client = as_persona(PERSONAS[persona_index])
+    args = [paired.primary_id] if name == "tm_page" else []
+    response = getattr(client, method)(reverse(f"enablement:{name}", args=args), data)
+    assert response.status_code == expected[persona_index], response.content[:300]
+    paired.refresh_from_db()
+    assert paired.active_side == BcpMapping.Side.PRIMARY
+
+
+def test_the_page_shows_the_active_tenant_the_checks_and_the_form(client, tenant_admin, paired):
+    client.force_login(tenant_admin)
+    page = client.get(reverse("enablement:page")).text
+    assert "<title>BC Enablement" in page
+    assert "<strong>Classics Inc.</strong>" in page and "nobody has switched yet" in page
+    assert 'data-testid="check-sync_fresh"' in page and "No sync has completed yet" in page
+    assert 'role="switch"' in page and "Enable/Disable BCP Tenant" in page and ">Submit</button>" in page
+    assert "every user of both tenants is signed out" in page
+
+
+def test_someone_with_view_only_sees_no_form(client, supervisor, paired):
+    client.force_login(supervisor)
+    page = client.get(reverse("enablement:page")).text
+    assert 'role="switch"' not in page and "Switching needs BCP Tenant Enablement Edit" in page
+
+
+def test_an_unpaired_tenant_says_what_to_do(client, other_admin, roles):
+    client.force_login(other_admin)
+    page = client.get(reverse("enablement:page")).text
+    assert "not paired with a backup" in page and "account representative" in page
+
+
+def test_a_wrong_passkey_is_a_clear_error_and_nothing_changes(client, tenant_admin, paired):
+    client.force_login(tenant_admin)
+    response = client.post(reverse("enablement:switch"), WRONG)
+    assert response.status_code == 400 and "That passkey is not right" in response.text
+    assert 'name="passkey"' in response.text and "WRONG-KEY" not in response.text  # never echoed back
+
+
+def test_the_confirmation_is_required(client, tenant_admin, paired):
+    client.force_login(tenant_admin)
+    response = client.post(reverse("enablement:switch"), {"bcp_active": "on", "passkey": PASSKEY})
+    assert response.status_code == 400 and "Confirm that everyone is signed out" in response.text
+    assert not AuditEvent.objects.filter(action__startswith="enablement.").exists()  # the passkey was not tried
+
+
+def test_a_pair_that_never_synced_is_refused_with_the_reason(client, tenant_admin, paired):
+    client.force_login(tenant_admin)
+    response = client.post(reverse("enablement:switch"), {**WRONG, "passkey": PASSKEY})
+    assert response.status_code == 409 and "No sync has completed yet" in response.text
+
+
+def test_too_many_wrong_passkeys_are_a_429_that_says_when(client, tenant_admin, paired):
+    client.force_login(tenant_admin)
+    for _ in range(services.THROTTLE_LIMIT):
+        client.post(reverse("enablement:switch"), WRONG)
+    response = client.post(reverse("enablement:switch"), {**WRONG, "passkey": PASSKEY})
+    assert response.status_code == 429 and "You can try again at" in response.text
+
+
+def test_a_successful_switch_signs_the_administrator_out_and_says_what_happened(client, synced):
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    response = client.post(reverse("enablement:switch"), {**WRONG, "passkey": PASSKEY}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("accounts:login")
+    assert "The BCP tenant “Classics Inc. BCP” is active now" in response.text
+    synced.refresh_from_db()
+    assert synced.active_side == BcpMapping.Side.SECONDARY
+
+
+def test_submitting_the_state_in_force_says_so(client, synced):
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    response = client.post(reverse("enablement:switch"), {"passkey": PASSKEY, "confirm": "on"}, follow=True)
+    assert "already the active tenant, so nothing changed" in response.text
+    assert response.redirect_chain[-1][0] == reverse("enablement:page")
+
+
+def test_a_representative_switches_and_reverts_from_tm_on_the_customers_behalf(client, synced, rep):
+    client.force_login(rep)
+    url = reverse("enablement:tm_page", args=[synced.primary_id])
+    assert "You act on the customer's behalf" in client.get(url).text
+    response = client.post(url, {**WRONG, "passkey": PASSKEY}, follow=True)
+    assert "is active now" in response.text
+    synced.refresh_from_db()
+    assert synced.active_side == BcpMapping.Side.SECONDARY
+    event = AuditEvent.objects.get(action="enablement.switch")
+    assert event.actor == rep and event.changes["on_behalf"] is True
+    # From the BCP tenant's page too.
+    response = client.post(reverse("enablement:tm_page", args=[synced.secondary_id]),
+                           {"passkey": PASSKEY, "confirm": "on"}, follow=True)
+    assert "is active again" in response.text
