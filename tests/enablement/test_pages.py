@@ -120,6 +120,8 @@ def test_a_representative_switches_and_reverts_from_tm_on_the_customers_behalf(c
     client.force_login(rep)
     url = reverse("enablement:tm_page", args=[synced.primary_id])
     assert "You act on the customer's behalf" in client.get(url).text
+    detail = client.get(reverse("tenants:detail", args=[synced.primary_id])).text
+    assert f'href="{url}"' in detail
     response = client.post(url, {**WRONG, "passkey": PASSKEY}, follow=True)
     assert "is active now" in response.text
     synced.refresh_from_db()

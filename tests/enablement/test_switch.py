@@ -206,3 +206,35 @@ def test_a_switch_waits_for_the_sync_chunk_being_written(synced):
     assert done.is_set()
     synced.refresh_from_db()
     assert synced.active_side == BCP
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_throttle_survives_a_restart(synced):
+    """Five wrong passkeys in this process; a new process (a restarted web server) still refuses the right one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a second process needs a database it can share; CI runs it on PostgreSQL")
+    import os
+    import subprocess
+    import sys
+
+    for _ in range(services.THROTTLE_LIMIT):
+        with pytest.raises(services.PasskeyWrong):
+            switch(synced, passkey="nope")
+    db = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bcp_project.settings_test",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+    script = (
+        "from accounts.models import User; from audit.services import Actor; from enablement import services; "
+        "from tenants.models import BcpMapping\n"
+        "try:\n"
+        f"    services.tenant_switch(mapping=BcpMapping.objects.get(pk={synced.pk}), to_side='secondary', "
+        f"passkey='{PASSKEY}', actor=Actor(user=User.objects.get(username='alice', is_bcp_copy=False)))\n"
+        "    print('SWITCHED')\n"
+        "except services.PasskeyThrottled as exc:\n"
+        "    print('THROTTLED', exc.retry_at.isoformat())\n"
+    )
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert result.stdout.strip().splitlines()[-1].startswith("THROTTLED"), result.stdout + result.stderr
+    synced.refresh_from_db()
+    assert synced.active_side == PRIMARY

@@ -14,6 +14,7 @@ BENCH_SECTIONS = [
     "bcp_project.bench.tenants_list",
     "contactcenter.bench.users_list",
     "sync.bench.sync_engine",
+    "enablement.bench.switch",
 ]
 
 
