@@ -1,11 +1,11 @@
-"""Demo: Classics Inc. is mapped to Classics Inc. BCP, its administrators hold the BCP permissions (the seed's
+"""Demo: Classics Inc. is mapped to Classics Inc. BCP (BCP turned on for both), its administrators hold the BCP permissions (the seed's
 step 3), and a daily sync is enabled with its first run done. Idempotent."""
 
 from accounts.models import Role
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
 from accounts.services import role_set_permissions
 from audit.services import Actor
-from tenants.bcp_services import mapping_create, passkey_hash
+from tenants.bcp_services import mapping_create, mapping_enable_secondary, passkey_hash
 from tenants.models import BcpMapping
 
 from .models import SyncRun
@@ -20,6 +20,8 @@ def seed(*, tenants) -> BcpMapping:
     mapping = BcpMapping.objects.filter(primary=primary).first() or mapping_create(
         primary=primary, secondary=secondary, region=secondary.region, passkey_hash=passkey_hash(DEMO_PASSKEY),
         configurations_enabled=True, enablement_enabled=True)
+    if not mapping.secondary_enabled:  # the seed's last step: BCP turned on for the BCP tenant too
+        mapping = mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=True)
     bcp = [CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT]
     role_set_permissions(role=Role.objects.get(tenant=primary, name=ADMINISTRATOR), permissions=bcp, scope=bcp)
     configuration = getattr(mapping, "sync_configuration", None)

@@ -106,6 +106,7 @@ def test_the_demo_maps_classics_with_a_daily_sync_and_one_run_done(db):
     from sync.demo import DEMO_PASSKEY
     from sync.models import SyncConfiguration
     from tenants.bcp_services import passkey_check
+    from tenants.models import BcpMapping
 
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -118,3 +119,8 @@ def test_the_demo_maps_classics_with_a_daily_sync_and_one_run_done(db):
     assert User.objects.filter(tenant=configuration.mapping.secondary, username="agent", is_bcp_copy=True).exists()
     call_command("seed_demo", stdout=StringIO())
     assert SyncRun.objects.filter(mapping=configuration.mapping).count() == 1
+    # Ready to switch on BC Enablement: every readiness check is green.
+    from enablement.selectors import readiness
+
+    state = readiness(mapping=BcpMapping.objects.get(pk=configuration.mapping_id))
+    assert state.all_ok, [check.text for check in state.checks if not check.ok]
