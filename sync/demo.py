@@ -1,5 +1,5 @@
-"""Demo: Classics Inc. is mapped to Classics Inc. BCP (BCP turned on for both), its administrators hold the BCP permissions (the seed's
-step 3), and a daily sync is enabled with its first run done. Idempotent."""
+"""Demo: Classics Inc. is mapped to Classics Inc. BCP (BCP turned on for both), its administrators hold the BCP
+permissions (the seed's step 3), and a daily sync is enabled with its first run done. Idempotent."""
 
 from accounts.models import Role
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT

@@ -1,12 +1,13 @@
 """The one-way copy of a primary tenant's configuration to its BCP tenant.
 
 For each entity type, in dependency order, the engine reads every row on both tenants as plain
-tuples, expresses the BCP rows in primary ids through the correlations and compares content hashes:
-an equal hash costs no write. What differs is written in bulk, in chunks; each chunk writes its rows,
-their children and their correlations in one transaction, so a worker killed anywhere leaves either
-a whole chunk or nothing, and the next run, which compares again from what is really there, finishes
-the work. Deletions follow in reverse order. Afterwards every written type is read back and compared
-again (reconciliation); a record that differs fails the run by name.
+tuples, expresses the BCP rows in primary ids through the correlations and compares them with the
+primary's: an equal record costs no write (and no hash; written records keep theirs on the correlation).
+What differs is written in bulk, in chunks; each chunk writes its rows, their children and their
+correlations in one transaction, so a worker killed anywhere leaves either a whole chunk or nothing,
+and the next run, which compares again from what is really there, finishes the work. Deletions follow
+in reverse order. Afterwards every written type is read back and compared again (reconciliation); a
+record that differs fails the run by name.
 
 Records made on the BCP tenant itself have no correlation and are never written, except the default
 roles, which are adopted by name. Errors are kept as codes with their parameters, so that the page
@@ -57,6 +58,15 @@ def failpoint(name: str) -> None:
 def content_hash(values: tuple, children: dict[str, list[tuple]]) -> str:
     payload = repr((values, tuple((key, sorted(rows, key=repr)) for key, rows in sorted(children.items()))))
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+def _same_children(entity: Entity, source_children: dict, pk: int, children: dict[str, list[tuple]]) -> bool:
+    """The BCP copy's child rows (in primary ids) are the primary record's, in any order."""
+    for child in entity.children:
+        wanted, have = source_children[child.key].get(pk, []), children[child.key]
+        if wanted != have and (len(wanted) != len(have) or sorted(wanted, key=repr) != sorted(have, key=repr)):
+            return False
+    return True
 
 
 def _unique_key(entity: Entity, group: tuple[str, ...], values: tuple) -> tuple:
@@ -208,10 +218,9 @@ class Engine:
         target = entity.read(self.target_tenant)
         target_children = entity.read_children(self.target_tenant)
         self.names[key] = {pk: entity.describe(values) for pk, values in source.items()}
-        hashes = {pk: content_hash(values, {child.key: source_children[child.key].get(pk, [])
-                                            for child in entity.children})
-                  for pk, values in source.items()}
-        plan = Plan(source=source, source_children=source_children, hashes=hashes)
+        # Hashes are made only for the records this run writes (kept on their correlations, compared again when
+        # reconciling); an unchanged record is recognised by comparing the rows themselves, which costs less.
+        plan = Plan(source=source, source_children=source_children, hashes={})
         correlated_targets = {target_id for target_id, _digest in correlations.values()}
 
         for pk in source:
@@ -226,7 +235,7 @@ class Engine:
                 continue
             values = self._to_source(entity.columns, entity.links, target[target_id])
             children = self._children_to_source(entity, target_children, target_id)
-            if not self.full and content_hash(values, children) == hashes[pk]:
+            if not self.full and values == source[pk] and _same_children(entity, source_children, pk, children):
                 continue
             plan.updates[pk] = target_id
             wanted = {child.key: source_children[child.key].get(pk, []) for child in entity.children}
@@ -262,7 +271,7 @@ class Engine:
         # Unique values (names, usernames, addresses): a swap needs placeholders; a record made on the
         # BCP tenant with the same value is refused by name (or, for default roles, adopted).
         holders = {}
-        for target_id, values in target.items():
+        for target_id, values in target.items() if plan.creates or plan.updates else ():
             for group in entity.unique:
                 holders[_unique_key(entity, group, values)] = target_id
         moving = set(plan.updates.values()) | set(plan.doomed.values())
@@ -288,6 +297,9 @@ class Engine:
             plan.creates.remove(pk)
             plan.updates[pk] = holder
             plan.changed_children[holder] = {child.key for child in entity.children}
+        for pk in set(plan.creates) | set(plan.updates):
+            plan.hashes[pk] = content_hash(source[pk], {child.key: source_children[child.key].get(pk, [])
+                                                        for child in entity.children})
         return plan
 
     def _fail(self, plan: Plan, entity: Entity, pk: int, code: str, **params) -> None:
