@@ -1,11 +1,17 @@
 """Platform status and the outage: the service rules, the emails, the TM pages and Status alerts for every
 persona, and the outage page that stands in for every page of a tenant in outage."""
 
+import re
+import uuid
+
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
+from accounts.services import role_set_permissions
 from audit.models import AuditEvent
 from audit.services import Actor
 from enablement.models import PlatformStatus, StatusLevel, StatusSubscription
@@ -17,7 +23,8 @@ from enablement.status import (
     status_subscription_set,
     subscriber_emails,
 )
-from tests.factories import TenantFactory, UserFactory
+from tests.conftest import PERSONAS
+from tests.factories import TenantFactory, UserFactory, role_of
 
 OPERATIONAL, DEGRADED, OUTAGE = StatusLevel.OPERATIONAL, StatusLevel.DEGRADED, StatusLevel.OUTAGE
 
@@ -235,3 +242,189 @@ def test_the_query_for_the_signed_in_users_tenant_is_indexed_and_single(by, tena
         effective_status_by_tenant_id(tenant_id=tenant.pk)
     (query,) = queries.captured_queries
     assert "enablement_platformstatus" in query["sql"] and "tenants_tenant" in query["sql"]
+
+
+# --- the pages: who may open them ------------------------------------------------------------------------
+
+# url name, method, form data; then the answer per persona in the order of PERSONAS:
+#   anonymous, agent, supervisor, tenant_admin (BCP Tenant Enablement Edit), other_admin, rep
+GET, POST = "get", "post"
+TM_ONLY = (302, 404, 404, 404, 404, 200)
+TM_SAVE = (302, 404, 404, 404, 404, 302)
+URLS = [
+    ("list", GET, {}, TM_ONLY),
+    ("region", GET, {}, TM_ONLY),
+    ("tenant", GET, {}, TM_ONLY),
+    ("region", POST, {"level": "degraded", "message": "Slow."}, TM_SAVE),
+    ("tenant", POST, {"level": "degraded", "message": "Slow."}, TM_SAVE),
+    ("alerts", GET, {}, (302, 200, 200, 200, 200, 404)),
+    ("alerts", POST, {"subscribed": "on"}, (302, 302, 302, 302, 302, 404)),
+]
+
+
+@pytest.fixture
+def enabler(tenant):
+    """The tenant's administrators hold BCP Tenant Enablement Edit (the seed's step 3)."""
+    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT],
+                         scope=[VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT])
+
+
+def _args(name, tenant, region):
+    return {"region": [region.code], "tenant": [tenant.pk]}.get(name, [])
+
+
+@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
+@pytest.mark.parametrize(("name", "method", "data", "expected"), URLS, ids=[f"{u[1]}-{u[0]}" for u in URLS])
+def test_every_status_url_for_every_persona(as_persona, enabler, tenant, region_na, persona_index, name, method,
+                                           data, expected):
+    persona = PERSONAS[persona_index]
+    response = getattr(as_persona(persona), method)(reverse(f"status:{name}", args=_args(name, tenant, region_na)),
+                                                    data)
+    assert response.status_code == expected[persona_index], response.content[:400]
+    if persona == "anonymous":
+        assert response.headers["Location"].startswith("/sign-in/?next=")
+    if method == POST and name != "alerts":
+        assert PlatformStatus.objects.exists() == (persona == "rep")
+    if method == POST and name == "alerts":
+        assert StatusSubscription.objects.exists() == (persona not in ("anonymous", "rep"))
+
+
+def test_an_unknown_region_or_tenant_is_404(client, rep):
+    client.force_login(rep)
+    assert client.get(reverse("status:region", args=["atlantis"])).status_code == 404
+    assert client.get(reverse("status:tenant", args=["not-a-uuid"])).status_code == 404
+    assert client.get(reverse("status:tenant", args=[uuid.uuid4()])).status_code == 404
+
+
+# --- Tenant Management → Platform status -----------------------------------------------------------------
+
+
+def _title(response) -> str:
+    return re.search(r"<title>(.*?)</title>", response.text, re.S).group(1).strip()
+
+
+def test_the_list_says_when_everything_is_operational(client, rep, region_na, region_eu):
+    client.force_login(rep)
+    response = client.get(reverse("status:list"))
+    assert _title(response) == "Platform status · bcp"
+    assert "Every region and every tenant is operational." in response.text
+    assert "North America" in response.text and "Europe" in response.text
+    assert 'aria-current="page">Platform status' in response.text
+
+
+def test_the_list_shows_what_is_not_operational_worst_first_and_searches(client, rep, by, tenant, other_tenant,
+                                                                         region_na):
+    set_status(by, region=region_na, level=DEGRADED, message="Slow calls.")
+    set_status(by, tenant=other_tenant, level=OUTAGE, message="Northwind is down.")
+    set_status(by, tenant=tenant, level=DEGRADED, message="Reports are late.")
+    set_status(by, tenant=tenant, level=OPERATIONAL)
+    client.force_login(rep)
+    table = client.get(reverse("status:list")).text.split('id="status-table"')[1]
+    assert "2 regions or tenants not operational" in table
+    assert table.index("Northwind Support") < table.index("North America")
+    assert "Classics Inc." not in table
+    response = client.get(reverse("status:list"), {"q": "northwind"}, headers={"HX-Request": "true"})
+    assert "1 region or tenant not operational" in response.text and "<html" not in response.text
+    response = client.get(reverse("status:list"), {"q": "fabrikam"})
+    assert "No region or tenant that is not operational matches your search." in response.text
+
+
+def test_the_list_pages_and_its_queries_do_not_grow(client, rep, by, region_na, settings,
+                                                    django_assert_max_num_queries):
+    settings.PAGE_SIZE = 5
+    for number in range(12):
+        set_status(by, tenant=TenantFactory(name=f"Tenant {number:02d}", region=region_na), level=OUTAGE,
+                   message=f"Down {number}.")
+    client.force_login(rep)
+    with django_assert_max_num_queries(7):  # session, user, 2 for tm_admin, the count, the regions, the page
+        response = client.get(reverse("status:list"), {"page": 2})
+    assert "Page 2 of 3" in response.text and response.text.count("Down ") == 5
+
+
+def test_a_representative_sets_a_regions_status_and_its_subscribers_are_emailed(
+        client, rep, region_na, tenant, agent, django_capture_on_commit_callbacks):
+    subscribe(agent)
+    client.force_login(rep)
+    page = client.get(reverse("status:region", args=["na"]))
+    assert _title(page) == "Platform status · North America · bcp"
+    assert "This region hosts 1 tenant. Saving a change emails every one of its users who subscribed to status " \
+           "alerts: 1 now." in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("status:region", args=["na"]),
+                               {"level": "outage", "message": "No calls in North America."}, follow=True)
+    assert "The status of North America is now Outage. 1 subscriber is being emailed." in response.text
+    assert [m.to for m in mail.outbox] == [["andy@example.com"]]
+    event = AuditEvent.objects.get(action="platform_status.set")
+    assert event.actor == rep and event.changes["level"] == ["operational", "outage"]
+
+
+def test_the_same_status_again_says_nothing_changed(client, rep, by, tenant):
+    set_status(by, tenant=tenant, level=DEGRADED, message="Slow.")
+    client.force_login(rep)
+    response = client.post(reverse("status:tenant", args=[tenant.pk]), {"level": "degraded", "message": "Slow."},
+                           follow=True)
+    assert "Classics Inc. already has the status Degraded with this message. Nothing changed and no one was emailed." \
+        in response.text
+    assert AuditEvent.objects.filter(action="platform_status.set").count() == 1
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    ({"level": "outage", "message": ""}, "Say what is happening"),
+    ({"level": "degraded", "message": "   "}, "Say what is happening"),
+    ({"level": "meltdown", "message": "Down."}, "Choose Operational, Degraded or Outage."),
+    ({"message": "Down."}, "Choose Operational, Degraded or Outage."),
+    ({"level": "outage", "message": "x" * 501}, "Keep the message to 500 characters; it has 501."),
+])
+def test_bad_input_is_a_400_with_the_reason_and_nothing_changes(client, rep, tenant, data, words):
+    client.force_login(rep)
+    response = client.post(reverse("status:tenant", args=[tenant.pk]), data)
+    assert response.status_code == 400
+    assert words in response.text
+    assert not PlatformStatus.objects.exists() and not AuditEvent.objects.filter(action="platform_status.set").exists()
+
+
+def test_the_tenant_page_links_to_its_status_which_shows_its_own_its_regions_and_the_one_in_effect(
+        client, rep, by, tenant, region_na):
+    set_status(by, region=region_na, level=OUTAGE, message="North America is down.")
+    client.force_login(rep)
+    detail = client.get(reverse("tenants:detail", args=[tenant.pk])).text
+    assert f'href="{reverse("status:tenant", args=[tenant.pk])}"' in detail
+    page = client.get(reverse("status:tenant", args=[tenant.pk]))
+    assert _title(page) == "Platform status · Classics Inc. · bcp"
+    assert "North America is down." in page.text
+    effective = page.text.split('data-testid="effective-status"')[1].split("</dd>")[0]
+    assert "Outage" in effective
+    assert "every user of Classics Inc. who subscribed to status alerts: 0 now" in page.text
+
+
+# --- My Profile → Status alerts --------------------------------------------------------------------------
+
+
+def test_my_profile_links_to_status_alerts_for_the_users_of_a_tenant_only(client, agent, rep):
+    client.force_login(agent)
+    assert reverse("status:alerts") in client.get(reverse("accounts:profile")).text
+    client.force_login(rep)
+    assert reverse("status:alerts") not in client.get(reverse("accounts:profile")).text
+
+
+def test_a_user_subscribes_and_unsubscribes(client, agent):
+    client.force_login(agent)
+    page = client.get(reverse("status:alerts"))
+    assert _title(page) == "Status alerts · bcp"
+    assert "Alerts go to andy@example.com." in page.text and 'checked' not in page.text
+    response = client.post(reverse("status:alerts"), {"subscribed": "on"}, follow=True)
+    assert "You are subscribed to status alerts for Classics Inc." in response.text
+    assert StatusSubscription.objects.filter(user=agent, tenant=agent.tenant).exists()
+    assert "checked" in response.text
+    response = client.post(reverse("status:alerts"), {"subscribed": "on"}, follow=True)
+    assert "Nothing changed: you were already subscribed." in response.text
+    response = client.post(reverse("status:alerts"), {}, follow=True)
+    assert "You no longer get status alerts." in response.text
+    assert not StatusSubscription.objects.exists()
+    assert AuditEvent.objects.filter(action__startswith="status_alerts.").count() == 2
+
+
+def test_status_alerts_warn_a_user_without_an_email_address(client, tenant):
+    client.force_login(UserFactory(username="noemail", tenant=tenant, email=""))
+    assert "Your account has no email address" in client.get(reverse("status:alerts")).text
+
