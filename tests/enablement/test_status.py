@@ -428,3 +428,106 @@ def test_status_alerts_warn_a_user_without_an_email_address(client, tenant):
     client.force_login(UserFactory(username="noemail", tenant=tenant, email=""))
     assert "Your account has no email address" in client.get(reverse("status:alerts")).text
 
+
+# --- the outage ------------------------------------------------------------------------------------------
+
+# What each persona gets on My Profile while Classics Inc. is in outage, in the order of PERSONAS.
+OUTAGE_PAGE = 503
+DURING_OUTAGE = {"anonymous": 302, "agent": OUTAGE_PAGE, "supervisor": OUTAGE_PAGE, "tenant_admin": OUTAGE_PAGE,
+                 "other_admin": 200, "rep": 200}
+
+
+@pytest.fixture
+def outage(by, tenant, enabler):
+    set_status(by, tenant=tenant, level=OUTAGE, message="Calls cannot reach agents; we are on it.")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_during_an_outage_its_users_see_the_outage_page(as_persona, outage, persona):
+    response = as_persona(persona).get(reverse("accounts:profile"))
+    assert response.status_code == DURING_OUTAGE[persona]
+    if response.status_code == OUTAGE_PAGE:
+        assert _title(response) == "Outage: Classics Inc. · bcp"
+        assert "Classics Inc. is in an outage" in response.text
+        assert "Calls cannot reach agents; we are on it." in response.text
+        assert response.headers["Retry-After"] == "300" and "no-store" in response.headers["Cache-Control"]
+
+
+def test_the_outage_page_says_what_to_do(client, outage, agent):
+    client.force_login(agent)
+    response = client.get("/")
+    assert response.status_code == OUTAGE_PAGE
+    assert "Your administrator can switch to the BCP tenant" in response.text
+    assert "asked to sign in again" in response.text and "Open BC Enablement" not in response.text
+
+
+@pytest.mark.urls("tests.enablement.bc_enablement_urls")
+def test_who_may_switch_still_reaches_bc_enablement_and_is_pointed_there(client, outage, tenant_admin, supervisor,
+                                                                        agent):
+    client.force_login(tenant_admin)
+    assert client.get("/admin/bc-enablement/").text == "BC Enablement stand-in"
+    page = client.get(reverse("accounts:admin_home"))
+    assert page.status_code == OUTAGE_PAGE
+    assert 'href="/admin/bc-enablement/"' in page.text and "Open BC Enablement" in page.text
+    for user in (supervisor, agent):  # BCP Tenant Enablement View is not enough, nor nothing at all
+        client.force_login(user)
+        assert client.get("/admin/bc-enablement/").status_code == OUTAGE_PAGE
+
+
+def test_during_an_outage_sign_out_status_alerts_and_health_stay_open(client, outage, agent):
+    client.force_login(agent)
+    assert client.get(reverse("status:alerts")).status_code == 200
+    assert client.post(reverse("status:alerts"), {"subscribed": "on"}).status_code == 302
+    assert client.get(reverse("healthz")).json()["database"]["ok"]  # the health report, not the outage page
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("accounts:profile")).status_code == 302  # signed out: off to the sign-in page
+
+
+def test_a_posted_form_during_an_outage_gets_the_outage_page_and_changes_nothing(client, outage, agent):
+    client.force_login(agent)
+    assert client.post(reverse("accounts:profile"), {"language": "de"}).status_code == OUTAGE_PAGE
+    agent.refresh_from_db()
+    assert agent.language == "en"
+
+
+def test_an_htmx_request_during_an_outage_reloads_the_page(client, outage, tenant_admin):
+    client.force_login(tenant_admin)
+    response = client.get(reverse("accounts:role_list"), headers={"HX-Request": "true"})
+    assert response.status_code == OUTAGE_PAGE and response.headers["HX-Refresh"] == "true"
+
+
+def test_an_outage_of_the_region_holds_its_tenants_and_a_degraded_status_holds_no_one(client, by, region_na, agent,
+                                                                                     other_admin):
+    set_status(by, region=region_na, level=DEGRADED, message="Slow.")
+    client.force_login(agent)
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    set_status(by, region=region_na, level=OUTAGE, message="North America is down.")
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == OUTAGE_PAGE
+    assert "The outage affects the region North America" in response.text
+    client.force_login(other_admin)  # Northwind is hosted in Europe
+    assert client.get(reverse("accounts:profile")).status_code == 200
+
+
+def test_a_representative_supporting_the_tenant_is_not_held_up(client, outage, rep, tenant):
+    client.force_login(rep)
+    assert client.post(reverse("support:start", args=[tenant.pk])).status_code == 302
+    response = client.get(reverse("accounts:admin_home"))
+    assert response.status_code == 200 and "Classics Inc." in response.text
+
+
+def test_the_outage_check_costs_one_query_per_request(client, agent):
+    client.force_login(agent)
+    client.get(reverse("accounts:profile"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:profile")).status_code == 200
+    status_queries = [q["sql"] for q in queries.captured_queries if "enablement_platformstatus" in q["sql"]]
+    assert len(status_queries) == 1
+
+
+def test_the_outage_ends_when_the_status_does(client, by, outage, tenant, agent):
+    client.force_login(agent)
+    assert client.get(reverse("accounts:profile")).status_code == OUTAGE_PAGE
+    set_status(by, tenant=tenant, level=OPERATIONAL)
+    assert client.get(reverse("accounts:profile")).status_code == 200
