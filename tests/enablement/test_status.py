@@ -221,6 +221,17 @@ def test_a_regions_change_emails_the_subscribers_of_every_tenant_in_it(by, tenan
     assert "Tailspin Travel is now: Outage" in by_address["tess@example.com"].body
 
 
+def test_the_email_speaks_the_subscribers_language(by, tenant, agent, django_capture_on_commit_callbacks):
+    agent.language = "de"
+    agent.save(update_fields=["language"])
+    subscribe(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_status(by, tenant=tenant, level=OUTAGE, message="Keine Anrufe.")
+    (message,) = mail.outbox
+    assert message.subject == "Statusmeldung für Classics Inc.: Ausfall"
+    assert "Keine Anrufe." in message.body and "What is happening" not in message.body
+
+
 def test_an_unchanged_status_emails_no_one(by, tenant, agent, django_capture_on_commit_callbacks):
     subscribe(agent)
     with django_capture_on_commit_callbacks(execute=True):
@@ -531,3 +542,30 @@ def test_the_outage_ends_when_the_status_does(client, by, outage, tenant, agent)
     assert client.get(reverse("accounts:profile")).status_code == OUTAGE_PAGE
     set_status(by, tenant=tenant, level=OPERATIONAL)
     assert client.get(reverse("accounts:profile")).status_code == 200
+
+
+def test_the_outage_page_speaks_german_to_a_german_user(client, outage, agent):
+    agent.language = "de"
+    agent.save(update_fields=["language"])
+    client.force_login(agent)
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == OUTAGE_PAGE and response.headers["Content-Language"] == "de"
+    assert "Classics Inc. ist ausgefallen" in response.text and "Was Sie tun können" in response.text
+    assert "What to do" not in response.text
+
+
+STATUS_SOURCES = ("enablement/models.py", "enablement/status", "enablement/outage.py", "templates/enablement/status/",
+                  "templates/enablement/partials/_status", "templates/accounts/profile.html",
+                  "templates/tenants/tenant_detail.html", "templates/includes/tm_sidebar.html")
+
+
+def test_every_text_of_platform_status_has_german():
+    import polib
+
+    from tests.test_translations import CATALOGUE
+
+    missing = [entry.msgid for entry in polib.pofile(str(CATALOGUE))
+               if any(path.startswith(STATUS_SOURCES) for path, _line in entry.occurrences)
+               and (not (all(entry.msgstr_plural.values()) if entry.msgid_plural else entry.msgstr)
+                    or "fuzzy" in entry.flags)]
+    assert not missing, "Add German for: " + "; ".join(missing)
