@@ -186,8 +186,7 @@ def _clean(*, level: str, message: str) -> tuple[str, str]:
         raise StatusError(_("Keep the message to %(max)s characters; it has %(length)s.")
                           % {"max": PlatformStatus.MESSAGE_MAX_LENGTH, "length": len(message)}, field="message")
     if level in NEEDS_MESSAGE and not message:
-        raise StatusError(_("Say what is happening: subscribers read this message in their email, and during an "
-                            "outage users read it instead of their pages."), field="message")
+        raise StatusError(_("Say what is happening: Degraded and Outage need a message."), field="message")
     return level, message
 
 

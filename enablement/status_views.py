@@ -86,8 +86,9 @@ def _say(request, *, change, name: str) -> None:
         messages.info(request, _("%(name)s already has the status %(level)s with this message. Nothing changed and "
                                  "no one was emailed.") % {"name": name, "level": level})
         return
-    emailed = ngettext("%(count)s subscriber is being emailed.", "%(count)s subscribers are being emailed.",
-                       change.notified) % {"count": change.notified}
+    emailed = (ngettext("%(count)s subscriber is being emailed.", "%(count)s subscribers are being emailed.",
+                        change.notified) % {"count": change.notified} if change.notified else
+               _("No one subscribed to status alerts there, so no one is emailed."))
     messages.success(request, _("The status of %(name)s is now %(level)s.") % {"name": name, "level": level}
                      + " " + emailed)
 
@@ -107,7 +108,7 @@ def status_alerts_view(request):
             messages.info(request, _("Nothing changed: you were already subscribed.") if wanted else
                           _("Nothing changed: you were not subscribed."))
         elif wanted:
-            messages.success(request, _("You are subscribed to status alerts for %(tenant)s.")
+            messages.success(request, _("You are subscribed to status alerts for “%(tenant)s”.")
                              % {"tenant": user.tenant.name})
         else:
             messages.success(request, _("You no longer get status alerts."))

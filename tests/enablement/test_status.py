@@ -369,6 +369,14 @@ def test_a_representative_sets_a_regions_status_and_its_subscribers_are_emailed(
     assert event.actor == rep and event.changes["level"] == ["operational", "outage"]
 
 
+def test_a_change_nobody_subscribed_to_says_so(client, rep, tenant):
+    client.force_login(rep)
+    response = client.post(reverse("status:tenant", args=[tenant.pk]), {"level": "degraded", "message": "Slow."},
+                           follow=True)
+    assert "The status of Classics Inc. is now Degraded. No one subscribed to status alerts there, so no one is " \
+           "emailed." in response.text
+
+
 def test_the_same_status_again_says_nothing_changed(client, rep, by, tenant):
     set_status(by, tenant=tenant, level=DEGRADED, message="Slow.")
     client.force_login(rep)
@@ -424,7 +432,7 @@ def test_a_user_subscribes_and_unsubscribes(client, agent):
     assert _title(page) == "Status alerts · bcp"
     assert "Alerts go to andy@example.com." in page.text and 'checked' not in page.text
     response = client.post(reverse("status:alerts"), {"subscribed": "on"}, follow=True)
-    assert "You are subscribed to status alerts for Classics Inc." in response.text
+    assert "You are subscribed to status alerts for “Classics Inc.”." in response.text
     assert StatusSubscription.objects.filter(user=agent, tenant=agent.tenant).exists()
     assert "checked" in response.text
     response = client.post(reverse("status:alerts"), {"subscribed": "on"}, follow=True)
