@@ -2,13 +2,18 @@
 persona, and the outage page that stands in for every page of a tenant in outage."""
 
 import re
+import threading
 import uuid
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core import mail
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
 from accounts.services import role_set_permissions
@@ -145,6 +150,42 @@ def test_the_database_refuses_a_row_for_both_or_neither(tenant, region_na, targe
     with pytest.raises(IntegrityError):
         PlatformStatus.objects.create(level=OUTAGE, message="Down.", **fields)
 
+
+
+@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                    reason="a race of two writers needs PostgreSQL; SQLite runs one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_two_representatives_setting_a_first_status_at_once_leave_one_row_and_both_changes_audited(tenant, rep):
+    """Both find no row, then both insert: the unique tenant decides, and the loser updates the winner's row."""
+    both_read = threading.Barrier(2)
+    waited = threading.local()
+
+    def now_once_both_have_read():
+        if not getattr(waited, "done", False):
+            waited.done = True
+            both_read.wait(timeout=20)
+        return timezone.now()
+
+    outcomes = []
+
+    def run(message):
+        try:
+            outcomes.append(platform_status_set(tenant=tenant, level=OUTAGE, message=message, actor=Actor(user=rep)))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    with mock.patch("enablement.status.timezone", SimpleNamespace(now=now_once_both_have_read)):
+        threads = [threading.Thread(target=run, args=(text,)) for text in ("Down.", "Down since 9:00.")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert [type(o).__name__ for o in outcomes] == ["StatusChange", "StatusChange"], outcomes
+    assert all(o.changed for o in outcomes)
+    assert PlatformStatus.objects.filter(tenant=tenant).count() == 1
+    assert AuditEvent.objects.filter(action="platform_status.set").count() == 2
 
 # --- subscriptions and emails ----------------------------------------------------------------------------
 
