@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "tenants.middleware.ImpersonationMiddleware",
     "enablement.middleware.RoutingEpochMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    "enablement.outage.OutageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("tm/tenants/", include("tenants.urls")),
     path("tm/support/", include("tenants.support_urls")),
     path("tm/audit/", include("audit.urls")),
+    path("", include("enablement.status_urls")),
     path("admin/sync/", include("sync.urls")),
     path("", include("enablement.urls")),
     path("admin/", include("contactcenter.urls")),

@@ -18,6 +18,7 @@ from tenants.models import BcpMapping
 
 from .models import PasskeyAttempt
 from .selectors import enablement_holders, readiness
+from .status import subscriber_emails
 
 logger = logging.getLogger(__name__)
 
@@ -174,12 +175,6 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
 
 def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:
     """The BCP administrators of both tenants and everyone subscribed to status alerts hear of every switch."""
-    try:
-        from .status import subscriber_emails
-    except ImportError:  # status alerts arrive with "Platform status and the outage"
-        def subscriber_emails(*, tenants):
-            return []
-
     active = mapping.secondary if mapping.active_side == BcpMapping.Side.SECONDARY else mapping.primary
     people = {}
     for tenant in (mapping.primary, mapping.secondary):

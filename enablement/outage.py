@@ -1,0 +1,71 @@
+"""While a tenant is in outage, its users see an outage page instead of their pages.
+
+The check runs in process_view, where the URL is resolved, and costs one indexed query (the signed-in user's
+tenant and its region); only during an outage does it ask more (the user's permissions). Account
+representatives have no tenant and are never held up, also while they support one.
+"""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import add_never_cache_headers
+
+from accounts.roles import CHANGE_BCP_ENABLEMENT
+from bcp_project.htmx import is_partial
+
+from .status import effective_status_by_tenant_id
+
+# Pages that stay open during an outage: signing out, choosing status alerts, and the monitoring endpoint.
+OPEN_VIEWS = frozenset({"accounts:logout", "status:alerts", "healthz"})
+# BC Enablement, for those who may switch: by its URL namespace, or by its path while it is not routed yet.
+BC_ENABLEMENT_NAMESPACE = "enablement"
+BC_ENABLEMENT_PATH = "/admin/bc-enablement/"
+RETRY_AFTER_SECONDS = 300
+
+
+def _is_bc_enablement(request) -> bool:
+    match = request.resolver_match
+    return (match is not None and match.namespace == BC_ENABLEMENT_NAMESPACE) or \
+        request.path_info.startswith(BC_ENABLEMENT_PATH)
+
+
+def bc_enablement_url() -> str:
+    try:
+        return reverse(f"{BC_ENABLEMENT_NAMESPACE}:page")
+    except NoReverseMatch:
+        return BC_ENABLEMENT_PATH
+
+
+class OutageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.tenant_id is None:
+            return None
+        match = request.resolver_match
+        if (match is not None and match.view_name in OPEN_VIEWS) or request.path.startswith(settings.STATIC_URL):
+            return None
+        status = effective_status_by_tenant_id(tenant_id=user.tenant_id)
+        if not status.is_outage:
+            return None
+        can_switch = request.nav.has(CHANGE_BCP_ENABLEMENT)
+        if can_switch and _is_bc_enablement(request):
+            return None
+        return outage_response(request, status=status, can_switch=can_switch)
+
+
+def outage_response(request, *, status, can_switch: bool):
+    context = {"status": status, "can_switch": can_switch, "bc_enablement_url": bc_enablement_url(),
+               "tenant": request.user.tenant}
+    response = render(request, "enablement/status/outage.html", context, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    if is_partial(request):
+        # htmx does not swap a 503 into the page: reload it, so the outage page is what the person sees.
+        response["HX-Refresh"] = "true"
+    return response
