@@ -238,3 +238,16 @@ def test_the_throttle_survives_a_restart(synced):
     assert result.stdout.strip().splitlines()[-1].startswith("THROTTLED"), result.stdout + result.stderr
     synced.refresh_from_db()
     assert synced.active_side == PRIMARY
+
+
+def test_status_subscribers_hear_of_every_switch(synced, django_capture_on_commit_callbacks):
+    from enablement.status import status_subscription_set
+
+    sam = User.objects.get(username="sam", is_bcp_copy=False)
+    User.objects.filter(pk=sam.pk).update(email="sam@classics.example.com")
+    sam.refresh_from_db()
+    status_subscription_set(user=sam, subscribed=True, actor=Actor(user=sam))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        switch(synced)
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@classics.example.com", "sam@classics.example.com"]
