@@ -26,9 +26,9 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	@rm -rf build *.egg-info
 	@touch $(VENV)/.run-deps $@
 
-# The demo runs the way production does (DEBUG off: our own error pages, compressed static files), but
-# over plain HTTP on this machine, with a secret key made once for this checkout.
-# `make run DEBUG=true` shows Django's debug pages instead.
+# The demo runs the way production does (DEBUG off: gunicorn, our own error pages, compressed static files),
+# but over plain HTTP on this machine, with a secret key made once for this checkout.
+# `make run DEBUG=true` shows Django's debug pages instead, on the development server that reloads the code.
 run: export DEBUG ?= false
 run: export SECURE_SSL_REDIRECT ?= false
 run: export SESSION_COOKIE_SECURE ?= false

@@ -19,6 +19,15 @@ def permission_denied(request, exception=None):
                    _("You do not have permission for this action. Ask your administrator if you need it."))
 
 
+def csrf_failure(request, reason=""):
+    """Instead of Django's own page, whose inline style our Content-Security-Policy refuses."""
+    from django.utils.translation import gettext as _
+
+    return _render(request, 403, _("Form expired"),
+                   _("This form was open too long or came from another site. Go back, reload the page and send it "
+                     "again."))
+
+
 def page_not_found(request, exception=None):
     from django.utils.translation import gettext as _
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 # Playwright's sync API keeps an event loop on the test thread; Django's ORM is still used synchronously.
@@ -38,14 +39,52 @@ def browser():
         browser.close()
 
 
+# Runs in every document before its own scripts (Playwright injects it past the page's CSP) and hands each
+# violation of the Content-Security-Policy to the test, whichever page of the test it happened on.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__bcpCspViolation({via: "event", directive: e.effectiveDirective || e.violatedDirective,
+    blocked: e.blockedURI, sample: e.sample, source: e.sourceFile + ":" + e.lineNumber,
+    disposition: e.disposition, page: document.location.href});
+}, true);
+"""
+
+
 @pytest.fixture
-def page(browser, live_server, transactional_db):
+def csp_violations():
+    """What the page fixture saw break the Content-Security-Policy; a test that provokes one on purpose
+    reads it here and clears it, and the page fixture fails any other test that leaves one behind."""
+    return []
+
+
+def _is_csp_console_message(message) -> bool:
+    return message.type in {"error", "warning"} and "Content Security Policy" in message.text
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db, csp_violations):
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 860})
     context.grant_permissions(["clipboard-read", "clipboard-write"])
+    context.expose_binding("__bcpCspViolation", lambda _source, violation: csp_violations.append(violation))
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+
+    def on_console(message):
+        if _is_csp_console_message(message):
+            csp_violations.append({"via": "console", "text": message.text, "page": page.url})
+
+    page.on("console", on_console)
     page.set_default_timeout(15_000)
     yield page
+    try:
+        # One more turn of the page's event loop: a violation from the test's last step is delivered.
+        page.evaluate("() => new Promise(resolve => setTimeout(resolve, 50))")
+    except PlaywrightError:
+        pass  # the page is gone (closed or navigating); what it reported has already arrived
     context.close()
+    if csp_violations:
+        found = "\n".join(f"- {violation}" for violation in csp_violations)
+        pytest.fail(f"The page broke its Content-Security-Policy:\n{found}", pytrace=False)
 
 
 @pytest.fixture
