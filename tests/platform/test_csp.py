@@ -70,6 +70,8 @@ PAGES = [
     ("contactcenter", "tenant_admin", "/admin/teams/", 200),
     ("contactcenter", "tenant_admin", "/admin/users/", 200),
     ("sync", "tenant_admin", "/admin/sync/", 200),
+    ("enablement", "rep", "/tm/status/", 200),
+    ("enablement", "agent", "/profile/status-alerts/", 200),
     ("bcp_project", "anonymous", "/healthz", 200),
     ("bcp_project", "rep", "/no-such-page/", 404),
 ]
