@@ -87,6 +87,15 @@ def test_a_variable_in_the_environment_wins_over_the_env_file(checkout):
     assert result.stdout.split() == ["True", "False", "False", "False", "0", "from-the-environment-" * 3]
 
 
+def test_without_env_file_or_secret_key_a_command_says_what_to_do_in_one_line(checkout):
+    result = _manage(checkout, "seed_demo", "--password", "P", DEBUG="false")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "SECRET_KEY must be set. Fix it in the environment or in this checkout's .env file (make run writes one), "
+        "then run the command again."]
+
+
 def test_read_env_file_fills_in_only_what_is_unset(tmp_path, monkeypatch):
     env_file = tmp_path / ".env"
     env_file.write_text("# a comment\nBCP_TEST_FROM_FILE=file\nBCP_TEST_SET_BOTH=file\n")
