@@ -224,6 +224,17 @@ def user_create(*, username: str, password: str | None, tenant=None, role: Role 
 
 
 @transaction.atomic
+def user_set_password(*, user: User, password: str, request=None) -> bool:
+    """Gives `user` this password. Returns whether it changed: the password they already have writes nothing."""
+    if user.check_password(password):
+        return False
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(action="user.password_set", request=request, tenant=user.tenant, obj=user)
+    return True
+
+
+@transaction.atomic
 def user_set_language(*, user: User, language: str, request=None) -> User:
     from django.conf import settings
 
