@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import tm_required
+from bcp_project.access import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import is_partial, redirect_after_save
 

@@ -1,6 +1,13 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+# Like bcp_project.urls, this command builds on the apps: the demo spans them (the import contract lists both).
+from accounts import demo as accounts_demo
+from contactcenter import demo as contactcenter_demo
+from sync import demo as sync_demo
+from tenants import demo as tenants_demo
+from tenants.models import Tenant
+
 DEFAULT_PASSWORD = "continuity-demo-2026"
 
 
@@ -15,12 +22,6 @@ class Command(BaseCommand):
                             help="Do nothing when the database already has tenants.")
 
     def handle(self, *args, password, if_empty, **options):
-        from accounts import demo as accounts_demo
-        from contactcenter import demo as contactcenter_demo
-        from sync import demo as sync_demo
-        from tenants import demo as tenants_demo
-        from tenants.models import Tenant
-
         if if_empty and Tenant.objects.exists():
             self.stdout.write("The database already has data; demo data not loaded.")
             return
