@@ -75,10 +75,12 @@ chromium:
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: export DJANGO_SETTINGS_MODULE = bcp_project.settings_test
 test: $(VENV)/.dev-deps chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(MANAGE) makemigrations --check --dry-run
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest $(PYTEST_ARGS)
 
