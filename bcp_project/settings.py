@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "bcp_project.context_processors.htmx",
                 "accounts.context_processors.navigation",
             ],
         },
