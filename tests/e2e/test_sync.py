@@ -11,7 +11,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connection
 from django.utils import translation
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, pools
 from playwright.sync_api import expect
 
 from bcp_project import health
@@ -32,9 +32,11 @@ def _forget_routing():
     for name in ("queues", "default_queue", "default_exchange", "router", "send_task_message"):
         app.amqp.__dict__.pop(name, None)
     app.amqp._rtable = None
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # app.pool is kombu's registered pool for the broker (kombu.pools.connections), which the cached producer pool
+    # holds as well: closing it while it stays registered would leave every later send of this process on a
+    # closed pool ("Acquire on closed pool"), so the registrations go too.
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, pools
 
 from bcp_project import health
 from bcp_project.celery import app
@@ -34,9 +34,11 @@ def _fresh_heartbeat(age=timedelta(0)):
 def _reset_producer_pools():
     # Producers and connections are pooled per broker configuration; drop them so the next
     # `delay()` uses the configuration of the moment.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # app.pool is kombu's registered pool for the broker (kombu.pools.connections), which the cached producer pool
+    # holds as well: closing it while it stays registered would leave every later send of this process on a
+    # closed pool ("Acquire on closed pool"), so the registrations go too.
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
