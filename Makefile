@@ -26,16 +26,11 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	@rm -rf build *.egg-info
 	@touch $(VENV)/.run-deps $@
 
-# The demo runs the way production does (DEBUG off: gunicorn, our own error pages, compressed static files),
-# but over plain HTTP on this machine, with a secret key made once for this checkout.
-# `make run DEBUG=true` shows Django's debug pages instead, on the development server that reloads the code.
-run: export DEBUG ?= false
-run: export SECURE_SSL_REDIRECT ?= false
-run: export SESSION_COOKIE_SECURE ?= false
-run: export CSRF_COOKIE_SECURE ?= false
-run: export SECURE_HSTS_SECONDS ?= 0
-run: export SECRET_KEY ?= $(shell cat .run/secret_key 2>/dev/null)
-run: $(VENV)/.run-deps .run/secret_key
+# The demo runs the way production does (DEBUG off: gunicorn, our own error pages, compressed static files), but
+# over plain HTTP on this machine, with a secret key made once for this checkout. Those settings live in
+# .env, which the settings read, so a management command run in this checkout sees them too; a variable
+# set in the environment or on the command line wins (`make run DEBUG=true` shows Django's debug pages).
+run: $(VENV)/.run-deps .env
 	@mkdir -p .run/broker/processed
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
@@ -53,9 +48,20 @@ run: $(VENV)/.run-deps .run/secret_key
 	@# The Procfile names plain `python` and `celery`: the virtualenv goes first on the PATH.
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho --procfile Procfile start
 
-.run/secret_key: | $(BIN)/python
-	@mkdir -p .run
-	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+# Written once and never overwritten: edit it to change this checkout's settings. Readable by its owner
+# only (it holds the secret key). A checkout from before .env keeps the key it made in .run/secret_key.
+.env: | $(BIN)/python
+	@umask 077 && { \
+	  echo "# This checkout's settings, written once by make run. The environment wins over this file."; \
+	  echo "SECRET_KEY=$$(test -s .run/secret_key && cat .run/secret_key || $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	  echo "DEBUG=false"; \
+	  echo "# Plain HTTP on this machine: no redirect to HTTPS, cookies over HTTP, no HSTS."; \
+	  echo "SECURE_SSL_REDIRECT=false"; \
+	  echo "SESSION_COOKIE_SECURE=false"; \
+	  echo "CSRF_COOKIE_SECURE=false"; \
+	  echo "SECURE_HSTS_SECONDS=0"; \
+	} > $@.tmp && mv $@.tmp $@
+	@echo "Wrote .env (this checkout's secret key and plain-HTTP settings)."
 
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
@@ -69,10 +75,12 @@ chromium:
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: export DJANGO_SETTINGS_MODULE = bcp_project.settings_test
 test: $(VENV)/.dev-deps chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(MANAGE) makemigrations --check --dry-run
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from bcp_project.permissions import is_account_representative
+
 
 class Role(models.Model):
     """A tenant's role (Administrator, Supervisor, Agent, ...).
@@ -71,4 +73,4 @@ class User(AbstractUser):
 
     @property
     def is_account_representative(self) -> bool:
-        return self.tenant_id is None and self.has_perm("tenants.tm_admin")
+        return is_account_representative(self)

@@ -4,7 +4,7 @@ from functools import cached_property
 
 from guardian.shortcuts import get_group_perms
 
-from .roles import ROLE_PERMISSIONS
+from bcp_project.permissions import ACCESS_ADMIN, ROLE_PERMISSIONS, is_account_representative
 
 
 class Navigation:
@@ -14,8 +14,7 @@ class Navigation:
 
     @cached_property
     def can_tm(self) -> bool:
-        user = self.user
-        return bool(user.is_authenticated and user.tenant_id is None and user.has_perm("tenants.tm_admin"))
+        return is_account_representative(self.user)
 
     @cached_property
     def impersonation(self):
@@ -46,4 +45,4 @@ class Navigation:
     @cached_property
     def admin_tenant(self):
         """The tenant whose Admin application this person may open, or None."""
-        return self.tenant if self.has("access_admin") else None
+        return self.tenant if self.has(ACCESS_ADMIN) else None

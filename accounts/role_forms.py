@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import roles
+from bcp_project import permissions
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,19 @@ def _labelled(row_label, level) -> str:
 
 SECTIONS = (
     PermissionSection("general", _("General"), (
-        PermissionRow(_("Admin access"), _("Open this tenant's Admin application."), view=roles.ACCESS_ADMIN),
+        PermissionRow(_("Admin access"), _("Open this tenant's Admin application."), view=permissions.ACCESS_ADMIN),
         PermissionRow(_("Manage roles"), _("Create and delete roles and change what each role may do."),
-                      edit=roles.MANAGE_ROLES),
+                      edit=permissions.MANAGE_ROLES),
         PermissionRow(_("Configuration"), _("Teams, skills, agent settings and the rest of the contact-center set-up."),
-                      view=roles.VIEW_CONFIGURATION, edit=roles.CHANGE_CONFIGURATION),
+                      view=permissions.VIEW_CONFIGURATION, edit=permissions.CHANGE_CONFIGURATION),
     )),
     PermissionSection("bcp", _("BCP"), (
         PermissionRow(_("BCP Configurations"),
                       _("Sync Configuration: which data is copied to the BCP tenant, and how often."),
-                      view=roles.VIEW_BCP_CONFIGURATIONS, edit=roles.CHANGE_BCP_CONFIGURATIONS),
+                      view=permissions.VIEW_BCP_CONFIGURATIONS, edit=permissions.CHANGE_BCP_CONFIGURATIONS),
         PermissionRow(_("BCP Tenant Enablement"),
                       _("BC Enablement: switching the active tenant between the primary and the BCP tenant."),
-                      view=roles.VIEW_BCP_ENABLEMENT, edit=roles.CHANGE_BCP_ENABLEMENT),
+                      view=permissions.VIEW_BCP_ENABLEMENT, edit=permissions.CHANGE_BCP_ENABLEMENT),
     )),
 )
 SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}

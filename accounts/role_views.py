@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from bcp_project.access import admin_required
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
+from bcp_project.permissions import MANAGE_ROLES
 
-from .decorators import admin_required
 from .role_forms import SECTIONS, SECTIONS_BY_SLUG, PermissionSectionForm, RoleForm, RoleSearchForm, permission_label
-from .roles import MANAGE_ROLES
 from .selectors import role_get, role_list
 from .services import RoleError, role_create, role_delete, role_permissions, role_set_permissions, role_update
 

@@ -1,27 +1,18 @@
-"""The permissions a tenant role can hold, and the roles every tenant starts with."""
+"""How the permissions of a tenant role relate, and the roles every tenant starts with. The codenames
+themselves are named once in bcp_project.permissions."""
 
 from django.utils.translation import gettext_lazy as _
 
-# Codenames of the object permissions on tenants.Tenant that make up a role.
-ACCESS_ADMIN = "access_admin"
-MANAGE_ROLES = "manage_roles"
-VIEW_CONFIGURATION = "view_configuration"
-CHANGE_CONFIGURATION = "change_configuration"
-VIEW_BCP_CONFIGURATIONS = "view_bcp_configurations"
-CHANGE_BCP_CONFIGURATIONS = "change_bcp_configurations"
-VIEW_BCP_ENABLEMENT = "view_bcp_enablement"
-CHANGE_BCP_ENABLEMENT = "change_bcp_enablement"
-
-ROLE_PERMISSIONS = [
+from bcp_project.permissions import (
     ACCESS_ADMIN,
-    MANAGE_ROLES,
-    VIEW_CONFIGURATION,
-    CHANGE_CONFIGURATION,
-    VIEW_BCP_CONFIGURATIONS,
     CHANGE_BCP_CONFIGURATIONS,
-    VIEW_BCP_ENABLEMENT,
     CHANGE_BCP_ENABLEMENT,
-]
+    CHANGE_CONFIGURATION,
+    MANAGE_ROLES,
+    VIEW_BCP_CONFIGURATIONS,
+    VIEW_BCP_ENABLEMENT,
+    VIEW_CONFIGURATION,
+)
 
 # An Edit permission always brings its View permission with it.
 IMPLIES = {

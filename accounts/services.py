@@ -1,4 +1,5 @@
-from django.contrib.auth.models import Group
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -7,17 +8,15 @@ from guardian.shortcuts import assign_perm, get_group_perms, remove_perm
 
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.permissions import APP_LABEL, MANAGE_ROLES, ROLE_PERMISSIONS, TM_ADMIN, qualified
+from tenants.models import Tenant, TenantGroupObjectPermission
 
 from .models import Role, User
-from .roles import DEFAULT_ROLES, MANAGE_ROLES, ROLE_PERMISSIONS, with_implied
+from .roles import DEFAULT_ROLES, with_implied
 
 
 class RoleError(ApplicationError):
     pass
-
-
-def _perm(codename: str) -> str:
-    return f"tenants.{codename}"
 
 
 def role_group_name(tenant, name: str) -> str:
@@ -39,16 +38,12 @@ def _name_taken_error(name: str) -> RoleError:
 def _lock_tenant_roles(tenant) -> None:
     """Serialises role changes within one tenant, so two administrators cannot each remove the other's
     last way to manage roles at the same moment."""
-    from tenants.models import Tenant
-
     Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).first()
 
 
 def _roles_that_manage_roles(tenant):
-    from tenants.models import TenantGroupObjectPermission
-
     group_ids = TenantGroupObjectPermission.objects.filter(
-        content_object=tenant, permission__codename=MANAGE_ROLES, permission__content_type__app_label="tenants"
+        content_object=tenant, permission__codename=MANAGE_ROLES, permission__content_type__app_label=APP_LABEL
     ).values("group_id")
     return Role.objects.filter(tenant=tenant, group_id__in=group_ids)
 
@@ -82,7 +77,7 @@ def role_create(*, tenant, name: str, description: str = "", permissions=(), req
         # Two administrators creating the same name at once: the constraint decides.
         raise _name_taken_error(name) from None
     for codename in sorted(with_implied(permissions)):
-        assign_perm(_perm(codename), group, tenant)
+        assign_perm(qualified(codename), group, tenant)
     audit_record(action="role.create", request=request, tenant=tenant, obj=role,
                  changes={"permissions": sorted(with_implied(permissions))})
     return role
@@ -150,9 +145,9 @@ def role_set_permissions(*, role: Role, permissions, request=None, scope=None) -
     if MANAGE_ROLES in current and MANAGE_ROLES not in wanted:
         _ensure_roles_stay_manageable(role=role)
     for codename in sorted(wanted - current):
-        assign_perm(_perm(codename), role.group, role.tenant)
+        assign_perm(qualified(codename), role.group, role.tenant)
     for codename in sorted(current - wanted):
-        remove_perm(_perm(codename), role.group, role.tenant)
+        remove_perm(qualified(codename), role.group, role.tenant)
     if wanted != current:
         audit_record(action="role.permissions_change", request=request, tenant=role.tenant, obj=role,
                      changes={"added": sorted(wanted - current), "removed": sorted(current - wanted)})
@@ -215,18 +210,25 @@ def user_create(*, username: str, password: str | None, tenant=None, role: Role 
         # Two administrators taking the same username at once: the constraint decides.
         raise username_taken_error(username) from None
     if is_staff_rep:
-        from django.contrib.auth.models import Permission
-
-        user.user_permissions.add(Permission.objects.get(codename="tm_admin", content_type__app_label="tenants"))
+        user.user_permissions.add(Permission.objects.get(codename=TM_ADMIN, content_type__app_label=APP_LABEL))
     audit_record(action="user.create", request=request, tenant=tenant, obj=user,
                  changes={"role": role.name if role else None})
     return user
 
 
 @transaction.atomic
-def user_set_language(*, user: User, language: str, request=None) -> User:
-    from django.conf import settings
+def user_set_password(*, user: User, password: str, request=None) -> bool:
+    """Gives `user` this password. Returns whether it changed: the password they already have writes nothing."""
+    if user.check_password(password):
+        return False
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(action="user.password_set", request=request, tenant=user.tenant, obj=user)
+    return True
 
+
+@transaction.atomic
+def user_set_language(*, user: User, language: str, request=None) -> User:
     if language not in dict(settings.LANGUAGES):
         raise ApplicationError(_("Choose one of the offered languages."), field="language")
     if user.language != language:

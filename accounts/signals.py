@@ -3,6 +3,14 @@ from django.dispatch import receiver
 
 from audit.services import audit_record
 
+from .services import tenant_roles_create_defaults
+
+
+def tenant_given_default_roles(sender, tenant, request=None, **kwargs):
+    """tenants.signals.tenant_created: a new tenant starts with Administrator, Supervisor and Agent. Connected in
+    AccountsConfig.ready(); it runs inside the tenant's creation, so a failure here undoes the tenant."""
+    tenant_roles_create_defaults(tenant=tenant, request=request)
+
 
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs):

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
+from tenants.bcp_selectors import bcp_state
 
-from .decorators import admin_required
 from .forms import LanguageForm, SignInForm
 from .services import user_set_language
 
@@ -95,6 +96,4 @@ def profile(request):
 
 @admin_required()
 def admin_home(request, *, tenant):
-    from tenants.bcp_selectors import bcp_state
-
     return render(request, "accounts/admin_home.html", {"tenant": tenant, "bcp": bcp_state(tenant=tenant)})

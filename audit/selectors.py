@@ -2,12 +2,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 
+from bcp_project.permissions import is_account_representative
+
 from .models import AuditEvent
 
 
 def audit_event_list(*, user, actor: str = "", action: str = "", tenant: str = "",
                      day_from: date | None = None, day_to: date | None = None) -> QuerySet[AuditEvent]:
-    if not user.has_perm("tenants.tm_admin") or user.tenant_id is not None:
+    if not is_account_representative(user):
         return AuditEvent.objects.none()
     qs = AuditEvent.objects.all()
     if actor:

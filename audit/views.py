@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 
-from accounts.decorators import tm_required
+from bcp_project.access import tm_required
 from bcp_project.htmx import render_page_or_partial
 
 from .forms import AuditFilterForm

@@ -1,8 +1,9 @@
 """`make bench`: response times of the pages that must stay fast with a lot of data.
 
-A section is a function `run(out)` named in `bcp_project.management.commands.bench.BENCH_SECTIONS`. It
-creates its data in the throw-away database the command set up, then measures requests with
-`out.measure(...)`; the command prints one table per section. `out.options` has the command's sizes.
+A section is a function `run(out)` named in `bcp_project.management.commands.bench.BENCH_SECTIONS`, kept in
+the app whose pages it measures (`tenants/bench.py`, `contactcenter/bench.py`, ...). It creates its data in
+the throw-away database the command set up, then measures requests with `out.measure(...)`; the command
+prints one table per section. `out.options` has the command's sizes.
 """
 
 import statistics
@@ -10,11 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+
+from .permissions import APP_LABEL, TM_ADMIN
 
 WARM_UP = 3
 
@@ -89,43 +92,7 @@ def _get_ok(client: Client, url: str, headers: dict) -> None:
 
 
 def account_representative(username: str = "bench.rep"):
-    from accounts.models import User
-
-    user = User.objects.create(username=username, tenant=None)
-    user.user_permissions.add(Permission.objects.get(codename="tm_admin", content_type__app_label="tenants"))
+    """A representative for a section's client. The user model through Django: bcp_project imports no app."""
+    user = get_user_model().objects.create(username=username, tenant=None)
+    user.user_permissions.add(Permission.objects.get(codename=TM_ADMIN, content_type__app_label=APP_LABEL))
     return user
-
-
-# Sections ---------------------------------------------------------------------------------------
-
-BENCH_REGIONS = [("North America", "na"), ("Europe", "eu"), ("Asia Pacific", "apac"), ("Latin America", "latam")]
-BENCH_INDUSTRIES = ["Retail", "Logistics", "Insurance", "Travel", "Banking", "Health", "Energy", "Media"]
-
-
-def tenants_list(out: BenchOutput) -> None:
-    """TM tenants list at many tenants: first page, a search, a region filter and a page far away."""
-    from tenants.models import Region, Tenant
-
-    count = out.options["tenants"]
-    regions = [Region.objects.get_or_create(code=code, defaults={"name": name})[0] for name, code in BENCH_REGIONS]
-    # Rows straight into the table: the tenant_create service (roles, audit) costs far too much for
-    # thousands, and the list shows none of what it adds.
-    Tenant.objects.bulk_create(
-        [
-            Tenant(name=f"{BENCH_INDUSTRIES[i % len(BENCH_INDUSTRIES)]} Contact Center {i:05d}",
-                   region=regions[i % len(regions)],
-                   status=Tenant.Status.INACTIVE if i % 10 == 0 else Tenant.Status.ACTIVE)
-            for i in range(count)
-        ],
-        batch_size=1000,
-    )
-    out.title = f"TM tenants list, {count:,} tenants"
-
-    client = Client()
-    client.force_login(account_representative())
-    url = reverse("tenants:list")
-    out.measure(client, "first page", url)
-    out.measure(client, "search by name", f"{url}?q=insurance")
-    out.measure(client, "filter by region", f"{url}?region=eu")
-    out.measure(client, "page 200", f"{url}?page=200")
-    out.measure(client, "region filter, page 2 (htmx)", f"{url}?region=eu&page=2", htmx=True)

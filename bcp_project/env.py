@@ -1,6 +1,7 @@
 """Strict reading of the environment: a value we cannot understand is an error, never a guess."""
 
 import os
+from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -9,6 +10,13 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 env = environ.Env()
+
+
+def read_env_file(path: Path) -> None:
+    """Adds the KEY=value lines of `path`, when it exists, to the environment. A variable that is already set
+    keeps its value: the real environment always wins over the file."""
+    if path.is_file():
+        environ.Env.read_env(path, overwrite=False)
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -1,8 +1,10 @@
 """The one settings module. Everything that differs between machines comes from the environment.
 
-Zero set-up: with nothing set, DEBUG is off and SECRET_KEY is required; `make run` sets DEBUG=true
-and uses an SQLite file and an embedded (filesystem) Celery broker. DATABASE_URL and REDIS_URL
-switch to PostgreSQL and Redis.
+Zero set-up: with nothing set, DEBUG is off and SECRET_KEY is required. `make run` writes the checkout's
+`.env` once (a secret key and the plain-HTTP settings of the demo), which this module reads for whatever the
+environment leaves unset, so that every command run in the checkout sees what the running app sees. It
+uses an SQLite file and an embedded (filesystem) Celery broker; DATABASE_URL and REDIS_URL switch to
+PostgreSQL and Redis.
 """
 
 from datetime import timedelta
@@ -12,10 +14,14 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env, env_bool, env_choice, env_int, env_list, env_str, env_url
+from .env import env, env_bool, env_choice, env_int, env_list, env_str, env_url, read_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
+
+# The test settings turn this off, so that a developer's .env never changes what a test run sees.
+if env_bool("READ_ENV_FILE", True):
+    read_env_file(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -82,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "bcp_project.context_processors.htmx",
                 "accounts.context_processors.navigation",
             ],
         },

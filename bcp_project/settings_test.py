@@ -2,6 +2,9 @@
 
 import os
 
+# Set, not defaulted: the tests (and every process they start, which inherits this environment) must never
+# read a developer's .env. pytest, `make test` and CI all come through this module.
+os.environ["READ_ENV_FILE"] = "false"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-django-checks-0123456789")
 
 from .settings import *  # noqa: E402,F403

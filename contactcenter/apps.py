@@ -8,7 +8,7 @@ class ContactcenterConfig(AppConfig):
 
     def ready(self):
         from accounts.menu import MenuEntry, register
-        from accounts.roles import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
+        from bcp_project.permissions import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
 
         from .registry import REGISTRY
 

@@ -21,10 +21,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import admin_required
-from accounts.roles import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
+from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
+from bcp_project.permissions import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
 
 from .forms import FilterForm
 from .selectors import no_usage

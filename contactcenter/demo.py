@@ -8,7 +8,7 @@ running seed_demo again changes nothing. Writes go through the services (and so 
 import random
 from datetime import date, time
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 
 from accounts.models import Role, User
 from accounts.roles import AGENT, SUPERVISOR
@@ -215,7 +215,7 @@ def _seed_people(*, tenant, people, password: str) -> None:
     # The generated floor: one supervisor and AGENTS_PER_TEAM agents per team.
     rng = random.Random(2026)  # noqa: S311 -- not a secret: the same demo people every time
     names = iter(zip(FIRST_NAMES, LAST_NAMES, strict=True))
-    new_users = []
+    new_users, existing_users = [], []
     for team_name, team_skills in TEAM_SKILLS.items():
         for position in range(AGENTS_PER_TEAM + 1):
             first, last = next(names)
@@ -224,7 +224,9 @@ def _seed_people(*, tenant, people, password: str) -> None:
             held = team_skills if is_supervisor else team_skills[:rng.randint(2, min(4, len(team_skills)))]
             levels = {skills[name]: (rng.randint(1, 5) if i == 0 else rng.randint(3, 15))
                       for i, name in enumerate(held)}
-            if User.objects.filter(tenant=tenant, username__iexact=username).exists():
+            existing = User.objects.filter(tenant=tenant, username__iexact=username).first()
+            if existing is not None:
+                existing_users.append(existing)
                 continue
             # Two agents are on leave: inactive, so they take no contacts.
             active = not (position == AGENTS_PER_TEAM and team_name in ("Sales", "Technical Support"))
@@ -233,8 +235,12 @@ def _seed_people(*, tenant, people, password: str) -> None:
                                email=f"{username}@{DOMAIN}")
             _set_agent_side(user, team=teams[team_name], skills=levels, active=active)
             new_users.append(user.pk)
+    # The command prints the password it was given: the people already there get it too, unless they have it.
+    # They share the demo password, hashed once: hashing each would slow the demo start by half a minute.
+    hashes = {user.password for user in existing_users}
+    stale = {encoded for encoded in hashes if not check_password(password, encoded)}
+    new_users += [user.pk for user in existing_users if user.password in stale]
     if new_users:
-        # They share the demo password, hashed once: hashing each would slow the demo start by half a minute.
         User.objects.filter(pk__in=new_users).update(password=make_password(password))
 
 

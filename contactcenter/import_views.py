@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import admin_required
-from accounts.roles import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
+from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
+from bcp_project.permissions import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
 
 from .models import PROFICIENCY_MAX, PROFICIENCY_MIN
 from .user_import import (

@@ -16,6 +16,9 @@ from django.db import connection, transaction
 from accounts.models import Role, User
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from audit.services import audit_record
+from tenants.bcp_services import mapping_create, passkey_generate, passkey_hash
+from tenants.models import Region
+from tenants.services import tenant_create
 
 from .models import (
     PROFICIENCY_MAX,
@@ -224,9 +227,6 @@ def _generate_users(*, tenant, plan: Plan, teams, skills, password, prefix, coun
 
 def scale_tenant_create(*, name: str):
     """A primary tenant in North America with its default roles, made through the TM service."""
-    from tenants.models import Region
-    from tenants.services import tenant_create
-
     region = Region.objects.filter(code="na").first() or Region.objects.create(name="North America", code="na")
     return tenant_create(name=name, region=region)
 
@@ -234,10 +234,6 @@ def scale_tenant_create(*, name: str):
 
 def scale_bcp_create(*, primary):
     """A BCP tenant in Europe for `primary`, mapped with a new passkey; returns (mapping, passkey)."""
-    from tenants.bcp_services import mapping_create, passkey_generate, passkey_hash
-    from tenants.models import Region
-    from tenants.services import tenant_create
-
     region = Region.objects.filter(code="eu").first() or Region.objects.create(name="Europe", code="eu")
     secondary = tenant_create(name=f"{primary.name} BCP", region=region)
     passkey = passkey_generate()

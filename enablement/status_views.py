@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.decorators import tm_required
 from audit.services import Actor
+from bcp_project.access import tm_required
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
 from tenants.models import Region
 from tenants.selectors import tenant_get

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import admin_required, tm_required
 from accounts.roles import CHANGE_BCP_ENABLEMENT, VIEW_BCP_CONFIGURATIONS, VIEW_BCP_ENABLEMENT
 from audit.services import Actor
+from bcp_project.access import admin_required, tm_required
 from tenants.models import BcpMapping, Tenant
 
 from . import selectors, services

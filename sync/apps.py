@@ -8,7 +8,7 @@ class SyncConfig(AppConfig):
 
     def ready(self):
         from accounts.menu import MenuEntry, register
-        from accounts.roles import VIEW_BCP_CONFIGURATIONS
+        from bcp_project.permissions import VIEW_BCP_CONFIGURATIONS
 
         from . import signals
 

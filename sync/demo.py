@@ -2,9 +2,10 @@
 permissions (the seed's step 3), and a daily sync is enabled with its first run done. Idempotent."""
 
 from accounts.models import Role
-from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
+from accounts.roles import ADMINISTRATOR
 from accounts.services import role_set_permissions
 from audit.services import Actor
+from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
 from tenants.bcp_services import mapping_create, mapping_enable_secondary, passkey_hash
 from tenants.models import BcpMapping
 

@@ -34,7 +34,7 @@ from contactcenter.models import (
     Team,
     UnavailableCode,
 )
-from tenants.models import TenantGroupObjectPermission
+from tenants.models import Tenant, TenantGroupObjectPermission
 
 CHUNK = 2000
 _PREPARE = (datetime, date, time, uuid.UUID)
@@ -298,8 +298,6 @@ class RoleEntity(Entity):
     """Roles own a Django group; the group's name follows the role's name."""
 
     def create(self, tenant_id, rows):
-        from tenants.models import Tenant
-
         tenant = Tenant(pk=tenant_id)
         names = [dict(zip(self.columns, values, strict=True))["name"] for values in rows]
         groups = Group.objects.bulk_create([Group(name=role_group_name(tenant, name)) for name in names])
@@ -308,8 +306,6 @@ class RoleEntity(Entity):
         return [role.pk for role in Role.objects.bulk_create(objects)]
 
     def update(self, tenant_id, rows):
-        from tenants.models import Tenant
-
         super().update(tenant_id, rows)
         tenant = Tenant(pk=tenant_id)
         groups = dict(Role.objects.filter(pk__in=list(rows)).values_list("pk", "group_id"))

@@ -17,9 +17,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import CHANGE_BCP_CONFIGURATIONS
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
 from .engine import Engine, SyncCrash, SyncInterrupted, entity_keys_for

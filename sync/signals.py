@@ -7,7 +7,7 @@ their days, an agent and their skills) or writes a Deletion, so the mark is set 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import Role, User
-from contactcenter.models import Deletion, Disposition
+from contactcenter.models import AgentProfile, Deletion, Disposition
 from tenants.models import TenantGroupObjectPermission
 
 from .entities import ENTITIES
@@ -28,8 +28,6 @@ def _skills_changed(sender, instance, action, **kwargs):
 
 
 def connect() -> None:
-    from contactcenter.models import AgentProfile
-
     models = {entity.model for entity in ENTITIES} | {AgentProfile, Deletion, Role, User}
     for model in models:
         post_save.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-{model._meta.label}")

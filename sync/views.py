@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import admin_required
-from accounts.roles import CHANGE_BCP_CONFIGURATIONS, VIEW_BCP_CONFIGURATIONS
 from audit.services import Actor
+from bcp_project.access import admin_required
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
+from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, VIEW_BCP_CONFIGURATIONS
 
 from . import selectors, services
 from .entities import BY_KEY, ENTITIES

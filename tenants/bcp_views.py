@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import tm_required
+from bcp_project.access import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import is_partial, redirect_after_save
 
@@ -49,9 +49,9 @@ def _applications_url(tenant) -> str:
 def _dialog(request, tenant, body: str, context: dict | None = None, status: int = 200) -> HttpResponse:
     """One wizard step or confirmation: inside the modal for htmx, as its own page otherwise."""
     in_modal = is_partial(request)
-    ctx = {"tenant": tenant, "body_template": f"tenants/bcp/_{body}.html", "in_modal": in_modal,
+    ctx = {"tenant": tenant, "body_template": f"tenants/partials/_bcp_{body}.html", "in_modal": in_modal,
            "applications_url": _applications_url(tenant), **(context or {})}
-    template = "tenants/bcp/modal.html" if in_modal else "tenants/bcp/page.html"
+    template = "tenants/partials/_bcp_modal.html" if in_modal else "tenants/bcp_page.html"
     return render(request, template, ctx, status=status)
 
 

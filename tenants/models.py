@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from bcp_project.permissions import TENANT_PERMISSIONS
+
 
 class Region(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -47,17 +49,7 @@ class Tenant(models.Model):
         ]
         # Object permissions a tenant's roles receive on their own tenant (django-guardian), plus the
         # global permission of account representatives.
-        permissions = [
-            ("tm_admin", _("Tenant Management (account representative)")),
-            ("access_admin", _("Open the Admin application")),
-            ("manage_roles", _("Manage roles and permissions")),
-            ("view_configuration", _("View the contact-center configuration")),
-            ("change_configuration", _("Change the contact-center configuration")),
-            ("view_bcp_configurations", _("BCP Configurations: View")),
-            ("change_bcp_configurations", _("BCP Configurations: Edit")),
-            ("view_bcp_enablement", _("BCP Tenant Enablement: View")),
-            ("change_bcp_enablement", _("BCP Tenant Enablement: Edit")),
-        ]
+        permissions = TENANT_PERMISSIONS
 
     def __str__(self):
         return self.name

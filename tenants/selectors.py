@@ -3,6 +3,8 @@ import uuid
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from bcp_project.permissions import is_account_representative
+
 from .models import Region, Tenant
 
 
@@ -15,7 +17,7 @@ def _as_uuid(text: str) -> uuid.UUID | None:
 
 def tenant_list(*, user, search: str = "", region_code: str = "") -> QuerySet[Tenant]:
     """Tenants an account representative can see: all of them. Anyone else sees none."""
-    if not user.has_perm("tenants.tm_admin") or user.tenant_id is not None:
+    if not is_account_representative(user):
         return Tenant.objects.none()
     qs = Tenant.objects.select_related("region").order_by("name", "id")
     search = search.strip()

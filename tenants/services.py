@@ -5,6 +5,7 @@ from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
 
 from .models import Region, Tenant
+from .signals import tenant_created
 
 
 @transaction.atomic
@@ -28,9 +29,8 @@ def tenant_create(*, name: str, region: Region, request=None) -> Tenant:
     try:
         with transaction.atomic():
             tenant = Tenant.objects.create(name=name, region=region)
-            from accounts.services import tenant_roles_create_defaults
-
-            tenant_roles_create_defaults(tenant=tenant, request=request)
+            # accounts gives it the default roles; a receiver that fails undoes the tenant too.
+            tenant_created.send(sender=Tenant, tenant=tenant, request=request)
             audit_record(action="tenant.create", request=request, tenant=tenant, obj=tenant,
                          changes={"name": name, "region": region.code})
     except IntegrityError:

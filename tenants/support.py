@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.permissions import is_account_representative
 
 from .models import Tenant
 
@@ -60,10 +61,6 @@ class Impersonation:
         }
 
 
-def _is_representative(user) -> bool:
-    return bool(user.is_authenticated and user.tenant_id is None and user.has_perm("tenants.tm_admin"))
-
-
 def impersonation_from_session(*, request) -> tuple[Impersonation | None, str | None]:
     """Reads the session: (the running impersonation, None), or (what has just stopped, why), or (None, None).
 
@@ -75,7 +72,7 @@ def impersonation_from_session(*, request) -> tuple[Impersonation | None, str | 
     user = request.user
     started_at = parse_datetime(str(data.get("started_at", "")))
     tenant = None
-    if _is_representative(user) and started_at is not None:
+    if is_account_representative(user) and started_at is not None:
         tenant = Tenant.objects.select_related("region").filter(pk=data.get("tenant_id")).first()
     if tenant is None:
         # Not a representative any more, or the tenant is gone: forget it without ceremony.
@@ -93,7 +90,7 @@ def impersonation_from_session(*, request) -> tuple[Impersonation | None, str | 
 def impersonation_start(*, request, tenant: Tenant) -> Impersonation:
     """Starts supporting `tenant` as the signed-in representative; a running impersonation ends first."""
     user = request.user
-    if not _is_representative(user):
+    if not is_account_representative(user):
         raise ImpersonationError(_("Only account representatives can impersonate a tenant."))
     tenant = Tenant.objects.select_related("region").get(pk=tenant.pk)
     if not tenant.is_active:

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import tm_required
+from bcp_project.access import tm_required
 from bcp_project.htmx import redirect_after_save
 
 from .selectors import tenant_get

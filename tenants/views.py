@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import tm_required
+from bcp_project.access import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
 

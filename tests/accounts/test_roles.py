@@ -14,11 +14,12 @@ from accounts import roles as r
 from accounts.models import Role
 from accounts.services import RoleError, role_create, role_delete, role_permissions, role_set_permissions, role_update
 from audit.models import AuditEvent
+from bcp_project import permissions as p
 from tenants.models import TenantGroupObjectPermission
 from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
 
-BCP_ALL = {r.VIEW_BCP_CONFIGURATIONS, r.CHANGE_BCP_CONFIGURATIONS, r.VIEW_BCP_ENABLEMENT, r.CHANGE_BCP_ENABLEMENT}
+BCP_ALL = {p.VIEW_BCP_CONFIGURATIONS, p.CHANGE_BCP_CONFIGURATIONS, p.VIEW_BCP_ENABLEMENT, p.CHANGE_BCP_ENABLEMENT}
 
 
 @pytest.fixture
@@ -44,33 +45,33 @@ def _english():
 
 
 def test_it_stores_permissions_as_guardian_object_permissions_of_the_role_group(tenant, admin_role):
-    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {r.VIEW_BCP_ENABLEMENT})
+    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {p.VIEW_BCP_ENABLEMENT})
 
     rows = TenantGroupObjectPermission.objects.filter(group=admin_role.group, content_object=tenant)
-    assert r.VIEW_BCP_ENABLEMENT in set(rows.values_list("permission__codename", flat=True))
+    assert p.VIEW_BCP_ENABLEMENT in set(rows.values_list("permission__codename", flat=True))
 
 
 def test_edit_implies_view(tenant):
     role = role_create(tenant=tenant, name="BCP operators")
 
-    granted = role_set_permissions(role=role, permissions={r.CHANGE_BCP_CONFIGURATIONS, r.CHANGE_BCP_ENABLEMENT})
+    granted = role_set_permissions(role=role, permissions={p.CHANGE_BCP_CONFIGURATIONS, p.CHANGE_BCP_ENABLEMENT})
 
     assert BCP_ALL <= granted
-    assert r.ACCESS_ADMIN in granted  # any View needs the Admin application
+    assert p.ACCESS_ADMIN in granted  # any View needs the Admin application
     assert role_permissions(role=role) == granted
 
 
 def test_a_scoped_change_leaves_other_sections_alone(admin_role):
     before = role_permissions(role=admin_role)
-    granted = role_set_permissions(role=admin_role, permissions={r.VIEW_BCP_CONFIGURATIONS},
-                                   scope={r.VIEW_BCP_CONFIGURATIONS, r.CHANGE_BCP_CONFIGURATIONS})
-    assert granted == before | {r.VIEW_BCP_CONFIGURATIONS}
+    granted = role_set_permissions(role=admin_role, permissions={p.VIEW_BCP_CONFIGURATIONS},
+                                   scope={p.VIEW_BCP_CONFIGURATIONS, p.CHANGE_BCP_CONFIGURATIONS})
+    assert granted == before | {p.VIEW_BCP_CONFIGURATIONS}
 
 
 def test_it_audits_permission_changes(admin_role):
-    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {r.CHANGE_BCP_ENABLEMENT})
+    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {p.CHANGE_BCP_ENABLEMENT})
     event = AuditEvent.objects.get(action="role.permissions_change")
-    assert event.changes["added"] == [r.CHANGE_BCP_ENABLEMENT, r.VIEW_BCP_ENABLEMENT]
+    assert event.changes["added"] == [p.CHANGE_BCP_ENABLEMENT, p.VIEW_BCP_ENABLEMENT]
     assert event.object_id == str(admin_role.pk)
 
 
@@ -94,27 +95,27 @@ def test_renaming_frees_the_old_name(tenant):
 
 def test_the_only_role_that_manages_roles_cannot_lose_it(tenant, admin_role):
     with pytest.raises(RoleError, match="only role that can manage roles"):
-        role_set_permissions(role=admin_role, permissions={r.ACCESS_ADMIN})
-    assert r.MANAGE_ROLES in role_permissions(role=admin_role)
+        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
+    assert p.MANAGE_ROLES in role_permissions(role=admin_role)
 
 
 def test_the_last_role_with_an_active_manager_cannot_lose_it(tenant, admin_role, tenant_admin):
-    spare = role_create(tenant=tenant, name="Spare managers", permissions=[r.MANAGE_ROLES])  # nobody holds it
+    spare = role_create(tenant=tenant, name="Spare managers", permissions=[p.MANAGE_ROLES])  # nobody holds it
     with pytest.raises(RoleError, match="No active user would be left"):
-        role_set_permissions(role=admin_role, permissions={r.ACCESS_ADMIN})
+        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
 
     UserFactory(username="inactive", tenant=tenant, role=spare, is_active=False)
     with pytest.raises(RoleError):
-        role_set_permissions(role=admin_role, permissions={r.ACCESS_ADMIN})
+        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
 
     UserFactory(username="bea", tenant=tenant, role=spare)
-    assert r.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={r.ACCESS_ADMIN})
+    assert p.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
 
 
 def test_without_any_active_manager_another_role_with_the_permission_is_enough(tenant, admin_role):
     # A fresh tenant nobody has signed in to yet: the representative reorganises its roles.
-    role_create(tenant=tenant, name="Owners", permissions=[r.MANAGE_ROLES])
-    assert r.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={r.ACCESS_ADMIN})
+    role_create(tenant=tenant, name="Owners", permissions=[p.MANAGE_ROLES])
+    assert p.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
 
 
 def test_a_role_with_users_cannot_be_deleted(admin_role, tenant_admin):
@@ -129,7 +130,7 @@ def test_the_only_role_that_manages_roles_cannot_be_deleted(admin_role):
 
 
 def test_deleting_a_role_removes_its_group_and_permissions(tenant):
-    role = role_create(tenant=tenant, name="Temporary", permissions=[r.VIEW_CONFIGURATION])
+    role = role_create(tenant=tenant, name="Temporary", permissions=[p.VIEW_CONFIGURATION])
     group_id, role_id = role.group_id, role.pk
 
     role_delete(role=role)
@@ -181,7 +182,7 @@ def test_get_permission_matrix(as_persona, persona, url_name, admin_role):
 @pytest.mark.parametrize("url_name", URL_NAMES)
 @pytest.mark.parametrize("persona", ["anonymous", "agent", "supervisor", "other_admin", "rep"])
 def test_post_is_refused_the_same_way(as_persona, persona, url_name, tenant):
-    role = role_create(tenant=tenant, name="Target", permissions=[r.VIEW_CONFIGURATION])
+    role = role_create(tenant=tenant, name="Target", permissions=[p.VIEW_CONFIGURATION])
     client = as_persona(persona)
     response = client.post(_urls(role)[url_name], {"name": "Changed", "change_bcp_enablement": "on"})
     expected = _expected(persona, url_name)
@@ -189,7 +190,7 @@ def test_post_is_refused_the_same_way(as_persona, persona, url_name, tenant):
     assert response.status_code in ({expected} if expected != 200 else {302, 405})
     role.refresh_from_db()
     assert role.name == "Target"
-    assert role_permissions(role=role) == {r.VIEW_CONFIGURATION, r.ACCESS_ADMIN}
+    assert role_permissions(role=role) == {p.VIEW_CONFIGURATION, p.ACCESS_ADMIN}
 
 
 @pytest.mark.parametrize("url_name", URL_NAMES)
@@ -288,7 +289,7 @@ def test_save_the_bcp_section_with_edit_implying_view(client, tenant_admin, admi
     response = client.post(url, {"change_bcp_configurations": "on", "change_bcp_enablement": "on"}, follow=True)
 
     assert BCP_ALL <= role_permissions(role=admin_role)
-    assert r.MANAGE_ROLES in role_permissions(role=admin_role)  # the General section is untouched
+    assert p.MANAGE_ROLES in role_permissions(role=admin_role)  # the General section is untouched
     html = response.content.decode()
     assert "are saved" in html and "Also turned on" in html
 
@@ -298,7 +299,7 @@ def test_unticking_view_while_edit_stays_keeps_view(client, tenant_admin, admin_
     client.force_login(tenant_admin)
     client.post(reverse("accounts:role_permissions", args=[admin_role.pk, "bcp"]),
                 {"change_bcp_configurations": "on"})
-    assert role_permissions(role=admin_role) & BCP_ALL == {r.VIEW_BCP_CONFIGURATIONS, r.CHANGE_BCP_CONFIGURATIONS}
+    assert role_permissions(role=admin_role) & BCP_ALL == {p.VIEW_BCP_CONFIGURATIONS, p.CHANGE_BCP_CONFIGURATIONS}
 
 
 def test_the_page_refuses_to_remove_the_last_way_to_manage_roles(client, tenant_admin, admin_role):
@@ -307,17 +308,17 @@ def test_the_page_refuses_to_remove_the_last_way_to_manage_roles(client, tenant_
                            {"access_admin": "on"})
     assert response.status_code == 400
     assert "only role that can manage roles" in response.content.decode()
-    assert r.MANAGE_ROLES in role_permissions(role=admin_role)
+    assert p.MANAGE_ROLES in role_permissions(role=admin_role)
 
 
 def test_an_impersonating_representative_cannot_leave_zero_managers_either(impersonating, admin_role):
     response = impersonating.post(reverse("accounts:role_permissions", args=[admin_role.pk, "general"]), {})
     assert response.status_code == 400
-    assert r.MANAGE_ROLES in role_permissions(role=admin_role)
+    assert p.MANAGE_ROLES in role_permissions(role=admin_role)
 
 
 def test_giving_away_ones_own_manage_roles_goes_home(client, tenant_admin, tenant, admin_role):
-    spare = role_create(tenant=tenant, name="Owners", permissions=[r.MANAGE_ROLES])
+    spare = role_create(tenant=tenant, name="Owners", permissions=[p.MANAGE_ROLES])
     UserFactory(username="olga", tenant=tenant, role=spare)
     client.force_login(tenant_admin)
     response = client.post(reverse("accounts:role_permissions", args=[admin_role.pk, "general"]),

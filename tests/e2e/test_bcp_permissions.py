@@ -6,8 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
+from accounts.roles import ADMINISTRATOR
 from accounts.services import role_permissions
+from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
 from tests.e2e.conftest import save_screenshot
 from tests.factories import role_of
 

@@ -4,14 +4,14 @@ Save), enables BCP on the BCP tenant without a new passkey, impersonates the pri
 Administrator role View and Edit for both BCP permissions; the tenant administrator then sees them.
 Axe runs on every screen on the way (inside the step functions)."""
 
-from accounts.roles import (
-    ADMINISTRATOR,
+from accounts.roles import ADMINISTRATOR
+from accounts.services import role_permissions
+from bcp_project.permissions import (
     CHANGE_BCP_CONFIGURATIONS,
     CHANGE_BCP_ENABLEMENT,
     VIEW_BCP_CONFIGURATIONS,
     VIEW_BCP_ENABLEMENT,
 )
-from accounts.services import role_permissions
 from tenants.bcp_services import passkey_check
 from tenants.models import BcpMapping
 from tests.e2e.test_bcp_permissions import (

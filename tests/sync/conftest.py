@@ -5,9 +5,10 @@ from datetime import date, time
 
 import pytest
 
-from accounts.roles import ADMINISTRATOR, AGENT, CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT, SUPERVISOR
+from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from accounts.services import role_set_permissions
 from audit.services import Actor
+from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
 from contactcenter import services as cc
 from sync.models import SyncRun
 from sync.services import sync_run_execute, sync_run_request

@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, SUPERVISOR, VIEW_BCP_CONFIGURATIONS
+from accounts.roles import ADMINISTRATOR, SUPERVISOR
 from accounts.services import role_set_permissions
 from audit.services import Actor
+from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, VIEW_BCP_CONFIGURATIONS
 from contactcenter import services as cc
 from sync.models import SyncConfiguration, SyncRun
 from sync.services import sync_enable

@@ -11,7 +11,7 @@ from bcp_project.bench import BenchOutput
 
 # One line per section: a function `run(out)`, see bcp_project/bench.py.
 BENCH_SECTIONS = [
-    "bcp_project.bench.tenants_list",
+    "tenants.bench.tenants_list",
     "contactcenter.bench.users_list",
     "sync.bench.sync_engine",
     "enablement.bench.switch",
