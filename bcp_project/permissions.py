@@ -22,6 +22,8 @@ VIEW_BCP_CONFIGURATIONS = "view_bcp_configurations"
 CHANGE_BCP_CONFIGURATIONS = "change_bcp_configurations"
 VIEW_BCP_ENABLEMENT = "view_bcp_enablement"
 CHANGE_BCP_ENABLEMENT = "change_bcp_enablement"
+# Reading the continuity plan needs only a place in the tenant; changing it needs this.
+CHANGE_CONTINUITY_PLAN = "change_continuity_plan"
 
 ROLE_PERMISSIONS = [
     ACCESS_ADMIN,
@@ -32,6 +34,7 @@ ROLE_PERMISSIONS = [
     CHANGE_BCP_CONFIGURATIONS,
     VIEW_BCP_ENABLEMENT,
     CHANGE_BCP_ENABLEMENT,
+    CHANGE_CONTINUITY_PLAN,
 ]
 
 # (codename, label) as tenants.Tenant declares them; the order is the migration's.
@@ -45,6 +48,7 @@ TENANT_PERMISSIONS = [
     (CHANGE_BCP_CONFIGURATIONS, _("BCP Configurations: Edit")),
     (VIEW_BCP_ENABLEMENT, _("BCP Tenant Enablement: View")),
     (CHANGE_BCP_ENABLEMENT, _("BCP Tenant Enablement: Edit")),
+    (CHANGE_CONTINUITY_PLAN, _("Continuity Plan: Edit")),
 ]
 
 

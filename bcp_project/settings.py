@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "contactcenter",
     "sync",
     "enablement",
+    "continuity",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tm/audit/", include("audit.urls")),
     path("", include("enablement.status_urls")),
     path("admin/sync/", include("sync.urls")),
+    path("plan/", include("continuity.urls")),
     path("", include("enablement.urls")),
     path("admin/", include("contactcenter.urls")),
 ]

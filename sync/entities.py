@@ -379,6 +379,25 @@ BY_KEY: dict[str, Entity] = {entity.key: entity for entity in ENTITIES}
 ALL_KEYS: list[str] = [entity.key for entity in ENTITIES]
 
 
+def register(entity: Entity) -> None:
+    """Adds a type declared by an app above the sync (the continuity plan), after the types it links to.
+    ENTITIES, BY_KEY and ALL_KEYS are changed in place: every module that imported them sees the new type.
+    Called from that app's AppConfig.ready(); registering the same key twice changes nothing."""
+    if entity.key in BY_KEY:
+        return
+    unknown = entity.depends_on - set(BY_KEY)
+    if unknown:
+        raise ValueError(f"sync type {entity.key!r} links to types not registered before it: {sorted(unknown)}")
+    ENTITIES.append(entity)
+    BY_KEY[entity.key] = entity
+    ALL_KEYS.append(entity.key)
+    from . import signals  # the continuous mode listens to saves of the new type too
+
+    signals.connect_model(entity.model)
+    for child in entity.children:
+        signals.connect_model(child.model)
+
+
 def entity_choices() -> list[tuple[str, object]]:
     return [(entity.key, entity.label) for entity in ENTITIES]
 

@@ -27,6 +27,11 @@ def _skills_changed(sender, instance, action, **kwargs):
         sync_note_change(tenant_id=instance.tenant_id)
 
 
+def connect_model(model) -> None:
+    post_save.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-{model._meta.label}")
+    post_delete.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-delete-{model._meta.label}")
+
+
 def connect() -> None:
     models = {entity.model for entity in ENTITIES} | {AgentProfile, Deletion, Role, User}
     for model in models:

@@ -1,0 +1,3 @@
+"""Drills, rehearsals and follow-up actions."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The plan's pages: sections, versions, print view and PDF."""
+
+urlpatterns: list = []

@@ -1,0 +1,8 @@
+"""The continuity plan (everyone in the tenant reads it; Continuity Plan: Edit changes it) and its drills."""
+
+from .drill_urls import urlpatterns as drill_patterns
+from .plan_urls import urlpatterns as plan_patterns
+
+app_name = "continuity"
+
+urlpatterns = plan_patterns + drill_patterns
