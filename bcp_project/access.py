@@ -47,3 +47,24 @@ def admin_required(view_perm: str | None = None, change_perm: str | None = None)
         return wrapper
 
     return decorator
+
+
+def tenant_member_required(change_perm: str | None = None):
+    """Pages every member of a tenant reads (agents too), and a representative while impersonating it: anyone
+    else signed in gets 404. With `change_perm`, a POST needs it (403 otherwise). The view receives `tenant`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            tenant = request.nav.tenant
+            if tenant is None:
+                raise Http404
+            if request.method not in _SAFE_METHODS and change_perm and not request.nav.has(change_perm):
+                raise PermissionDenied
+            return view(request, *args, tenant=tenant, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -10,6 +10,7 @@ PostgreSQL and Redis.
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -244,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "bcp_project.tasks.heartbeat", "schedule": 30.0},
     # Claims the sync configurations that are due; often enough that a continuous sync lands within a minute.
     "sync-dispatch": {"task": "sync.dispatch", "schedule": 10.0},
+    # Continuity plans: drill, contact and follow-up reminders; real switches the signal missed become drills.
+    "continuity-daily": {"task": "continuity.daily", "schedule": crontab(minute=0, hour=6)},
 }
 HEARTBEAT_MAX_AGE = timedelta(seconds=env_int("HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=30))
 

@@ -7,6 +7,16 @@ class ContinuityConfig(AppConfig):
     verbose_name = _("Continuity Plan")
 
     def ready(self):
+        from enablement.signals import tenant_switched
+
         from . import entities
+        from .signals import switch_back_recorded_as_drill
 
         entities.register()
+        from accounts.menu import MenuEntry
+        from accounts.menu import register as register_menu
+        from bcp_project.permissions import ACCESS_ADMIN
+
+        register_menu(MenuEntry(label=_("Continuity Plan"), url_name="continuity:plan", permission=ACCESS_ADMIN,
+                                order=97, section="continuity:"))
+        tenant_switched.connect(switch_back_recorded_as_drill, dispatch_uid="continuity.switch_back_drill")

@@ -2,7 +2,8 @@
 
 from .drill_urls import urlpatterns as drill_patterns
 from .plan_urls import urlpatterns as plan_patterns
+from .version_urls import urlpatterns as version_patterns
 
 app_name = "continuity"
 
-urlpatterns = plan_patterns + drill_patterns
+urlpatterns = plan_patterns + drill_patterns + version_patterns

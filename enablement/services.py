@@ -18,6 +18,7 @@ from tenants.models import BcpMapping
 
 from .models import PasskeyAttempt
 from .selectors import enablement_holders, readiness
+from .signals import tenant_switched
 from .status import subscriber_emails
 
 logger = logging.getLogger(__name__)
@@ -164,13 +165,21 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         locked.active_since = now
         locked.switched_by = actor.user
         locked.save(update_fields=["active_side", "routing_epoch", "active_since", "switched_by", "updated_at"])
-        audit_record(action="enablement.switch", by=actor, tenant=locked.primary, obj=locked,
-                     changes={"from": previous, "to": to_side, "routing_epoch": locked.routing_epoch,
-                              "on_behalf": on_behalf, "switched_anyway": overridden, "reason": reason})
+        event = audit_record(action="enablement.switch", by=actor, tenant=locked.primary, obj=locked,
+                             changes={"from": previous, "to": to_side, "routing_epoch": locked.routing_epoch,
+                                      "on_behalf": on_behalf, "switched_anyway": overridden, "reason": reason})
         epoch, mapping_id = locked.routing_epoch, locked.pk
         transaction.on_commit(lambda: _cache_epoch(mapping_id, epoch))
         transaction.on_commit(lambda: _notify_switch(locked, actor=actor))
+        transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event))
     return SwitchResult(mapping=locked, changed=True)
+
+
+def _announce_switch(mapping: BcpMapping, *, to_side: str, event) -> None:
+    for receiver, response in tenant_switched.send_robust(sender=BcpMapping, mapping=mapping, to_side=to_side,
+                                                          event=event):
+        if isinstance(response, Exception):
+            logger.error("a tenant_switched receiver failed: %s", receiver, exc_info=response)
 
 
 def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:

@@ -42,6 +42,14 @@ def test_every_text_of_the_foundation_pages_has_german():
     assert not missing, "Add German for: " + "; ".join(missing)
 
 
+def test_every_text_of_the_product_has_german():
+    """The whole catalogue, not only the foundation: a new page whose texts are not translated fails here."""
+    catalogue = polib.pofile(str(CATALOGUE))
+    missing = [entry.msgid for entry in catalogue if not entry.obsolete and (
+        "fuzzy" in entry.flags or not (all(entry.msgstr_plural.values()) if entry.msgid_plural else entry.msgstr))]
+    assert not missing, "Add German (make messages, then fill the msgstr) for: " + "; ".join(missing[:20])
+
+
 def test_the_compiled_catalogue_is_not_older_than_its_source():
     compiled = CATALOGUE.with_suffix(".mo")
     assert compiled.exists(), "run `make messages`"
@@ -86,6 +94,14 @@ GERMAN_PAGES = [
                  ["Add skill", "Channel", "Direction", "Inbound", "Phone", "0 entries", "No entries",
                   "A skill is the queue"],
                  id="skills"),
+    pytest.param("continuity:plan",
+                 ["Notfallplan", "Plan anlegen", "Übungen", "Versionen"],
+                 ["Continuity Plan", "Start the plan", "Drills", "Versions"],
+                 id="continuity-plan"),
+    pytest.param("continuity:drills",
+                 ["Übungen", "Übung erfassen"],
+                 ["Drills", "Record a drill"],
+                 id="continuity-drills"),
 ]
 
 

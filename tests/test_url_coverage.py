@@ -12,6 +12,9 @@ from tests import test_url_permissions as foundation
 from tests.accounts import test_roles as roles
 from tests.contactcenter import test_permissions as contactcenter
 from tests.contactcenter import test_user_import as user_import
+from tests.continuity import test_drills as drills
+from tests.continuity import test_plan_pages as plan
+from tests.continuity import test_versions as plan_versions
 from tests.enablement import test_pages as enablement
 from tests.enablement import test_status as status
 from tests.sync import test_pages as sync
@@ -62,6 +65,9 @@ def covered() -> dict[str, str]:
         "tests/enablement/test_pages.py URLS": [
             reverse(f"enablement:{name}", args=[A_TENANT_ID] if name == "tm_page" else [])
             for name, *_ in enablement.URLS],
+        "tests/continuity/test_plan_pages.py URLS": [plan.url_for(name) for name, *_ in plan.URLS],
+        "tests/continuity/test_versions.py URLS": [plan_versions.url_for(name) for name, *_ in plan_versions.URLS],
+        "tests/continuity/test_drills.py URLS": [drills.url_for(name) for name, *_ in drills.URLS],
         "tests/enablement/test_status.py URLS": [
             reverse(f"status:{name}", args={"region": ["na"], "tenant": [A_TENANT_ID]}.get(name, []))
             for name, *_ in status.URLS],

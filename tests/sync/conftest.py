@@ -10,6 +10,9 @@ from accounts.services import role_set_permissions
 from audit.services import Actor
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
 from contactcenter import services as cc
+from continuity import services as plan_services
+from continuity.models import EmergencyContact, PlanTeam
+from continuity.selectors import plan_of
 from sync.models import SyncRun
 from sync.services import sync_run_execute, sync_run_request
 from tests.factories import PASSWORD, role_of
@@ -52,6 +55,12 @@ def configured(tenant, mapping):
     cc.agent_create(tenant=tenant, username="andy", password=PASSWORD, role=role_of(tenant, AGENT),
                     first_name="Andy", team=team, skills={phone: 1, chat: 5})
     cc.agent_create(tenant=tenant, username="sam", password=PASSWORD, role=role_of(tenant, SUPERVISOR))
+    # The continuity plan syncs too: the starter plan and a contact linked to one of its teams.
+    if plan_of(tenant=tenant) is None:
+        plan_services.plan_start(tenant=tenant, actor=Actor.system())
+    plan_services.section_item_create(
+        tenant=tenant, section_key=EmergencyContact.ENTITY_TYPE, actor=Actor.system(),
+        values={"name": "Dana Duty", "phone": "+14155550199", "team": PlanTeam.objects.get(tenant=tenant, position=1)})
     return tenant
 
 

@@ -4,6 +4,7 @@ from django.db import transaction
 # Like bcp_project.urls, this command builds on the apps: the demo spans them (the import contract lists both).
 from accounts import demo as accounts_demo
 from contactcenter import demo as contactcenter_demo
+from continuity import demo as continuity_demo
 from sync import demo as sync_demo
 from tenants import demo as tenants_demo
 from tenants.models import Tenant
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             tenants = tenants_demo.seed()
             people = accounts_demo.seed(tenants=tenants, password=password)
             contactcenter_demo.seed(tenants=tenants, people=people, password=password)
+            continuity_demo.seed(tenants["Classics Inc."])  # before the first sync, which copies it to the BCP tenant
             sync_demo.seed(tenants=tenants)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(tenants)} tenants, {len(people)} sign-ins (password: {password})."))

@@ -1,0 +1,84 @@
+"""Input validation for the plan's pages; the services check again and write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, Procedure
+from .services import DOWN, EDITABLE, UP
+
+TEXT = forms.Textarea(attrs={"rows": 3})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SectionForm(forms.ModelForm):
+    """A section row's fields, with links limited to the tenant's own plan."""
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = field.queryset.model.objects.filter(tenant=tenant).order_by("position", "id")
+                field.empty_label = _("— none —")
+            if name == "name":
+                field.widget.attrs.setdefault("autocomplete", "off")
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class CriticalSystemForm(SectionForm):
+    class Meta:
+        model = CriticalSystem
+        fields = list(EDITABLE[CriticalSystem.ENTITY_TYPE])
+        widgets = {"failover": TEXT, "recovery_procedure": TEXT, "restoration_procedure": TEXT}
+        help_texts = {"recovery_time_goal": _("How many minutes may pass before the system works again.")}
+
+
+class PlanTeamForm(SectionForm):
+    class Meta:
+        model = PlanTeam
+        fields = list(EDITABLE[PlanTeam.ENTITY_TYPE])
+        widgets = {"responsibilities": TEXT}
+
+
+class EmergencyContactForm(SectionForm):
+    class Meta:
+        model = EmergencyContact
+        fields = list(EDITABLE[EmergencyContact.ENTITY_TYPE])
+        widgets = {"last_reviewed": DATE, "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})}
+        help_texts = {"phone": _("In international format if you can, e.g. +14155550123."),
+                      "last_reviewed": _("When someone last confirmed these details.")}
+
+
+class ProcedureForm(SectionForm):
+    class Meta:
+        model = Procedure
+        fields = list(EDITABLE[Procedure.ENTITY_TYPE])
+        widgets = {"description": TEXT}
+
+
+class ActivationTriggerForm(SectionForm):
+    class Meta:
+        model = ActivationTrigger
+        fields = list(EDITABLE[ActivationTrigger.ENTITY_TYPE])
+        widgets = {"criterion": TEXT, "instructions": TEXT}
+        help_texts = {"procedure": _("The procedure to follow, when that is what to do.")}
+
+
+FORMS: dict[str, type[SectionForm]] = {form.Meta.model.ENTITY_TYPE: form for form in (
+    CriticalSystemForm, PlanTeamForm, EmergencyContactForm, ProcedureForm, ActivationTriggerForm)}
+
+
+class StepForm(forms.Form):
+    text = forms.CharField(label=_("What to do"), widget=TEXT, max_length=2000)
+    team = forms.ModelChoiceField(label=_("Who does it"), queryset=PlanTeam.objects.none(), required=False,
+                                  empty_label=_("— none —"))
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = PlanTeam.objects.filter(tenant=tenant).order_by("position", "id")
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[(UP, _("Up")), (DOWN, _("Down"))])
