@@ -51,7 +51,9 @@ def drill_schedule(*, tenant: Tenant, plan: Plan | None = None, today: date | No
     today = today or timezone.localdate()
     plan = plan if plan is not None else Plan.objects.filter(tenant=tenant).first()
     every = plan.drill_every_months if plan is not None else Plan.DrillFrequency.QUARTERLY
-    last = Drill.objects.filter(tenant=tenant).order_by("-held_on", "-id").first()
+    # A rehearsal still waiting for its sync has not validated anything yet.
+    last = (Drill.objects.filter(tenant=tenant).exclude(outcome=Drill.Outcome.PENDING)
+            .order_by("-held_on", "-id").first())
     if last is not None:
         since = last.held_on
     elif plan is not None:

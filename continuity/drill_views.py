@@ -16,6 +16,7 @@ from bcp_project.access import tenant_member_required
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
 from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, CHANGE_CONTINUITY_PLAN, VIEW_BCP_CONFIGURATIONS
 from enablement.services import PasskeyThrottled, PasskeyWrong
+from sync.models import SyncRun
 
 from . import drill_selectors as selectors
 from . import drills as services
@@ -82,7 +83,11 @@ def drill_create(request, *, tenant):
 
 def _detail_context(request, tenant, drill, **extra) -> dict:
     can_change = request.nav.has(CHANGE_CONTINUITY_PLAN)
-    return {"tenant": tenant, "drill": drill, "report": selectors.report_of(drill),
+    report = selectors.report_of(drill)
+    if report and report.get("pending") and report.get("sync_run_id"):
+        # While the rehearsal waits, the run's own state says whether a worker has taken it at all.
+        report["live_run"] = SyncRun.objects.filter(pk=report["sync_run_id"]).first()
+    return {"tenant": tenant, "drill": drill, "report": report,
             "actions": list(selectors.drill_actions(drill=drill)), "can_change": can_change,
             "can_see_sync": request.nav.has(VIEW_BCP_CONFIGURATIONS),
             **extra,

@@ -1,5 +1,7 @@
 """Input validation for the plan's pages; the services check again and write."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +9,7 @@ from .models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTea
 from .services import DOWN, EDITABLE, UP
 
 TEXT = forms.Textarea(attrs={"rows": 3})
+PHONE = re.compile(r"\+?[0-9 ()./-]+(\s*(ext\.?|x)\s*[0-9]+)?", re.IGNORECASE)
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -49,6 +52,14 @@ class EmergencyContactForm(SectionForm):
         widgets = {"last_reviewed": DATE, "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})}
         help_texts = {"phone": _("In international format if you can, e.g. +14155550123."),
                       "last_reviewed": _("When someone last confirmed these details.")}
+
+    def clean_phone(self):
+        """Someone will dial this in an emergency: digits with the usual separators, an extension at most."""
+        phone = self.cleaned_data["phone"].strip()
+        if phone and (not PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 5):
+            raise forms.ValidationError(_("Enter a phone number of digits, spaces and + ( ) - . only, "
+                                          "e.g. +1 415 555 0123 or +1 415 555 0123 ext. 12."), code="phone")
+        return phone
 
 
 class ProcedureForm(SectionForm):

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -345,7 +345,7 @@ def step_remove(request, *, tenant, pk, step):
         return redirect(_steps_url(procedure))
     section = selectors.BY_SLUG["procedures"]
     context = {"tenant": tenant, "section": section, "object": procedure, "step": step, "tab": "plan",
-               "name": _("Step %(number)d of “%(name)s”") % {"number": step.position, "name": procedure.name},
+               "name": Truncator(step.text).chars(80),
                "item_name": _("step"), "cancel_url": _steps_url(procedure),
                "action_url": reverse("continuity:step_remove", args=[procedure.pk, step.pk]),
                "show_sidebar": request.nav.admin_tenant is not None, "linked": False}

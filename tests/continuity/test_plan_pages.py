@@ -178,6 +178,9 @@ def test_bad_input_is_a_400_with_the_form_and_changes_nothing(plan_admin, tenant
     response = plan_admin.post(url_for("item_create", section="contacts"), {"name": "Pat", "email": "nope",
                                                                           "last_reviewed": "2026-01-01"})
     assert response.status_code == 400 and "Enter a valid email address" in response.text
+    response = plan_admin.post(url_for("item_create", section="contacts"), {"name": "Pat", "phone": "555 0199 abc",
+                                                                          "last_reviewed": "2026-01-01"})
+    assert response.status_code == 400 and "Enter a phone number of digits" in response.text
     response = plan_admin.post(url_for("item_move", pk=CriticalSystem.objects.filter(tenant=tenant).first().pk),
                                {"direction": "sideways"})
     assert response.status_code == 400 and "Choose whether to move it up or down" in response.text
@@ -252,3 +255,11 @@ def test_the_plan_page_costs_the_same_queries_however_long_the_plan(plan_admin, 
     small = _queries(plan_admin)
     _grow(tenant, 2, 15)
     assert _queries(plan_admin) == small
+
+
+def test_removing_a_step_asks_with_the_steps_own_words(plan_admin, tenant):
+    procedure = Procedure.objects.filter(tenant=tenant).first()
+    step = procedure.steps.first()
+    page = plan_admin.get(reverse("continuity:step_remove", args=[procedure.pk, step.pk])).text
+    assert step.text.split("\n")[0][:40] in page and f"Step 1 of “{procedure.name}”" in page
+    assert f"“Step 1 of “{procedure.name}”" not in page

@@ -12,6 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from kombu import Exchange, Queue
 
 from accounts.models import User
@@ -19,6 +20,7 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from bcp_project.celery import app
 from continuity import drills
+from continuity.drill_selectors import drill_schedule
 from continuity.models import Drill
 from enablement import services as enablement
 from enablement.models import PasskeyAttempt
@@ -183,6 +185,20 @@ def test_the_page_starts_a_rehearsal_and_its_record_polls_until_complete(client,
     assert ">Passed</span>" in partial and 'data-testid="rpo-after"' in partial
     assert " ms, measured on a dry run of the switch that was rolled back" in partial
     assert 'id="messages"' in partial  # "The rehearsal has started" is replaced, out of band
+
+
+def test_a_rehearsal_whose_sync_no_worker_takes_says_so_and_does_not_count_as_a_drill(client, synced):  # noqa: F811
+    client.force_login(alice())
+    client.post(reverse("continuity:rehearse"), {"passkey": PASSKEY, "confirm": "on"})
+    drill = Drill.objects.get()
+    url = reverse("continuity:drill", args=[drill.pk])
+    page = client.get(url).text
+    assert ">Queued</span>" in page and 'data-testid="rehearsal-queued"' not in page
+    SyncRun.objects.filter(pk=drill.report["sync"]["run_id"]).update(queued_at=timezone.now() - timedelta(minutes=5))
+    page = client.get(url).text
+    assert 'data-testid="rehearsal-queued"' in page and "not started yet" in page
+    # Waiting for its sync, it has validated nothing: the schedule still counts from before it.
+    assert drill_schedule(tenant=synced.primary).last_drill is None
 
 
 # --- with a real worker ------------------------------------------------------------------------------------
