@@ -233,3 +233,8 @@ def report_of(drill: Drill) -> dict | None:
             "findings": [_finding(f) for f in report.get("findings", [])],
         }
     return None
+
+
+def primary_of(*, tenant: Tenant) -> str | None:
+    """On a BCP tenant, the name of its primary, where the plan's settings live; None elsewhere."""
+    return BcpMapping.objects.filter(secondary=tenant).values_list("primary__name", flat=True).first()

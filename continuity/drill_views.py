@@ -250,7 +250,7 @@ def plan_settings(request, *, tenant):
             else:
                 messages.success(request, _("The plan's settings are saved."))
                 return redirect_after_save(request, reverse("continuity:settings"))
-        status = 400
+        status = 409 if form.non_field_errors() and selectors.primary_of(tenant=tenant) else 400
     return render(request, "continuity/settings.html",
-                  {"tenant": tenant, "form": form, "plan": plan,
+                  {"tenant": tenant, "form": form, "plan": plan, "copy_of": selectors.primary_of(tenant=tenant),
                    "editors": list(selectors.plan_editors(tenant=tenant).order_by("username")[:20])}, status=status)

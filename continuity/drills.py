@@ -21,7 +21,7 @@ from sync.models import SyncRun
 from sync.services import SyncError, sync_run_request
 from tenants.models import BcpMapping, Tenant
 
-from .drill_selectors import tenant_people
+from .drill_selectors import primary_of, tenant_people
 from .models import Drill, FollowUpAction, Plan
 
 logger = logging.getLogger(__name__)
@@ -177,6 +177,10 @@ def drill_action_delete(*, action: FollowUpAction, actor: Actor) -> None:
 @transaction.atomic
 def plan_settings_save(*, tenant: Tenant, actor: Actor, drill_every_months: int, owners: list) -> Plan:
     """How often the tenant drills, and who is reminded (nobody chosen: everyone with Continuity Plan: Edit)."""
+    primary = primary_of(tenant=tenant)
+    if primary is not None:
+        raise DrillError(_("This is the BCP tenant of “%(primary)s”: the plan, its owners and its drill schedule "
+                           "are kept there. Change them on “%(primary)s”.") % {"primary": primary})
     if drill_every_months not in Plan.DrillFrequency.values:
         raise DrillError(_("Choose how often to drill from the list."), field="drill_every_months")
     people = set(tenant_people(tenant=tenant).filter(pk__in=[o.pk for o in owners]).values_list("pk", flat=True))

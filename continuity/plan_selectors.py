@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from sync.selectors import sync_state
 
-from .models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, Procedure, ProcedureStep
+from .models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, PlanVersion, Procedure, ProcedureStep
 from .sections import SECTIONS, Section
 from .selectors import plan_of
 
@@ -57,6 +57,9 @@ class PlanPage:
     plan: object  # the Plan, or None before it was started (and on a BCP tenant, which gets only the copies)
     sections: list[SectionRows]
     sync: object  # sync.selectors.SyncState
+    # On a BCP tenant: the primary's version the last successful sync copied, and the primary's version now.
+    copied_version: int | None = None
+    primary_version: int | None = None
 
     @property
     def is_copy(self) -> bool:
@@ -77,7 +80,16 @@ class PlanPage:
 def plan_page(*, tenant) -> PlanPage:
     """Everything the plan page shows, in a fixed number of queries however long the plan is."""
     sections = [SectionRows(section, SLUGS[section.key], list(_rows(section, tenant))) for section in SECTIONS]
-    return PlanPage(plan=plan_of(tenant=tenant), sections=sections, sync=sync_state(tenant=tenant))
+    sync = sync_state(tenant=tenant)
+    copied = current = None
+    if sync.is_secondary:
+        primary = sync.mapping.primary_id
+        versions = PlanVersion.objects.filter(tenant_id=primary).order_by("-number").values_list("number", flat=True)
+        current = versions.first()
+        if sync.last_success is not None and sync.last_success.started_at is not None:
+            copied = versions.filter(created_at__lte=sync.last_success.started_at).first()
+    return PlanPage(plan=plan_of(tenant=tenant), sections=sections, sync=sync, copied_version=copied,
+                    primary_version=current)
 
 
 def section_item(*, tenant, section: Section, pk: int):

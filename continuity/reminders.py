@@ -119,7 +119,9 @@ def reminders_send(*, now: datetime | None = None) -> list[Sent]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     results = []
-    for plan_id in Plan.objects.filter(tenant__status=Tenant.Status.ACTIVE).values_list("pk", flat=True):
+    # A BCP tenant's contacts are copies of the primary's: the primary's owners are reminded of them, once.
+    plans = Plan.objects.filter(tenant__status=Tenant.Status.ACTIVE, tenant__bcp_as_secondary__isnull=True)
+    for plan_id in plans.values_list("pk", flat=True):
         with transaction.atomic():
             plan = Plan.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=plan_id)
             causes = _causes(plan, today)

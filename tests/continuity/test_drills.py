@@ -18,7 +18,7 @@ from audit.services import Actor
 from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
 from continuity import drills
 from continuity.drill_selectors import add_months, drill_schedule
-from continuity.models import Drill, FollowUpAction, Plan
+from continuity.models import Drill, EmergencyContact, FollowUpAction, Plan
 from tests.conftest import PERSONAS
 from tests.enablement.conftest import (  # noqa: F401
     PASSKEY,
@@ -412,3 +412,21 @@ def test_the_drills_are_paginated_newest_first_and_htmx_gets_the_table_only(plan
     partial = plan_admin.get(reverse("continuity:drills") + "?page=2", headers={"HX-Request": "true"}).text
     assert "<html" not in partial and 'id="drill-table"' not in partial
     assert partial.count('data-testid="drill-row"') == 5 and "Drill 29<" in partial
+
+
+def test_the_bcp_tenant_keeps_no_settings_of_its_own_and_sends_no_reminders(client, synced):  # noqa: F811
+    """Its plan is a copy: the owners and the schedule live on the primary, and so do the reminders."""
+    from continuity.reminders import reminders_send
+
+    bcp_admin = User.objects.get(username="alice", is_bcp_copy=True)
+    client.force_login(bcp_admin)
+    page = client.get(reverse("continuity:settings"))
+    assert page.status_code == 200 and 'data-testid="settings-on-primary"' in page.text
+    assert 'name="owners"' not in page.text
+    response = client.post(reverse("continuity:settings"), {"drill_every_months": "1"})
+    assert response.status_code == 409 and "the plan, its owners and its drill schedule are kept there" in response.text
+    assert not Plan.objects.filter(tenant=synced.secondary).exists()
+    # Even a plan row made there some other way sends nothing: the copied contacts are the primary's to review.
+    Plan.objects.create(tenant=synced.secondary)
+    EmergencyContact.objects.filter(tenant=synced.secondary).update(last_reviewed=TODAY - timedelta(days=400))
+    assert all(sent.tenant_id != synced.secondary_id for sent in reminders_send())

@@ -5,7 +5,7 @@ from django.urls import reverse
 from accounts.models import User
 from audit.services import Actor
 from continuity import services
-from continuity.models import CriticalSystem, EmergencyContact, PlanTeam, Procedure
+from continuity.models import CriticalSystem, EmergencyContact, Plan, PlanTeam, Procedure
 from sync.models import Correlation
 from tests.sync.conftest import configured, mapping, run_sync, sync_enabled  # noqa: F401
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
@@ -93,6 +93,14 @@ def test_the_bcp_tenant_shows_the_copied_plan_with_a_note(client, configured, sy
     assert "Last copied:" in page and "overwritten by the next sync" in page
     assert "Network services" in page and "Dana Duty" in page
     assert "Start the plan" not in page and ">Edit" not in page
+    version = Plan.objects.get(tenant=configured).version
+    assert f"(version {version} of the primary's plan)" in page and 'data-testid="copy-behind"' not in page
+    # The primary moves on: the copy says it is behind, and by how much.
+    system = CriticalSystem.objects.filter(tenant=configured).first()
+    services.section_item_update(tenant=configured, section_key=SYSTEM, obj=system,
+                                 values={"recovery_time_goal": 5}, actor=Actor.system())
+    page = client.get(reverse("continuity:plan")).text
+    assert f"it is at version {version + 1}" in page
 
 
 def test_the_bcp_tenant_before_the_first_sync_says_nothing_is_copied(client, configured, bcp_tenant):  # noqa: F811
