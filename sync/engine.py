@@ -22,18 +22,43 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from tenants.models import BcpMapping
 
-from .entities import BY_KEY, CHUNK, ENTITIES, Entity, _chunks, insert_rows, update_rows
+from .entities import BY_KEY, ENTITIES, Entity, _chunks, insert_rows, update_rows
 from .models import Correlation, SyncRun
 
 logger = logging.getLogger(__name__)
 
 _MISSING = object()
+# More ids than this are not sent in an IN list: the whole type is read and the rows picked in Python.
+READ_ALL_ABOVE = 2000
+
+
+def _pick(read, tenant_id, ids: list[int]) -> dict:
+    """read(tenant_id, ids) for a few ids; for many, one read of them all, keeping those asked for."""
+    if not ids:
+        return {}
+    if len(ids) <= READ_ALL_ABOVE:
+        return read(tenant_id, ids)
+    wanted = set(ids)
+    return {pk: rows for pk, rows in read(tenant_id).items() if pk in wanted}
+
+
+class _Maps(dict):
+    """Correlation maps per entity type, loaded from the database the first time a type is asked for."""
+
+    def __init__(self, load: Callable[[str], None]):
+        super().__init__()
+        self._load = load
+
+    def __missing__(self, kind: str) -> dict[int, int]:
+        self._load(kind)
+        return dict.__getitem__(self, kind)
 
 
 class SyncInterrupted(Exception):
@@ -92,9 +117,11 @@ class TypeCounts:
 class Plan:
     """What one type needs: computed from the reads, before anything is written."""
 
-    source: dict[int, tuple]
-    source_children: dict[str, dict[int, list[tuple]]]
-    hashes: dict[int, str]
+    # The primary's rows that this run writes, with their children (on the Python path: all of them).
+    source: dict[int, tuple] = field(default_factory=dict)
+    source_children: dict[str, dict[int, list[tuple]]] = field(default_factory=dict)
+    source_ids: set[int] = field(default_factory=set)  # every primary record when the type was compared
+    hashes: dict[int, str] = field(default_factory=dict)
     creates: list[int] = field(default_factory=list)  # source ids
     updates: dict[int, int] = field(default_factory=dict)  # source id -> target id
     adopt: dict[int, int] = field(default_factory=dict)  # source id -> native target id taken over
@@ -116,9 +143,10 @@ class Engine:
         self.target_tenant = self.mapping.secondary_id
         self.entities = [entity for entity in ENTITIES if entity.key in set(entity_keys)]
         self.full = full
-        self.forward: dict[str, dict[int, int]] = {}
-        self.reverse: dict[str, dict[int, int]] = {}
-        self.names: dict[str, dict[int, str]] = {}  # primary names, for messages
+        # primary id -> BCP id and back, per type, loaded when a run first needs a type's links
+        self.forward: dict[str, dict[int, int]] = _Maps(self._ensure_maps)
+        self.reverse: dict[str, dict[int, int]] = _Maps(self._ensure_maps)
+        self.names: dict[str, dict[int, str]] = {}  # primary names of the records read, for messages
         self.counts = {entity.key: TypeCounts() for entity in self.entities}
         self.errors: list[dict] = []
         self.plans: dict[str, Plan] = {}
@@ -159,9 +187,25 @@ class Engine:
     def _ensure_maps(self, key: str) -> None:
         """Links to a type that is not part of this run still resolve through its correlations."""
         if key not in self.forward:
-            correlations = self._load_correlations(key)
-            self.forward[key] = {source: target for source, (target, _digest) in correlations.items()}
-            self.reverse[key] = {target: source for source, target in self.forward[key].items()}
+            rows = Correlation.objects.filter(mapping=self.mapping, entity_type=key)
+            forward = dict(rows.values_list("source_id", "target_id").iterator(chunk_size=5000))
+            dict.__setitem__(self.forward, key, forward)
+            dict.__setitem__(self.reverse, key, {target: source for source, target in forward.items()})
+
+    def _remember(self, key: str, pairs) -> None:
+        """New correlations, in the maps already loaded (one loaded later reads them from the database)."""
+        if key in self.forward:
+            for pk, target_id in pairs:
+                self.forward[key][pk] = target_id
+                self.reverse[key][target_id] = pk
+
+    def _name(self, key: str, pk: int) -> str:
+        """A primary record's name for a message: from this run's reads, or read now."""
+        known = self.names.setdefault(key, {})
+        if pk not in known:
+            values = BY_KEY[key].read(self.source_tenant, [pk]).get(pk) if key in BY_KEY else None
+            known[pk] = BY_KEY[key].describe(values) if values else str(pk)
+        return known[pk]
 
     # --- expressing rows in the other tenant's ids ----------------------------------------------------
 
@@ -196,9 +240,6 @@ class Engine:
     # --- one run ----------------------------------------------------------------------------------
 
     def execute(self) -> None:
-        for entity in ENTITIES:
-            for kind in entity.depends_on | {entity.key}:
-                self._ensure_maps(kind)
         for entity in self.entities:
             self._save_progress(entity.key)
             self._upsert(entity)
@@ -212,44 +253,16 @@ class Engine:
 
     def _plan(self, entity: Entity) -> Plan:
         key = entity.key
-        correlations = self._load_correlations(key)
-        source = entity.read(self.source_tenant)
-        source_children = entity.read_children(self.source_tenant)
-        target = entity.read(self.target_tenant)
-        target_children = entity.read_children(self.target_tenant)
-        self.names[key] = {pk: entity.describe(values) for pk, values in source.items()}
-        # Hashes are made only for the records this run writes (kept on their correlations, compared again when
-        # reconciling); an unchanged record is recognised by comparing the rows themselves, which costs less.
-        plan = Plan(source=source, source_children=source_children, hashes={})
-        correlated_targets = {target_id for target_id, _digest in correlations.values()}
-
-        for pk in source:
-            link = correlations.get(pk)
-            if link is None:
-                plan.creates.append(pk)
-                continue
-            target_id = link[0]
-            if target_id not in target:
-                plan.stale.append(pk)
-                plan.creates.append(pk)
-                continue
-            values = self._to_source(entity.columns, entity.links, target[target_id])
-            children = self._children_to_source(entity, target_children, target_id)
-            if not self.full and values == source[pk] and _same_children(entity, source_children, pk, children):
-                continue
-            plan.updates[pk] = target_id
-            wanted = {child.key: source_children[child.key].get(pk, []) for child in entity.children}
-            changed = set()
-            cascade = False
-            for child in entity.children:
-                differs = sorted(wanted[child.key], key=repr) != sorted(children[child.key], key=repr)
-                if differs or cascade or self.full:
-                    changed.add(child.key)
-                    cascade = cascade or child.cascades
-            plan.changed_children[target_id] = changed
-        plan.doomed = {pk: target_id for pk, (target_id, _digest) in correlations.items() if pk not in source}
+        plan = Plan()
+        in_sql = connection.vendor == "postgresql" and entity.compares_in_sql
+        if in_sql:
+            self._compare_in_sql(entity, plan)
+        else:
+            target, correlated_targets = self._compare_in_python(entity, plan)
+        self.names[key] = {pk: entity.describe(values) for pk, values in plan.source.items()}
 
         # Links in BCP ids; a record whose link is not on the BCP tenant cannot be written.
+        source, source_children = plan.source, plan.source_children
         for pk in plan.creates + list(plan.updates):
             values, missing = self._to_target(entity.columns, entity.links, source[pk])
             children = {}
@@ -262,16 +275,19 @@ class Engine:
                 children[child.key] = rows
             if missing is not None:
                 kind, missing_id = missing
-                self._fail(plan, entity, pk, "missing_link", link_type=kind,
-                           link_name=self.names.get(kind, {}).get(missing_id, str(missing_id)))
+                self._fail(plan, entity, pk, "missing_link", link_type=kind, link_name=self._name(kind, missing_id))
                 continue
             plan.values_target[pk] = values
             plan.children_target[pk] = children
 
         # Unique values (names, usernames, addresses): a swap needs placeholders; a record made on the
         # BCP tenant with the same value is refused by name (or, for default roles, adopted).
+        if not plan.values_target:
+            target, correlated_targets = {}, set()
+        elif in_sql:
+            target, correlated_targets = self._holders(entity, plan)
         holders = {}
-        for target_id, values in target.items() if plan.creates or plan.updates else ():
+        for target_id, values in target.items():
             for group in entity.unique:
                 holders[_unique_key(entity, group, values)] = target_id
         moving = set(plan.updates.values()) | set(plan.doomed.values())
@@ -302,22 +318,197 @@ class Engine:
                                                         for child in entity.children})
         return plan
 
+    def _changed_children(self, entity: Entity, wanted: dict[str, list[tuple]], have: dict[str, list[tuple]]):
+        """The child keys of a record to rewrite: those that differ, and every one after a cascading one."""
+        changed = set()
+        cascade = False
+        for child in entity.children:
+            differs = sorted(wanted[child.key], key=repr) != sorted(have[child.key], key=repr)
+            if differs or cascade or self.full:
+                changed.add(child.key)
+                cascade = cascade or child.cascades
+        return changed
+
+    def _compare_in_python(self, entity: Entity, plan: Plan) -> tuple[dict[int, tuple], set[int]]:
+        """Reads every row of the type on both tenants and compares them here (SQLite, and types that cannot be
+        compared in SQL). Returns the BCP rows and the correlated BCP ids, for the unique values."""
+        correlations = self._load_correlations(entity.key)
+        source = entity.read(self.source_tenant)
+        source_children = entity.read_children(self.source_tenant)
+        target = entity.read(self.target_tenant)
+        target_children = entity.read_children(self.target_tenant)
+        plan.source, plan.source_children, plan.source_ids = source, source_children, set(source)
+        for pk in source:
+            link = correlations.get(pk)
+            if link is None:
+                plan.creates.append(pk)
+                continue
+            target_id = link[0]
+            if target_id not in target:
+                plan.stale.append(pk)
+                plan.creates.append(pk)
+                continue
+            values = self._to_source(entity.columns, entity.links, target[target_id])
+            children = self._children_to_source(entity, target_children, target_id)
+            if not self.full and values == source[pk] and _same_children(entity, source_children, pk, children):
+                continue
+            plan.updates[pk] = target_id
+            wanted = {child.key: source_children[child.key].get(pk, []) for child in entity.children}
+            plan.changed_children[target_id] = self._changed_children(entity, wanted, children)
+        plan.doomed = {pk: target_id for pk, (target_id, _digest) in correlations.items() if pk not in source}
+        return target, {target_id for target_id, _digest in correlations.values()}
+
+    def _compare_in_sql(self, entity: Entity, plan: Plan) -> None:
+        """PostgreSQL: the comparison runs in the database, which sends only the records that need work; then
+        only those are read, with their children."""
+        sql, params = self._difference_sql(entity)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            differences = cursor.fetchall()
+            ids = entity.queryset(self.source_tenant).values_list("pk").order_by()
+            cursor.execute(*ids.query.sql_with_params())
+            plan.source_ids = {pk for (pk,) in cursor.fetchall()}
+        creates, updates = [], {}
+        for source_id, target_id, source_gone, target_gone in differences:
+            if target_id is None:
+                creates.append(source_id)
+            elif source_gone:
+                plan.doomed[source_id] = target_id
+            elif target_gone:
+                plan.stale.append(source_id)
+                creates.append(source_id)
+            else:
+                updates[source_id] = target_id
+        wanted = sorted(set(creates) | set(updates))
+        plan.source = _pick(entity.read, self.source_tenant, wanted)
+        plan.source_children = {child.key: _pick(child.read, self.source_tenant, wanted)
+                                for child in entity.children}
+        # A record deleted on the primary since the comparison is left to the next run.
+        plan.creates = sorted(pk for pk in creates if pk in plan.source)
+        plan.updates = {pk: target_id for pk, target_id in sorted(updates.items()) if pk in plan.source}
+        plan.stale = [pk for pk in plan.stale if pk in plan.source]
+        if not plan.updates or not entity.children:
+            plan.changed_children = {target_id: set() for target_id in plan.updates.values()}
+            return
+        target_ids = sorted(plan.updates.values())
+        target_children = {child.key: _pick(child.read, self.target_tenant, target_ids) for child in entity.children}
+        for pk, target_id in plan.updates.items():
+            have = self._children_to_source(entity, target_children, target_id)
+            wanted_children = {child.key: plan.source_children[child.key].get(pk, []) for child in entity.children}
+            plan.changed_children[target_id] = self._changed_children(entity, wanted_children, have)
+
+    def _difference_sql(self, entity: Entity) -> tuple[str, list]:
+        """One query: (primary id, BCP id, primary record gone, copy gone) for every correlated pair whose copy is
+        missing, gone from the primary, or differs (its columns, links expressed in primary ids through the
+        correlations, or the multiset of any of its children's rows), and (primary id, NULL, false, true) for
+        every primary record without a correlation. With --full every pair is listed."""
+        quote = connection.ops.quote_name
+        correlations = quote(Correlation._meta.db_table)
+        params: list = []
+
+        def subquery(queryset) -> str:
+            sql, sql_params = queryset.query.sql_with_params()
+            params.extend(sql_params)
+            return sql
+
+        def in_primary_ids(columns, links, table, prefix) -> tuple[list[str], str]:
+            """The columns of `table` (a BCP tenant's rows) with each link replaced by the primary id it is
+            correlated with, -1 for a record that has no correlation (never a primary id), NULL for NULL."""
+            expressions, joins = [], []
+            for index, column in enumerate(columns):
+                kind = links.get(column)
+                if kind is None:
+                    expressions.append(f"{table}.c{index}")
+                    continue
+                alias = f"{prefix}{index}"
+                params.extend([self.mapping.pk, kind])
+                joins.append(f"LEFT JOIN {correlations} {alias} ON {alias}.mapping_id = %s "
+                             f"AND {alias}.entity_type = %s AND {alias}.target_id = {table}.c{index}")
+                expressions.append(f"CASE WHEN {table}.c{index} IS NULL THEN NULL "
+                                   f"ELSE COALESCE({alias}.source_id, -1) END")
+            return expressions, " ".join(joins)
+
+        def names(first: str, count: int) -> str:
+            return ", ".join([first, *(f"c{index}" for index in range(count))])
+
+        params.extend([self.mapping.pk, entity.key])
+        ctes = [f"c AS (SELECT source_id, target_id FROM {correlations} "  # noqa: S608
+                "WHERE mapping_id = %s AND entity_type = %s)"]
+        width = len(entity.columns)
+        ctes.append(f"s({names('id', width)}) AS ({subquery(entity.rows(self.source_tenant))})")
+        ctes.append(f"t({names('id', width)}) AS ({subquery(entity.rows(self.target_tenant))})")
+        for number, child in enumerate(entity.children):
+            width_child = len(child.columns)
+            ctes.append(f"cs{number}({names('p', width_child)}) AS ({subquery(child.rows(self.source_tenant))})")
+            ctes.append(f"ct{number}({names('p', width_child)}) AS ({subquery(child.rows(self.target_tenant))})")
+            expressions, joins = in_primary_ids(child.columns, child.links, f"ct{number}", f"k{number}_")
+            # The BCP child rows in primary ids (parents too), then the parents whose multisets differ.
+            selected = ", ".join(["c.source_id", *expressions])
+            ctes.append(f"cm{number}({names('p', width_child)}) AS (SELECT {selected} "  # noqa: S608
+                        f"FROM ct{number} JOIN c ON c.target_id = ct{number}.p {joins})")
+            ctes.append(f"d{number}(p) AS (SELECT p FROM ("  # noqa: S608
+                        f"(SELECT * FROM cs{number} EXCEPT ALL SELECT * FROM cm{number}) UNION ALL "
+                        f"(SELECT * FROM cm{number} EXCEPT ALL SELECT * FROM cs{number})) x)")
+        expressions, joins = in_primary_ids(entity.columns, entity.links, "t", "l")
+        if self.full:
+            differs = ["TRUE"]
+        else:
+            differs = [f"c.source_id IN (SELECT p FROM d{number})"  # noqa: S608
+                       for number in range(len(entity.children))]
+            if width:
+                differs.insert(0, f"ROW({', '.join(f's.c{index}' for index in range(width))}) "
+                                  f"IS DISTINCT FROM ROW({', '.join(expressions)})")
+        # Only quoted names from the models' metadata, aliases made here and the querysets' own SQL go into the text.
+        sql = (f"WITH {', '.join(ctes)} "  # noqa: S608
+               f"SELECT c.source_id, c.target_id, s.id IS NULL, t.id IS NULL FROM c "
+               f"LEFT JOIN s ON s.id = c.source_id LEFT JOIN t ON t.id = c.target_id {joins} "
+               f"WHERE s.id IS NULL OR t.id IS NULL OR {' OR '.join(differs or ['FALSE'])} "
+               f"UNION ALL SELECT s.id, NULL, FALSE, TRUE FROM s "
+               f"WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.source_id = s.id)")
+        return sql, params
+
+    def _holders(self, entity: Entity, plan: Plan) -> tuple[dict[int, tuple], set[int]]:
+        """The BCP rows that may hold a unique value of a record this run writes (the same value, any case), and
+        which of them are correlated, without reading the whole type."""
+        rows = entity.queryset(self.target_tenant)
+        condition = Q()
+        for group in entity.unique:
+            name = group[-1]
+            index = entity.columns.index(name)
+            values = {values[index] for values in plan.values_target.values()}
+            strings = {value for value in values if isinstance(value, str)}
+            if any(not value.isascii() for value in strings) or len(values) > READ_ALL_ABOVE:
+                condition = Q()  # Python's lower() and the database's may part on other letters: read them all
+                break
+            condition |= Q(**{f"{name}__in": values - strings - {None}})
+            if strings:
+                condition |= Q(pk__in=rows.alias(_unique=Lower(name)).filter(_unique__in={v.lower() for v in strings})
+                               .values("pk"))
+            if None in values:
+                condition |= Q(**{f"{name}__isnull": True})
+        holders = {pk: tuple(values) for pk, *values in rows.filter(condition).values_list("pk", *entity.columns)
+                   .order_by()}
+        correlations = Correlation.objects.filter(mapping=self.mapping, entity_type=entity.key)
+        if len(holders) <= READ_ALL_ABOVE:
+            correlations = correlations.filter(target_id__in=list(holders))
+        return holders, set(correlations.values_list("target_id", flat=True))
+
     def _fail(self, plan: Plan, entity: Entity, pk: int, code: str, **params) -> None:
         if pk in plan.failed:
             return
         plan.failed.add(pk)
         plan.values_target.pop(pk, None)
-        self._error(code, entity, name=self.names[entity.key].get(pk, str(pk)), **params)
+        self._error(code, entity, name=self._name(entity.key, pk), **params)
 
     def _upsert(self, entity: Entity) -> None:
         key = entity.key
         plan = self._plan(entity)
         self.plans[key] = plan
         counts = self.counts[key]
-        counts.total = len(plan.source) + len(plan.doomed)
+        counts.total = len(plan.source_ids) + len(plan.doomed)
         counts.failed = len(plan.failed)
         written = set(plan.creates) | set(plan.updates)
-        counts.unchanged = len(plan.source) - len(written | plan.failed)
+        counts.unchanged = len(plan.source_ids) - len(written | plan.failed)
         counts.done = counts.unchanged + counts.failed
         self._save_progress(key)
         now = timezone.now()
@@ -340,9 +531,7 @@ class Engine:
                 update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id], "synced_at": now}
                                           for correlation_id, source_id in existing.values_list("pk", "source_id")})
                 failpoint(f"in:{key}:update")
-                for pk, target_id in adopted:
-                    self.forward[key][pk] = target_id
-                    self.reverse[key][target_id] = pk
+                self._remember(key, adopted)
                 counts.updated += len(chunk)
                 counts.done += len(chunk)
                 self._save_progress(key)
@@ -366,9 +555,7 @@ class Engine:
                 counts.created += len(chunk)
                 counts.done += len(chunk)
                 self._save_progress(key)
-            for pk, target_id in pairs:
-                self.forward[key][pk] = target_id
-                self.reverse[key][target_id] = pk
+            self._remember(key, pairs)
 
     def _rewrite_children(self, entity: Entity, plan: Plan, chunk: list[tuple[int, int]]) -> None:
         for child in entity.children:
@@ -402,9 +589,10 @@ class Engine:
                         self.errors.append({"code": "protected", "type": key, "detail": detail,
                                             "name": self._target_name(entity, item[1])})
                         counts.failed += 1
-            for pk, target_id in deleted:
-                self.forward[key].pop(pk, None)
-                self.reverse[key].pop(target_id, None)
+            if key in self.forward:
+                for pk, target_id in deleted:
+                    self.forward[key].pop(pk, None)
+                    self.reverse[key].pop(target_id, None)
             counts.deleted += len(deleted)
             counts.done += len(chunk)
             self._save_progress(key)
@@ -424,40 +612,73 @@ class Engine:
     def _reconcile(self, entity: Entity) -> None:
         """Every primary record that did not fail has exactly one copy, with the same content.
 
-        The records this run left alone were compared with their copies, read in this run, when it planned;
-        the ones it wrote are read back now and compared again."""
+        Counts, in the database: the primary records without a correlation, the correlations whose copy or whose
+        primary record is gone. Content: the records this run left alone were compared with their copies in this
+        run, when it planned; the ones it wrote are read back now and their hashes compared with the primary's."""
         key = entity.key
         plan = self.plans[key]
-        correlations = self._load_correlations(key)
-        expected = set(plan.source) - plan.failed
-        missing = expected - set(correlations)
-        extra = set(correlations) - set(plan.source)
-        written = [pk for pk in (set(plan.creates) | set(plan.updates)) - plan.failed if pk in correlations]
-        self.reverse[key] = {target_id: source_id for source_id, (target_id, _d) in correlations.items()}
+        unlinked, orphaned, unsourced = self._reconcile_counts(entity)
+        expected = plan.source_ids - plan.failed
+        missing = (unlinked | orphaned) & expected
+        extra = unsourced - plan.source_ids
+        written = sorted((set(plan.creates) | set(plan.updates)) - plan.failed)
+        links = self._correlations_of(key, written)
         differing = []
-        for chunk in _chunks(sorted(written), CHUNK * 5):
-            target_ids = [correlations[pk][0] for pk in chunk]
-            target = entity.read(self.target_tenant, target_ids)
-            children = entity.read_children(self.target_tenant, target_ids)
-            for pk in chunk:
-                target_id = correlations[pk][0]
-                values = target.get(target_id, _MISSING)
-                if values is _MISSING:
-                    missing.add(pk)
-                    continue
-                digest = content_hash(self._to_source(entity.columns, entity.links, values),
-                                      self._children_to_source(entity, children, target_id))
-                if digest != plan.hashes[pk]:
-                    differing.append(pk)
+        written = [pk for pk in written if pk in links]
+        target_ids = [links[pk] for pk in written]
+        target = _pick(entity.read, self.target_tenant, target_ids)
+        children = {child.key: _pick(child.read, self.target_tenant, target_ids) for child in entity.children}
+        for pk in written:
+            target_id = links[pk]
+            values = target.get(target_id, _MISSING)
+            if values is _MISSING:
+                missing.add(pk)
+                continue
+            digest = content_hash(self._to_source(entity.columns, entity.links, values),
+                                  self._children_to_source(entity, children, target_id))
+            if digest != plan.hashes[pk]:
+                differing.append(pk)
         if missing:
             self.errors.append({"code": "reconcile_missing", "type": key, "count": len(missing),
-                                "names": sorted(self.names[key][pk] for pk in missing)[:10]})
+                                "names": sorted(self._name(key, pk) for pk in missing)[:10]})
         if differing:
             self.errors.append({"code": "reconcile_differs", "type": key, "count": len(differing),
-                                "names": sorted(self.names[key][pk] for pk in differing)[:10]})
+                                "names": sorted(self._name(key, pk) for pk in differing)[:10]})
         undeleted = extra - set(plan.doomed)
         if undeleted:
             self.errors.append({"code": "reconcile_extra", "type": key, "count": len(undeleted)})
+
+    def _reconcile_counts(self, entity: Entity) -> tuple[set[int], set[int], set[int]]:
+        """Primary ids: of the records without a correlation, of the correlations whose copy is gone, of the
+        correlations whose primary record is gone. One query; only the ids that disagree leave the database."""
+        quote = connection.ops.quote_name
+        source_sql, source_params = entity.queryset(self.source_tenant).values_list("pk").order_by() \
+            .query.sql_with_params()
+        target_sql, target_params = entity.queryset(self.target_tenant).values_list("pk").order_by() \
+            .query.sql_with_params()
+        # Only a quoted table name and the querysets' own SQL go into the text.
+        sql = (f"WITH c AS (SELECT source_id, target_id FROM {quote(Correlation._meta.db_table)} "  # noqa: S608
+               f"WHERE mapping_id = %s AND entity_type = %s), s(id) AS ({source_sql}), t(id) AS ({target_sql}) "
+               "SELECT 1, s.id FROM s WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.source_id = s.id) "
+               "UNION ALL SELECT 2, c.source_id FROM c WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.id = c.target_id) "
+               "UNION ALL SELECT 3, c.source_id FROM c WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.id = c.source_id)")
+        found: dict[int, set[int]] = {1: set(), 2: set(), 3: set()}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.mapping.pk, entity.key, *source_params, *target_params])
+            for kind, pk in cursor.fetchall():
+                found[kind].add(pk)
+        return found[1], found[2], found[3]
+
+    def _correlations_of(self, key: str, source_ids: list[int]) -> dict[int, int]:
+        """primary id -> BCP id of these records, from the correlations as they are now."""
+        if not source_ids:
+            return {}
+        rows = Correlation.objects.filter(mapping=self.mapping, entity_type=key)
+        if len(source_ids) <= READ_ALL_ABOVE:
+            return dict(rows.filter(source_id__in=source_ids).values_list("source_id", "target_id"))
+        wanted = set(source_ids)
+        return {source: target for source, target in rows.values_list("source_id", "target_id").iterator(5000)
+                if source in wanted}
 
 
 def entity_keys_for(configuration) -> list[str]:
