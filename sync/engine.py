@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 _MISSING = object()
 # More ids than this are not sent in an IN list: the whole type is read and the rows picked in Python.
 READ_ALL_ABOVE = 2000
+# A type that wrote this many records has the statistics of its tables renewed (PostgreSQL).
+ANALYZE_AFTER = 1000
 
 
 def _pick(read, tenant_id, ids: list[int]) -> dict:
@@ -47,6 +49,17 @@ def _pick(read, tenant_id, ids: list[int]) -> dict:
         return read(tenant_id, ids)
     wanted = set(ids)
     return {pk: rows for pk, rows in read(tenant_id).items() if pk in wanted}
+
+
+@contextmanager
+def _comparing():
+    """A cursor in a transaction of its own (one snapshot) for the comparing queries. On PostgreSQL, with no JIT
+    and no parallel workers: for joins of some ten thousand rows both cost more to start than they save."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield cursor
 
 
 class _Maps(dict):
@@ -127,6 +140,7 @@ class Plan:
     adopt: dict[int, int] = field(default_factory=dict)  # source id -> native target id taken over
     stale: list[int] = field(default_factory=list)  # source ids whose copy was deleted on the BCP tenant
     placeholders: set[int] = field(default_factory=set)  # target ids whose unique values must move first
+    keeps_unique: set[int] = field(default_factory=set)  # source ids of updates whose copy has their unique values
     doomed: dict[int, int] = field(default_factory=dict)  # source id (gone) -> target id
     failed: set[int] = field(default_factory=set)
     changed_children: dict[int, set[str]] = field(default_factory=dict)  # target id -> child keys to rewrite
@@ -241,7 +255,6 @@ class Engine:
 
     def execute(self) -> None:
         for entity in self.entities:
-            self._save_progress(entity.key)
             self._upsert(entity)
             failpoint(f"after:{entity.key}")
         for entity in reversed(self.entities):
@@ -282,18 +295,19 @@ class Engine:
 
         # Unique values (names, usernames, addresses): a swap needs placeholders; a record made on the
         # BCP tenant with the same value is refused by name (or, for default roles, adopted).
-        if not plan.values_target:
+        # An update whose copy holds its unique values already keeps them: no other record can hold them.
+        checked = [pk for pk in plan.creates + list(plan.updates)
+                   if pk in plan.values_target and pk not in plan.keeps_unique]
+        if not checked:
             target, correlated_targets = {}, set()
         elif in_sql:
-            target, correlated_targets = self._holders(entity, plan)
+            target, correlated_targets = self._holders(entity, plan, checked)
         holders = {}
         for target_id, values in target.items():
             for group in entity.unique:
                 holders[_unique_key(entity, group, values)] = target_id
         moving = set(plan.updates.values()) | set(plan.doomed.values())
-        for pk in list(plan.creates) + list(plan.updates):
-            if pk not in plan.values_target:
-                continue
+        for pk in checked:
             own = plan.updates.get(pk)
             for group in entity.unique:
                 holder = holders.get(_unique_key(entity, group, plan.values_target[pk]))
@@ -318,12 +332,11 @@ class Engine:
                                                         for child in entity.children})
         return plan
 
-    def _changed_children(self, entity: Entity, wanted: dict[str, list[tuple]], have: dict[str, list[tuple]]):
+    def _changed_children(self, entity: Entity, differ: list[bool]) -> set[str]:
         """The child keys of a record to rewrite: those that differ, and every one after a cascading one."""
         changed = set()
         cascade = False
-        for child in entity.children:
-            differs = sorted(wanted[child.key], key=repr) != sorted(have[child.key], key=repr)
+        for child, differs in zip(entity.children, differ, strict=True):
             if differs or cascade or self.full:
                 changed.add(child.key)
                 cascade = cascade or child.cascades
@@ -353,8 +366,9 @@ class Engine:
             if not self.full and values == source[pk] and _same_children(entity, source_children, pk, children):
                 continue
             plan.updates[pk] = target_id
-            wanted = {child.key: source_children[child.key].get(pk, []) for child in entity.children}
-            plan.changed_children[target_id] = self._changed_children(entity, wanted, children)
+            differ = [sorted(source_children[child.key].get(pk, []), key=repr) != sorted(children[child.key], key=repr)
+                      for child in entity.children]
+            plan.changed_children[target_id] = self._changed_children(entity, differ)
         plan.doomed = {pk: target_id for pk, (target_id, _digest) in correlations.items() if pk not in source}
         return target, {target_id for target_id, _digest in correlations.values()}
 
@@ -362,14 +376,14 @@ class Engine:
         """PostgreSQL: the comparison runs in the database, which sends only the records that need work; then
         only those are read, with their children."""
         sql, params = self._difference_sql(entity)
-        with connection.cursor() as cursor:
+        with _comparing() as cursor:
             cursor.execute(sql, params)
             differences = cursor.fetchall()
             ids = entity.queryset(self.source_tenant).values_list("pk").order_by()
             cursor.execute(*ids.query.sql_with_params())
             plan.source_ids = {pk for (pk,) in cursor.fetchall()}
-        creates, updates = [], {}
-        for source_id, target_id, source_gone, target_gone in differences:
+        creates, updates, children_differ = [], {}, {}
+        for source_id, target_id, source_gone, target_gone, keeps_unique, *differ in differences:
             if target_id is None:
                 creates.append(source_id)
             elif source_gone:
@@ -379,6 +393,9 @@ class Engine:
                 creates.append(source_id)
             else:
                 updates[source_id] = target_id
+                children_differ[target_id] = differ
+                if keeps_unique:
+                    plan.keeps_unique.add(source_id)
         wanted = sorted(set(creates) | set(updates))
         plan.source = _pick(entity.read, self.source_tenant, wanted)
         plan.source_children = {child.key: _pick(child.read, self.source_tenant, wanted)
@@ -387,21 +404,15 @@ class Engine:
         plan.creates = sorted(pk for pk in creates if pk in plan.source)
         plan.updates = {pk: target_id for pk, target_id in sorted(updates.items()) if pk in plan.source}
         plan.stale = [pk for pk in plan.stale if pk in plan.source]
-        if not plan.updates or not entity.children:
-            plan.changed_children = {target_id: set() for target_id in plan.updates.values()}
-            return
-        target_ids = sorted(plan.updates.values())
-        target_children = {child.key: _pick(child.read, self.target_tenant, target_ids) for child in entity.children}
-        for pk, target_id in plan.updates.items():
-            have = self._children_to_source(entity, target_children, target_id)
-            wanted_children = {child.key: plan.source_children[child.key].get(pk, []) for child in entity.children}
-            plan.changed_children[target_id] = self._changed_children(entity, wanted_children, have)
+        for target_id in plan.updates.values():
+            plan.changed_children[target_id] = self._changed_children(entity, children_differ[target_id])
 
     def _difference_sql(self, entity: Entity) -> tuple[str, list]:
-        """One query: (primary id, BCP id, primary record gone, copy gone) for every correlated pair whose copy is
-        missing, gone from the primary, or differs (its columns, links expressed in primary ids through the
-        correlations, or the multiset of any of its children's rows), and (primary id, NULL, false, true) for
-        every primary record without a correlation. With --full every pair is listed."""
+        """One query: (primary id, BCP id, primary record gone, copy gone, copy has the unique values, then for each
+        child whether its rows differ) for every correlated pair whose copy is missing, gone from the primary, or
+        differs (its columns, links expressed in primary ids through the correlations, or the multiset of any of
+        its children's rows), and (primary id, NULL, false, true, ...) for every primary record without a
+        correlation. With --full every pair is listed. PostgreSQL only."""
         quote = connection.ops.quote_name
         correlations = quote(Correlation._meta.db_table)
         params: list = []
@@ -432,42 +443,49 @@ class Engine:
             return ", ".join([first, *(f"c{index}" for index in range(count))])
 
         params.extend([self.mapping.pk, entity.key])
-        ctes = [f"c AS (SELECT source_id, target_id FROM {correlations} "  # noqa: S608
+        # NOT MATERIALIZED: the planner sees through to the tables, their statistics and their keys.
+        ctes = [f"c AS NOT MATERIALIZED (SELECT source_id, target_id FROM {correlations} "  # noqa: S608
                 "WHERE mapping_id = %s AND entity_type = %s)"]
         width = len(entity.columns)
-        ctes.append(f"s({names('id', width)}) AS ({subquery(entity.rows(self.source_tenant))})")
-        ctes.append(f"t({names('id', width)}) AS ({subquery(entity.rows(self.target_tenant))})")
+        ctes.append(f"s({names('id', width)}) AS NOT MATERIALIZED ({subquery(entity.rows(self.source_tenant))})")
+        ctes.append(f"t({names('id', width)}) AS NOT MATERIALIZED ({subquery(entity.rows(self.target_tenant))})")
         for number, child in enumerate(entity.children):
             width_child = len(child.columns)
-            ctes.append(f"cs{number}({names('p', width_child)}) AS ({subquery(child.rows(self.source_tenant))})")
-            ctes.append(f"ct{number}({names('p', width_child)}) AS ({subquery(child.rows(self.target_tenant))})")
+            columns = names("p", width_child)
+            ctes.append(f"cs{number}({columns}) AS NOT MATERIALIZED ({subquery(child.rows(self.source_tenant))})")
+            ctes.append(f"ct{number}({columns}) AS NOT MATERIALIZED ({subquery(child.rows(self.target_tenant))})")
             expressions, joins = in_primary_ids(child.columns, child.links, f"ct{number}", f"k{number}_")
-            # The BCP child rows in primary ids (parents too), then the parents whose multisets differ.
+            # The BCP child rows in primary ids (parents too); a parent whose two multisets of rows differ has a
+            # row whose count differs, i.e. whose +1 (primary) and -1 (BCP) do not add up to 0.
             selected = ", ".join(["c.source_id", *expressions])
-            ctes.append(f"cm{number}({names('p', width_child)}) AS (SELECT {selected} "  # noqa: S608
-                        f"FROM ct{number} JOIN c ON c.target_id = ct{number}.p {joins})")
             ctes.append(f"d{number}(p) AS (SELECT p FROM ("  # noqa: S608
-                        f"(SELECT * FROM cs{number} EXCEPT ALL SELECT * FROM cm{number}) UNION ALL "
-                        f"(SELECT * FROM cm{number} EXCEPT ALL SELECT * FROM cs{number})) x)")
+                        f"SELECT {columns}, 1 AS n FROM cs{number} UNION ALL SELECT {selected}, -1 "
+                        f"FROM ct{number} JOIN c ON c.target_id = ct{number}.p {joins}"
+                        f") x GROUP BY {columns} HAVING sum(n) <> 0)")
         expressions, joins = in_primary_ids(entity.columns, entity.links, "t", "l")
+        children_differ = [f"e{number}.p IS NOT NULL" for number in range(len(entity.children))]
+        joins += "".join(f" LEFT JOIN (SELECT DISTINCT p FROM d{number}) e{number} "  # noqa: S608
+                         f"ON e{number}.p = c.source_id" for number in range(len(entity.children)))
         if self.full:
             differs = ["TRUE"]
         else:
-            differs = [f"c.source_id IN (SELECT p FROM d{number})"  # noqa: S608
-                       for number in range(len(entity.children))]
+            differs = list(children_differ)
             if width:
                 differs.insert(0, f"ROW({', '.join(f's.c{index}' for index in range(width))}) "
                                   f"IS DISTINCT FROM ROW({', '.join(expressions)})")
+        # Whether the copy holds the record's unique values already (then no other record can hold them).
+        keeps = " AND ".join(f"ROW({', '.join(f's.c{entity.columns.index(name)}' for name in group)}) IS NOT DISTINCT "
+                             f"FROM ROW({', '.join(expressions[entity.columns.index(name)] for name in group)})"
+                             for group in entity.unique) or "TRUE"
+        selected = ", ".join(["COALESCE(c.source_id, s.id)", "c.target_id", "s.id IS NULL", "t.id IS NULL", keeps,
+                              *children_differ])
         # Only quoted names from the models' metadata, aliases made here and the querysets' own SQL go into the text.
-        sql = (f"WITH {', '.join(ctes)} "  # noqa: S608
-               f"SELECT c.source_id, c.target_id, s.id IS NULL, t.id IS NULL FROM c "
-               f"LEFT JOIN s ON s.id = c.source_id LEFT JOIN t ON t.id = c.target_id {joins} "
-               f"WHERE s.id IS NULL OR t.id IS NULL OR {' OR '.join(differs or ['FALSE'])} "
-               f"UNION ALL SELECT s.id, NULL, FALSE, TRUE FROM s "
-               f"WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.source_id = s.id)")
+        sql = (f"WITH {', '.join(ctes)} SELECT {selected} FROM c "  # noqa: S608
+               f"FULL JOIN s ON s.id = c.source_id LEFT JOIN t ON t.id = c.target_id {joins} "
+               f"WHERE c.source_id IS NULL OR s.id IS NULL OR t.id IS NULL OR {' OR '.join(differs or ['FALSE'])}")
         return sql, params
 
-    def _holders(self, entity: Entity, plan: Plan) -> tuple[dict[int, tuple], set[int]]:
+    def _holders(self, entity: Entity, plan: Plan, checked: list[int]) -> tuple[dict[int, tuple], set[int]]:
         """The BCP rows that may hold a unique value of a record this run writes (the same value, any case), and
         which of them are correlated, without reading the whole type."""
         rows = entity.queryset(self.target_tenant)
@@ -475,7 +493,7 @@ class Engine:
         for group in entity.unique:
             name = group[-1]
             index = entity.columns.index(name)
-            values = {values[index] for values in plan.values_target.values()}
+            values = {plan.values_target[pk][index] for pk in checked}
             strings = {value for value in values if isinstance(value, str)}
             if any(not value.isascii() for value in strings) or len(values) > READ_ALL_ABOVE:
                 condition = Q()  # Python's lower() and the database's may part on other letters: read them all
@@ -556,6 +574,20 @@ class Engine:
                 counts.done += len(chunk)
                 self._save_progress(key)
             self._remember(key, pairs)
+        if len(written) >= ANALYZE_AFTER:
+            self._analyze(entity)
+
+    def _analyze(self, entity: Entity) -> None:
+        """PostgreSQL: fresh statistics for the tables a type just filled. The comparing queries join tens of
+        thousands of rows; planned on the statistics of an empty table (a first sync) they become nested loops
+        that take minutes instead of milliseconds."""
+        if connection.vendor != "postgresql":
+            return
+        quote = connection.ops.quote_name
+        tables = dict.fromkeys([entity.model._meta.db_table, *(child.model._meta.db_table for child in entity.children),
+                                Correlation._meta.db_table])
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(quote(table) for table in tables)}")
 
     def _rewrite_children(self, entity: Entity, plan: Plan, chunk: list[tuple[int, int]]) -> None:
         for child in entity.children:
@@ -657,13 +689,14 @@ class Engine:
         target_sql, target_params = entity.queryset(self.target_tenant).values_list("pk").order_by() \
             .query.sql_with_params()
         # Only a quoted table name and the querysets' own SQL go into the text.
-        sql = (f"WITH c AS (SELECT source_id, target_id FROM {quote(Correlation._meta.db_table)} "  # noqa: S608
-               f"WHERE mapping_id = %s AND entity_type = %s), s(id) AS ({source_sql}), t(id) AS ({target_sql}) "
+        sql = (f"WITH c AS NOT MATERIALIZED (SELECT source_id, target_id FROM {quote(Correlation._meta.db_table)} "  # noqa: S608
+               f"WHERE mapping_id = %s AND entity_type = %s), s(id) AS NOT MATERIALIZED ({source_sql}), "
+               f"t(id) AS NOT MATERIALIZED ({target_sql}) "
                "SELECT 1, s.id FROM s WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.source_id = s.id) "
                "UNION ALL SELECT 2, c.source_id FROM c WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.id = c.target_id) "
                "UNION ALL SELECT 3, c.source_id FROM c WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.id = c.source_id)")
         found: dict[int, set[int]] = {1: set(), 2: set(), 3: set()}
-        with connection.cursor() as cursor:
+        with _comparing() as cursor:
             cursor.execute(sql, [self.mapping.pk, entity.key, *source_params, *target_params])
             for kind, pk in cursor.fetchall():
                 found[kind].add(pk)
