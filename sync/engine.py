@@ -689,9 +689,10 @@ class Engine:
         target_sql, target_params = entity.queryset(self.target_tenant).values_list("pk").order_by() \
             .query.sql_with_params()
         # Only a quoted table name and the querysets' own SQL go into the text.
-        sql = (f"WITH c AS NOT MATERIALIZED (SELECT source_id, target_id FROM {quote(Correlation._meta.db_table)} "  # noqa: S608
-               f"WHERE mapping_id = %s AND entity_type = %s), s(id) AS NOT MATERIALIZED ({source_sql}), "
-               f"t(id) AS NOT MATERIALIZED ({target_sql}) "
+        inline = "NOT MATERIALIZED" if connection.vendor == "postgresql" else ""  # the planner sees the tables
+        sql = (f"WITH c AS {inline} (SELECT source_id, target_id FROM {quote(Correlation._meta.db_table)} "  # noqa: S608
+               f"WHERE mapping_id = %s AND entity_type = %s), s(id) AS {inline} ({source_sql}), "
+               f"t(id) AS {inline} ({target_sql}) "
                "SELECT 1, s.id FROM s WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.source_id = s.id) "
                "UNION ALL SELECT 2, c.source_id FROM c WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.id = c.target_id) "
                "UNION ALL SELECT 3, c.source_id FROM c WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.id = c.source_id)")
