@@ -1,13 +1,15 @@
 """The one-way copy of a primary tenant's configuration to its BCP tenant.
 
-For each entity type, in dependency order, the engine reads every row on both tenants as plain
-tuples, expresses the BCP rows in primary ids through the correlations and compares them with the
-primary's: an equal record costs no write (and no hash; written records keep theirs on the correlation).
-What differs is written in bulk, in chunks; each chunk writes its rows, their children and their
-correlations in one transaction, so a worker killed anywhere leaves either a whole chunk or nothing,
-and the next run, which compares again from what is really there, finishes the work. Deletions follow
-in reverse order. Afterwards every written type is read back and compared again (reconciliation); a
-record that differs fails the run by name.
+For each entity type, in dependency order, the engine compares every record on both tenants, with the
+BCP rows' links (and their children's) expressed in primary ids through the correlations: an equal record
+costs no write (and no hash; written records keep theirs on the correlation). On PostgreSQL one query per
+type does the comparing inside the database and sends only the records that need work, which are then
+read; elsewhere (SQLite) both tenants are read as plain tuples and compared here. What differs is written
+in bulk, in chunks; each chunk writes its rows, their children and their correlations in one transaction,
+so a worker killed anywhere leaves either a whole chunk or nothing, and the next run, which compares again
+from what is really there, finishes the work. Deletions follow in reverse order. Afterwards every type is
+reconciled: its counts through the correlations in one query, and every record written is read back and
+its hash compared with the primary's; a record that differs fails the run by name.
 
 Records made on the BCP tenant itself have no correlation and are never written, except the default
 roles, which are adopted by name. Errors are kept as codes with their parameters, so that the page
