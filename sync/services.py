@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
@@ -153,8 +153,10 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
 def _enqueue(run_ids: list[int]) -> None:
     from .tasks import run_sync
 
-    for run_id in run_ids:
-        run_sync.delay(run_id)
+    # One producer for the whole batch: a dispatch may queue a thousand runs at once.
+    with run_sync.app.producer_or_acquire() as producer:
+        for run_id in run_ids:
+            run_sync.apply_async((run_id,), producer=producer)
 
 
 def _queue(*, mapping: BcpMapping, configuration: SyncConfiguration | None, trigger: str, actor: Actor,
@@ -255,6 +257,23 @@ def _claim_slot(row: dict, now: datetime) -> bool:
                 .update(next_run_at=following))
 
 
+def _claim_due(fields: tuple[str, ...], now: datetime):
+    """The due configurations this dispatcher claims, each moved on to its next slot. PostgreSQL: one locking
+    read that skips rows another dispatcher holds (a row it already moved on no longer matches), then one bulk
+    UPDATE per chunk. Elsewhere: a conditional UPDATE per row, which SQLite runs one writer at a time."""
+    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now)
+    if connection.vendor != "postgresql":
+        for row in due.values(*fields).iterator(chunk_size=2000):
+            if _claim_slot(row, now):
+                yield row
+        return
+    rows = list(due.select_for_update(skip_locked=True, of=("self",)).values(*fields))
+    claimed = [SyncConfiguration(pk=row["pk"], next_run_at=next_slot(
+        anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)) for row in rows]
+    SyncConfiguration.objects.bulk_update(claimed, ["next_run_at"], batch_size=1000)
+    yield from rows
+
+
 @transaction.atomic
 def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
     """Claims what is due and queues one run per mapping. A slot missed while beat was down is claimed once,
@@ -264,11 +283,8 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
     active = set(SyncRun.objects.filter(status__in=SyncRun.ACTIVE).values_list("mapping_id", flat=True))
     fields = ("pk", "mapping_id", "anchor_at", "next_run_at", "frequency", "custom", "entity_types",
               "mapping__active_side")
-    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now).values(*fields)
     new_runs = []
-    for row in due.iterator(chunk_size=2000):
-        if not _claim_slot(row, now):
-            continue
+    for row in _claim_due(fields, now):
         if row["mapping_id"] in active:
             continue  # the run going now covers this slot
         if row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
