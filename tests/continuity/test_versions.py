@@ -291,7 +291,7 @@ def test_a_bad_version_to_compare_with_is_a_message_and_400(agent_client, tenant
 def test_the_bcp_tenant_history_says_the_versions_stay_on_the_primary(client, bcp_reader):
     client.force_login(bcp_reader)
     page = client.get(url_for("versions")).text
-    assert "the sync copies the plan from Classics Inc., but not its history" in page
+    assert "the sync copies the plan from “Classics Inc.”, but not its history" in page
 
 
 # --- a fixed number of queries ------------------------------------------------------------------------------
