@@ -151,6 +151,8 @@ def test_bad_input_says_what_to_fix_and_records_nothing(plan_admin, other_admin)
     assert "Select a valid choice" in page  # kind "rehearsal" and outcome "pending" are not offered
     assert "Choose the owner from the people of this tenant." in page  # another tenant's person
     assert "Choose by when it has to be done." in page
+    # Said at the top too, where the page opens, not only beside fields further down.
+    assert page.index('data-testid="form-has-errors"') < page.index('name="scenario"')
     assert not Drill.objects.exists() and not AuditEvent.objects.filter(action__startswith="continuity.").exclude(
         action="continuity.plan_started").exists()
 
