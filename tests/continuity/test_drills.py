@@ -270,6 +270,7 @@ def test_the_list_shows_the_schedule_overdue_drills_and_actions(client, agent, t
 def test_the_empty_list_says_what_to_do(plan_admin):
     page = plan_admin.get(reverse("continuity:drills")).text
     assert "No drill has been recorded yet." in page and "No follow-up action is open." in page
+    assert "the first drill is due by" in page and "counted from the day the plan was started" in page
     assert reverse("continuity:drill_create") in page
 
 
