@@ -49,9 +49,11 @@ def admin_required(view_perm: str | None = None, change_perm: str | None = None)
     return decorator
 
 
-def tenant_member_required(change_perm: str | None = None):
+def tenant_member_required(change_perm: str | None = None, *, editors_only: bool = False):
     """Pages every member of a tenant reads (agents too), and a representative while impersonating it: anyone
-    else signed in gets 404. With `change_perm`, a POST needs it (403 otherwise). The view receives `tenant`."""
+    else signed in gets 404. With `change_perm`, a POST needs it (403 otherwise); with `editors_only` as well, so
+    does every request (a page that only shows a form helps nobody who may only read). The view receives
+    `tenant`."""
 
     def decorator(view):
         @wraps(view)
@@ -61,7 +63,8 @@ def tenant_member_required(change_perm: str | None = None):
             tenant = request.nav.tenant
             if tenant is None:
                 raise Http404
-            if request.method not in _SAFE_METHODS and change_perm and not request.nav.has(change_perm):
+            needs_change = editors_only or request.method not in _SAFE_METHODS
+            if needs_change and change_perm and not request.nav.has(change_perm):
                 raise PermissionDenied
             return view(request, *args, tenant=tenant, **kwargs)
 

@@ -5,3 +5,7 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+    def add_to(self, form) -> None:
+        """Shows the message on the form: beside its field when the form has that field, else above the form."""
+        form.add_error(self.field if self.field in form.fields else None, self.message)

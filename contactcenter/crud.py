@@ -121,10 +121,6 @@ def list_view(spec: ConfigType):
     return view
 
 
-def _apply_error(form, exc: ApplicationError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 def edit_view(spec: ConfigType):
     @guard
     @require_http_methods(["GET", "POST"])
@@ -146,7 +142,7 @@ def edit_view(spec: ConfigType):
                     else:
                         obj = spec.update(obj, request=request, **data)
                 except ApplicationError as exc:
-                    _apply_error(form, exc)
+                    exc.add_to(form)
                 else:
                     messages.success(request, _("%(type)s “%(name)s” is saved.")
                                      % {"type": capfirst(spec.label), "name": spec.title(obj)})

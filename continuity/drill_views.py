@@ -27,10 +27,8 @@ from .selectors import plan_of
 OPEN_ACTIONS_SHOWN = 50
 
 
-def _editor_only(request):
-    """A page that only shows a form: read-only members may know it exists, but not use it."""
-    if not request.nav.has(CHANGE_CONTINUITY_PLAN):
-        raise PermissionDenied
+# A page that only shows a form: read-only members may know it exists, but not use it.
+editors = tenant_member_required(CHANGE_CONTINUITY_PLAN, editors_only=True)
 
 
 def _can_rehearse(request) -> bool:
@@ -57,10 +55,9 @@ def drills(request, *, tenant):
                                   _list_context(request, tenant))
 
 
-@tenant_member_required(CHANGE_CONTINUITY_PLAN)
+@editors
 @require_http_methods(["GET", "POST"])
 def drill_create(request, *, tenant):
-    _editor_only(request)
     form = DrillForm(request.POST or None)
     formset = ActionFormSet(request.POST or None, form_kwargs={"tenant": tenant}, prefix="actions")
     status = 200
@@ -72,7 +69,7 @@ def drill_create(request, *, tenant):
                 drill = services.drill_create(tenant=tenant, actor=Actor.from_request(request), actions=actions,
                                               **form.cleaned_data)
             except services.DrillError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to(form)
             else:
                 messages.success(request, _("The drill is recorded."))
                 return redirect_after_save(request, reverse("continuity:drill", args=[drill.pk]))
@@ -103,10 +100,9 @@ def drill(request, *, tenant, pk):
                                   _detail_context(request, tenant, drill))
 
 
-@tenant_member_required(CHANGE_CONTINUITY_PLAN)
+@editors
 @require_http_methods(["GET", "POST"])
 def drill_edit(request, *, tenant, pk):
-    _editor_only(request)
     drill = selectors.drill_get(tenant=tenant, pk=pk)
     system = drill.kind in services.SYSTEM_KINDS
     form_class = SystemDrillForm if system else DrillForm
@@ -118,7 +114,7 @@ def drill_edit(request, *, tenant, pk):
             try:
                 services.drill_update(drill=drill, actor=Actor.from_request(request), **form.cleaned_data)
             except services.DrillError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to(form)
             else:
                 messages.success(request, _("The drill is saved."))
                 return redirect_after_save(request, reverse("continuity:drill", args=[drill.pk]))
@@ -127,10 +123,9 @@ def drill_edit(request, *, tenant, pk):
                   {"tenant": tenant, "form": form, "formset": None, "drill": drill, "system": system}, status=status)
 
 
-@tenant_member_required(CHANGE_CONTINUITY_PLAN)
+@editors
 @require_http_methods(["GET", "POST"])
 def action_create(request, *, tenant, pk):
-    _editor_only(request)
     drill = selectors.drill_get(tenant=tenant, pk=pk)
     form = ActionForm(request.POST or None, tenant=tenant)
     if request.method == "POST":
@@ -138,7 +133,7 @@ def action_create(request, *, tenant, pk):
             try:
                 services.drill_action_create(drill=drill, actor=Actor.from_request(request), **form.cleaned_data)
             except services.DrillError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to(form)
             else:
                 messages.success(request, _("The follow-up action is added."))
                 return redirect_after_save(request, reverse("continuity:drill", args=[drill.pk]) + "#actions")
@@ -148,10 +143,9 @@ def action_create(request, *, tenant, pk):
                   {"tenant": tenant, "drill": drill, "form": form, "action": None})
 
 
-@tenant_member_required(CHANGE_CONTINUITY_PLAN)
+@editors
 @require_http_methods(["GET", "POST"])
 def action_edit(request, *, tenant, pk):
-    _editor_only(request)
     action = selectors.action_get(tenant=tenant, pk=pk)
     form = ActionForm(request.POST or None, tenant=tenant,
                       initial={"description": action.description, "owner": action.owner_id, "due_on": action.due_on})
@@ -161,7 +155,7 @@ def action_edit(request, *, tenant, pk):
             try:
                 services.drill_action_update(action=action, actor=Actor.from_request(request), **form.cleaned_data)
             except services.DrillError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to(form)
             else:
                 messages.success(request, _("The follow-up action is saved."))
                 return redirect_after_save(request, reverse("continuity:drill", args=[action.drill_id]) + "#actions")
@@ -187,10 +181,9 @@ def action_done(request, *, tenant, pk):
     return redirect_after_save(request, _back(request, reverse("continuity:drill", args=[action.drill_id])))
 
 
-@tenant_member_required(CHANGE_CONTINUITY_PLAN)
+@editors
 @require_http_methods(["GET", "POST"])
 def action_delete(request, *, tenant, pk):
-    _editor_only(request)
     action = selectors.action_get(tenant=tenant, pk=pk)
     if request.method == "POST":
         services.drill_action_delete(action=action, actor=Actor.from_request(request))
@@ -230,10 +223,9 @@ def rehearse(request, *, tenant):
     return render(request, "continuity/drills/list.html", context, status=status)
 
 
-@tenant_member_required(CHANGE_CONTINUITY_PLAN)
+@editors
 @require_http_methods(["GET", "POST"])
 def plan_settings(request, *, tenant):
-    _editor_only(request)
     plan = plan_of(tenant=tenant)
     initial = {"drill_every_months": plan.drill_every_months if plan else Plan.DrillFrequency.QUARTERLY,
                "owners": list(plan.owners.all()) if plan else []}
@@ -246,7 +238,7 @@ def plan_settings(request, *, tenant):
                                             drill_every_months=form.cleaned_data["drill_every_months"],
                                             owners=list(form.cleaned_data["owners"]))
             except services.DrillError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to(form)
             else:
                 messages.success(request, _("The plan's settings are saved."))
                 return redirect_after_save(request, reverse("continuity:settings"))

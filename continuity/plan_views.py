@@ -97,10 +97,6 @@ def _back(section: Section, pk=None) -> str:
     return f"{reverse('continuity:plan')}#{anchor}"
 
 
-def _apply_error(form, exc: services.PlanError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 def _item_label(section: Section) -> str:
     return capfirst(section.model._meta.verbose_name)
 
@@ -163,7 +159,7 @@ def item_create(request, *, tenant, section):
                                                              values=form.service_data(),
                                                              actor=Actor.from_request(request))
             except services.PlanError as exc:
-                _apply_error(form, exc)
+                exc.add_to(form)
             else:
                 messages.success(request, _("%(item)s “%(name)s” is added.") % {"item": _item_label(section),
                                                                                 "name": obj.name})
@@ -188,7 +184,7 @@ def item_edit(request, *, tenant, section, pk):
                                                             values=form.service_data(),
                                                             actor=Actor.from_request(request))
             except services.PlanError as exc:
-                _apply_error(form, exc)
+                exc.add_to(form)
             else:
                 if version is None:
                     messages.info(request, _("Nothing changed."))
@@ -297,7 +293,7 @@ def step_create(request, *, tenant, pk):
                 services.procedure_step_add(tenant=tenant, procedure=procedure, text=form.cleaned_data["text"],
                                             team=form.cleaned_data["team"], actor=Actor.from_request(request))
             except services.PlanError as exc:
-                _apply_error(form, exc)
+                exc.add_to(form)
             else:
                 messages.success(request, _("The step is added to “%(name)s”.") % {"name": procedure.name})
                 return redirect(_steps_url(procedure))
@@ -319,7 +315,7 @@ def step_edit(request, *, tenant, pk, step):
                                                          team=form.cleaned_data["team"],
                                                          actor=Actor.from_request(request))
             except services.PlanError as exc:
-                _apply_error(form, exc)
+                exc.add_to(form)
             else:
                 messages.success(request, _("Step %(number)d is saved.") % {"number": step.position}
                                  if version is not None else _("Nothing changed."))

@@ -69,7 +69,7 @@ def _status_page(request, *, name: str, tenant_count: int, url: str, region=None
                                                     message=form.cleaned_data["message"],
                                                     actor=Actor.from_request(request))
             except status.StatusError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to(form)
             else:
                 _say(request, change=change, name=name)
                 return redirect_after_save(request, url)

@@ -98,7 +98,7 @@ def save_settings(request, *, tenant):
                 entity_types=data.get("entity_types", configuration.entity_types) if tab == "custom"
                 else configuration.entity_types)
         except services.SyncError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            exc.add_to(form)
         else:
             messages.success(request, _("Sync settings are saved."))
             return redirect_after_save(request, reverse("sync:configuration") + f"?tab={tab}")
