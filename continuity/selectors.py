@@ -1,6 +1,5 @@
 """Reading the plan."""
 
-from django.utils.formats import date_format
 
 from .models import ActivationTrigger, CriticalSystem, EmergencyContact, Plan, PlanTeam, Procedure
 from .sections import SECTIONS
@@ -47,8 +46,3 @@ def plan_snapshot(*, tenant) -> dict:
     return {"sections": {section.key: [{"id": pk, "name": name, "values": values}
                                        for pk, name, values in rows[section.key]] for section in SECTIONS}}
 
-
-def describe_date(iso: str) -> str:
-    from datetime import date
-
-    return date_format(date.fromisoformat(iso), "DATE_FORMAT") if iso else ""
