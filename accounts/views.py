@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
-from tenants.bcp_selectors import bcp_state
+from tenants.bcp.selectors import bcp_state
 
 from .forms import LanguageForm, SignInForm
 from .services import user_set_language

@@ -7,7 +7,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("tm/tenants/", include("tenants.urls")),
-    path("tm/support/", include("tenants.support_urls")),
+    path("tm/support/", include("tenants.support.urls")),
     path("tm/audit/", include("audit.urls")),
     path("", include("enablement.status_urls")),
     path("admin/sync/", include("sync.urls")),

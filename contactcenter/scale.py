@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from accounts.models import Role, User
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from audit.services import audit_record
-from tenants.bcp_services import mapping_create, passkey_generate, passkey_hash
+from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
 from tenants.models import Region
 from tenants.services import tenant_create
 

@@ -23,7 +23,7 @@ def switch(out) -> None:
     from audit.services import Actor
     from enablement import services
     from sync.models import SyncConfiguration, SyncRun
-    from tenants.bcp_services import mapping_create, passkey_generate, passkey_hash
+    from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
     from tenants.models import Region
     from tenants.services import tenant_create
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from tenants.middleware import NOTICE_KEY
 from tenants.models import BcpMapping, BcpMembership
-from tenants.support import EndReason, impersonation_end
+from tenants.support.selectors import EndReason
+from tenants.support.services import impersonation_end
 
 from .services import routing_epoch
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
-from tenants.bcp_services import passkey_check as passkey_matches
+from tenants.bcp.services import passkey_check as passkey_matches
 from tenants.models import BcpMapping
 
 from .models import PasskeyAttempt

@@ -6,7 +6,7 @@ from accounts.roles import ADMINISTRATOR
 from accounts.services import role_set_permissions
 from audit.services import Actor
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
-from tenants.bcp_services import mapping_create, mapping_enable_secondary, passkey_hash
+from tenants.bcp.services import mapping_create, mapping_enable_secondary, passkey_hash
 from tenants.models import BcpMapping
 
 from .models import SyncRun

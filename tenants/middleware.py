@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.utils.translation import gettext as _
 
-from .support import EndReason, impersonation_end, impersonation_from_session
+from .support.selectors import EndReason, impersonation_from_session
+from .support.services import impersonation_end
 
 NOTICE_KEY = "impersonation_notice"
 

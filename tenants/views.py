@@ -12,7 +12,7 @@ from bcp_project.access import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
 
-from .bcp_tab import bcp_tab_context
+from .bcp.tab import bcp_tab_context
 from .forms import TenantCreateForm, TenantFilterForm
 from .selectors import region_list, tenant_get, tenant_list
 from .services import tenant_create

@@ -184,7 +184,7 @@ def test_two_generated_tenants_do_not_collide(db):
 
 
 def test_with_bcp_maps_a_bcp_tenant_and_prints_the_passkey_once(db):
-    from tenants.bcp_services import passkey_check
+    from tenants.bcp.services import passkey_check
     from tenants.models import BcpMapping
 
     out = StringIO()

@@ -3,7 +3,7 @@ the primary through the pop-up (Validate, Generate Passkey, Finish, Save), then 
 
 import re
 
-from tenants.bcp_services import passkey_check
+from tenants.bcp.services import passkey_check
 from tenants.models import BcpMapping
 from tests.e2e.conftest import save_screenshot
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401

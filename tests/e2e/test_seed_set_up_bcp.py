@@ -12,7 +12,7 @@ from bcp_project.permissions import (
     VIEW_BCP_CONFIGURATIONS,
     VIEW_BCP_ENABLEMENT,
 )
-from tenants.bcp_services import passkey_check
+from tenants.bcp.services import passkey_check
 from tenants.models import BcpMapping
 from tests.e2e.test_bcp_permissions import (
     grant_bcp_permissions_by_impersonating,

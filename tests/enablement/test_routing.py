@@ -87,7 +87,7 @@ def test_a_person_made_after_the_last_sync_is_told_whom_to_ask(client, synced, c
 
 
 def test_a_support_session_on_the_side_that_became_inactive_ends_with_a_message(client, synced, rep, _switch):
-    from tenants.support import SESSION_KEY
+    from tenants.support.selectors import SESSION_KEY
     client.force_login(rep)
     assert client.post(reverse("support:start", args=[synced.primary_id])).status_code == 302
     assert client.get(reverse("accounts:admin_home")).status_code == 200

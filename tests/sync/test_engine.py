@@ -105,7 +105,7 @@ def test_the_demo_maps_classics_with_a_daily_sync_and_one_run_done(db):
 
     from sync.demo import DEMO_PASSKEY
     from sync.models import SyncConfiguration
-    from tenants.bcp_services import passkey_check
+    from tenants.bcp.services import passkey_check
     from tenants.models import BcpMapping
 
     out = StringIO()

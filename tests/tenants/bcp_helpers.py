@@ -2,7 +2,7 @@
 
 import pytest
 
-from tenants.bcp_services import mapping_create, passkey_generate, passkey_hash
+from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
 from tests.factories import TenantFactory
 
 

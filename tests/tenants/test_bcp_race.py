@@ -13,8 +13,8 @@ import pytest
 from django.db import OperationalError, close_old_connections, connection
 
 from bcp_project.exceptions import ApplicationError
-from tenants import bcp_services
-from tenants.bcp_services import mapping_create, passkey_generate, passkey_hash
+from tenants.bcp import services as bcp_services
+from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
 from tenants.models import BcpMapping, BcpMembership
 from tests.factories import RegionFactory, TenantFactory
 

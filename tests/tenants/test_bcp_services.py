@@ -11,8 +11,8 @@ from django.test import RequestFactory
 
 from audit.models import AuditEvent
 from bcp_project.exceptions import ApplicationError
-from tenants import bcp_services
-from tenants.bcp_services import (
+from tenants.bcp import services as bcp_services
+from tenants.bcp.services import (
     PASSKEY_ALPHABET,
     PASSKEY_BITS,
     MappingInvalid,

@@ -7,7 +7,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from tenants.bcp_services import passkey_check, passkey_normalize
+from tenants.bcp.services import passkey_check, passkey_normalize
 from tenants.models import BcpMapping, BcpMembership, Tenant
 from tests.factories import TenantFactory
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401

@@ -13,7 +13,8 @@ from django.utils import timezone, translation
 from accounts.roles import ADMINISTRATOR
 from audit.models import AuditEvent
 from tenants.models import Tenant
-from tenants.support import SESSION_KEY, ImpersonationError, impersonation_end, impersonation_start
+from tenants.support.selectors import SESSION_KEY
+from tenants.support.services import ImpersonationError, impersonation_end, impersonation_start
 from tests.conftest import PERSONAS
 from tests.factories import role_of
 

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from .bcp_selectors import BcpState, bcp_state
-from .bcp_wizard import MODE_PRIMARY, WizardState, wizard_drop, wizard_get
-from .models import Region, Tenant
+from ..models import Region, Tenant
+from .selectors import BcpState, bcp_state
+from .wizard import MODE_PRIMARY, WizardState, wizard_drop, wizard_get
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from .models import BcpMapping, Region, Tenant
+from ..models import BcpMapping, Region, Tenant
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bcp_project.access import tm_required
 from bcp_project.htmx import redirect_after_save
 
-from .selectors import tenant_get
-from .support import ImpersonationError, impersonation_end, impersonation_start
+from ..selectors import tenant_get
+from .services import ImpersonationError, impersonation_end, impersonation_start
 
 
 @tm_required

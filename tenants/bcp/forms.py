@@ -4,8 +4,8 @@ forms only check the shape of what was sent."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .bcp_selectors import dr_tenant_resolve
-from .models import Region
+from ..models import Region
+from .selectors import dr_tenant_resolve
 
 
 class BcpSettingsForm(forms.Form):

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
 
-from .bcp_selectors import dr_tenant_resolve, mapping_for_tenant
-from .models import BcpMapping, BcpMembership, Region, Tenant
+from ..models import BcpMapping, BcpMembership, Region, Tenant
+from .selectors import dr_tenant_resolve, mapping_for_tenant
 
 # RFC 4648 base32: no 0/1/8/9, so nothing reads as O, I or B when someone types it from a note.
 PASSKEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

@@ -1,7 +1,7 @@
 """The BCP wizard and BCP's actions on a tenant's Applications & Features tab (account representatives).
 
 Each step renders into the page's modal for htmx requests and as a page of its own otherwise. Nothing
-reaches the database before Save: the steps keep their answers in the session (bcp_wizard).
+reaches the database before Save: the steps keep their answers in the session (wizard.py).
 """
 
 from django.contrib import messages
@@ -16,9 +16,12 @@ from bcp_project.access import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import is_partial, redirect_after_save
 
-from .bcp_forms import BcpMappingForm, BcpSettingsForm
-from .bcp_selectors import bcp_regions_available, bcp_state, dr_tenant_choices, dr_tenant_resolve
-from .bcp_services import (
+from ..models import BcpMapping, Region, Tenant
+from ..selectors import tenant_get
+from ..views import tenant_page_render
+from .forms import BcpMappingForm, BcpSettingsForm
+from .selectors import bcp_regions_available, bcp_state, dr_tenant_choices, dr_tenant_resolve
+from .services import (
     mapping_create,
     mapping_enable_secondary,
     mapping_passkey_replace,
@@ -27,7 +30,7 @@ from .bcp_services import (
     passkey_generate,
     passkey_hash,
 )
-from .bcp_wizard import (
+from .wizard import (
     MODE_PRIMARY,
     MODE_SECONDARY,
     WizardGone,
@@ -37,9 +40,6 @@ from .bcp_wizard import (
     wizard_start,
     wizard_store,
 )
-from .models import BcpMapping, Region, Tenant
-from .selectors import tenant_get
-from .views import tenant_page_render
 
 
 def _applications_url(tenant) -> str:
