@@ -9,7 +9,7 @@ urlpatterns = [
     path("tm/tenants/", include("tenants.urls")),
     path("tm/support/", include("tenants.support.urls")),
     path("tm/audit/", include("audit.urls")),
-    path("", include("enablement.status_urls")),
+    path("", include("status.urls")),
     path("admin/sync/", include("sync.urls")),
     path("plan/", include("continuity.urls")),
     path("", include("enablement.urls")),

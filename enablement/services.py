@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from status.selectors import subscriber_emails
 from tenants.bcp.services import passkey_check as passkey_matches
 from tenants.models import BcpMapping
 
 from .models import PasskeyAttempt
 from .selectors import enablement_holders, readiness
 from .signals import tenant_switched
-from .status import subscriber_emails
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ every page."""
 from django.core import mail
 
 from audit.services import Actor
-from enablement.models import StatusSubscription
-from enablement.status import platform_status_set
+from status.models import StatusSubscription
+from status.services import platform_status_set
 from tests.e2e.conftest import save_screenshot
 
 

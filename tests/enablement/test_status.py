@@ -19,15 +19,9 @@ from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLE
 from accounts.services import role_set_permissions
 from audit.models import AuditEvent
 from audit.services import Actor
-from enablement.models import PlatformStatus, StatusLevel, StatusSubscription
-from enablement.status import (
-    StatusError,
-    effective_status,
-    effective_status_by_tenant_id,
-    platform_status_set,
-    status_subscription_set,
-    subscriber_emails,
-)
+from status.models import PlatformStatus, StatusLevel, StatusSubscription
+from status.selectors import effective_status, effective_status_by_tenant_id, subscriber_emails
+from status.services import StatusError, platform_status_set, status_subscription_set
 from tests.conftest import PERSONAS
 from tests.factories import TenantFactory, UserFactory, role_of
 
@@ -176,7 +170,7 @@ def test_two_representatives_setting_a_first_status_at_once_leave_one_row_and_bo
         finally:
             connections.close_all()
 
-    with mock.patch("enablement.status.timezone", SimpleNamespace(now=now_once_both_have_read)):
+    with mock.patch("status.services.timezone", SimpleNamespace(now=now_once_both_have_read)):
         threads = [threading.Thread(target=run, args=(text,)) for text in ("Down.", "Down since 9:00.")]
         for thread in threads:
             thread.start()
@@ -603,8 +597,7 @@ def test_the_outage_page_speaks_german_to_a_german_user(client, outage, agent):
     assert "What to do" not in response.text
 
 
-STATUS_SOURCES = ("enablement/models.py", "enablement/status", "enablement/outage.py", "templates/enablement/status/",
-                  "templates/enablement/partials/_status", "templates/accounts/profile.html",
+STATUS_SOURCES = ("status/", "templates/status/", "templates/accounts/profile.html",
                   "templates/tenants/tenant_detail.html", "templates/includes/tm_sidebar.html")
 
 

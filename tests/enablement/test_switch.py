@@ -241,7 +241,7 @@ def test_the_throttle_survives_a_restart(synced):
 
 
 def test_status_subscribers_hear_of_every_switch(synced, django_capture_on_commit_callbacks):
-    from enablement.status import status_subscription_set
+    from status.services import status_subscription_set
 
     sam = User.objects.get(username="sam", is_bcp_copy=False)
     User.objects.filter(pk=sam.pk).update(email="sam@classics.example.com")

@@ -18,8 +18,8 @@ from bcp_project.htmx import redirect_after_save, render_page_or_partial
 from tenants.models import Region
 from tenants.selectors import tenant_get
 
-from . import status
-from .status_forms import PlatformStatusForm, StatusAlertsForm, StatusSearchForm
+from . import selectors, services
+from .forms import PlatformStatusForm, StatusAlertsForm, StatusSearchForm
 
 
 @tm_required
@@ -27,13 +27,13 @@ from .status_forms import PlatformStatusForm, StatusAlertsForm, StatusSearchForm
 def status_list_view(request):
     form = StatusSearchForm(request.GET or None)
     search = form.cleaned_data["q"] if form.is_valid() else ""
-    statuses = status.platform_status_list(user=request.user, search=search)
+    statuses = selectors.platform_status_list(user=request.user, search=search)
     invalid = form.is_bound and not form.is_valid()
     if invalid:
         statuses = statuses.none()
     page = Paginator(statuses, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "search": search, "regions": status.region_status_list()}
-    return render_page_or_partial(request, "enablement/status/list.html", "enablement/partials/_status_table.html",
+    context = {"form": form, "page": page, "search": search, "regions": selectors.region_status_list()}
+    return render_page_or_partial(request, "status/list.html", "status/partials/_status_table.html",
                                   context, status=400 if invalid else 200)
 
 
@@ -53,22 +53,22 @@ def tenant_status_view(request, tenant_id):
     tenant = tenant_get(user=request.user, tenant_id=tenant_id)
     return _status_page(request, tenant=tenant, name=tenant.name, tenant_count=1,
                         url=reverse("status:tenant", args=[tenant.pk]),
-                        region_status=status.platform_status_of(region=tenant.region),
-                        effective=status.effective_status(tenant=tenant))
+                        region_status=selectors.platform_status_of(region=tenant.region),
+                        effective=selectors.effective_status(tenant=tenant))
 
 
 def _status_page(request, *, name: str, tenant_count: int, url: str, region=None, tenant=None, **extra):
-    current = status.platform_status_of(region=region, tenant=tenant)
+    current = selectors.platform_status_of(region=region, tenant=tenant)
     initial = {"level": current.level, "message": current.message} if current else {"level": "operational"}
     form = PlatformStatusForm(request.POST if request.method == "POST" else None, initial=initial)
     code = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                change = status.platform_status_set(region=region, tenant=tenant, level=form.cleaned_data["level"],
+                change = services.platform_status_set(region=region, tenant=tenant, level=form.cleaned_data["level"],
                                                     message=form.cleaned_data["message"],
                                                     actor=Actor.from_request(request))
-            except status.StatusError as exc:
+            except services.StatusError as exc:
                 exc.add_to(form)
             else:
                 _say(request, change=change, name=name)
@@ -76,8 +76,8 @@ def _status_page(request, *, name: str, tenant_count: int, url: str, region=None
         code = 400
     context = {"form": form, "region": region, "tenant": tenant, "name": name, "current": current,
                "tenant_count": tenant_count,
-               "subscriber_count": status.subscriber_count(region=region, tenant=tenant), **extra}
-    return render(request, "enablement/status/set.html", context, status=code)
+               "subscriber_count": selectors.subscriber_count(region=region, tenant=tenant), **extra}
+    return render(request, "status/set.html", context, status=code)
 
 
 def _say(request, *, change, name: str) -> None:
@@ -99,11 +99,11 @@ def status_alerts_view(request):
     user = request.user
     if user.tenant_id is None:
         raise Http404  # platform staff follow every status in Tenant Management
-    subscribed = status.status_subscribed(user=user)
+    subscribed = selectors.status_subscribed(user=user)
     form = StatusAlertsForm(request.POST if request.method == "POST" else None, initial={"subscribed": subscribed})
     if request.method == "POST" and form.is_valid():
         wanted = form.cleaned_data["subscribed"]
-        changed = status.status_subscription_set(user=user, subscribed=wanted, actor=Actor.from_request(request))
+        changed = services.status_subscription_set(user=user, subscribed=wanted, actor=Actor.from_request(request))
         if not changed:
             messages.info(request, _("Nothing changed: you were already subscribed.") if wanted else
                           _("Nothing changed: you were not subscribed."))
@@ -113,5 +113,5 @@ def status_alerts_view(request):
         else:
             messages.success(request, _("You no longer get status alerts."))
         return redirect_after_save(request, reverse("status:alerts"))
-    context = {"form": form, "subscribed": subscribed, "effective": status.effective_status(tenant=user.tenant)}
-    return render(request, "enablement/status/alerts.html", context, status=400 if form.errors else 200)
+    context = {"form": form, "subscribed": subscribed, "effective": selectors.effective_status(tenant=user.tenant)}
+    return render(request, "status/alerts.html", context, status=400 if form.errors else 200)

@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from accounts.roles import CHANGE_BCP_ENABLEMENT
 from bcp_project.htmx import is_partial
 
-from .status import effective_status_by_tenant_id
+from .selectors import effective_status_by_tenant_id
 
 # Pages that stay open during an outage: signing out, choosing status alerts, and the monitoring endpoint.
 OPEN_VIEWS = frozenset({"accounts:logout", "status:alerts", "healthz"})
@@ -62,7 +62,7 @@ class OutageMiddleware:
 def outage_response(request, *, status, can_switch: bool):
     context = {"status": status, "can_switch": can_switch, "bc_enablement_url": bc_enablement_url(),
                "tenant": request.user.tenant}
-    response = render(request, "enablement/status/outage.html", context, status=503)
+    response = render(request, "status/outage.html", context, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     add_never_cache_headers(response)
     if is_partial(request):
