@@ -7,9 +7,9 @@ from django.test import Client
 from accounts.models import User
 from audit.models import AuditEvent
 from contactcenter import services
-from contactcenter.import_views import SESSION_KEY
 from contactcenter.models import AgentProfile, SkillAssignment
-from contactcenter.user_import import MAX_BYTES, MAX_ROWS, template_csv
+from contactcenter.user_import.services import MAX_BYTES, MAX_ROWS, template_csv
+from contactcenter.user_import.views import SESSION_KEY
 from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
 

@@ -44,7 +44,7 @@ def test_renaming_a_user_to_a_username_taken_elsewhere_is_refused(configured, ot
 
 
 def test_the_csv_import_refuses_a_username_taken_on_another_tenant(configured, other_tenant):
-    from contactcenter.user_import import ImportRow, check_rows
+    from contactcenter.user_import.services import ImportRow, check_rows
 
     row = ImportRow(line=2, values={"username": "alice", "role": "Agent"})
     check = check_rows(tenant=other_tenant, rows=[row])

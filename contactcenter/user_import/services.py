@@ -21,7 +21,7 @@ from accounts.services import usernames_taken
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
 
-from .models import PROFICIENCY_MAX, PROFICIENCY_MIN, AgentProfile, Skill, SkillAssignment, Team
+from ..models import PROFICIENCY_MAX, PROFICIENCY_MIN, AgentProfile, Skill, SkillAssignment, Team
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000

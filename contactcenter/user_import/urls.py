@@ -6,10 +6,10 @@ page current, and the import has its own entry.
 
 from django.urls import path
 
-from . import import_views
+from . import views
 
 urlpatterns = [
-    path("users/import/", import_views.users_import_view, name="users_import"),
-    path("users/import/confirm/", import_views.users_import_confirm, name="users_import_confirm"),
-    path("users/import/template.csv", import_views.users_import_template, name="users_import_template"),
+    path("users/import/", views.users_import_view, name="users_import"),
+    path("users/import/confirm/", views.users_import_confirm, name="users_import_confirm"),
+    path("users/import/template.csv", views.users_import_template, name="users_import_template"),
 ]

@@ -22,8 +22,8 @@ from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
 
-from .models import PROFICIENCY_MAX, PROFICIENCY_MIN
-from .user_import import (
+from ..models import PROFICIENCY_MAX, PROFICIENCY_MIN
+from .services import (
     COLUMNS,
     MAX_BYTES,
     MAX_ROWS,
