@@ -16,6 +16,7 @@ class Role(models.Model):
     on its tenant, granted to that group.
     """
 
+    ENTITY_TYPE = "role"  # the sync's key for roles, in its correlations and tombstones
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="roles",
                                verbose_name=_("tenant"))
     name = models.CharField(_("name"), max_length=80)
@@ -44,6 +45,7 @@ class User(AbstractUser):
     person on the primary, one copy per tenant at most.
     """
 
+    ENTITY_TYPE = "user"  # the sync's key for users (with their agent settings), as AgentProfile's
     username = models.CharField(
         _("username"), max_length=150, validators=[UnicodeUsernameValidator()],
         help_text=_("Letters, digits and @/./+/-/_ only."),

@@ -17,6 +17,6 @@ SECURE_HSTS_SECONDS = 0
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "en"
-SYNC_FAILPOINTS = True  # sync.engine.failpoint: tests may stop a run at a named point
+SYNC_FAILPOINTS = True  # sync.engine.failpoints: tests may stop a run at a named point
 # The routing cache is shared by every test run on one Redis, and test databases reuse ids: keys of our own.
 CACHES["routing"]["KEY_PREFIX"] = "bcp-test-" + __import__("secrets").token_hex(6)  # noqa: F405

@@ -362,22 +362,14 @@ class Tag(NamedTenantScoped):
 class Deletion(models.Model):
     """A tombstone: a top-level configuration row that was deleted, so that a sync can delete its copy.
 
-    Written by the delete services. `natural_key` is the name (or username) the row had.
+    Written by the delete services of every app whose records sync. `entity_type` is the deleted model's
+    ENTITY_TYPE, the key of a type registered with the sync (sync.engine.registry; `manage.py check` holds
+    that), which this app, below the sync, does not list. `natural_key` is the name (or username) the row had.
     """
-
-    class EntityType(models.TextChoices):
-        TEAM = "team", _("Team")
-        USER = "user", _("User")
-        SKILL = "skill", _("Skill")
-        HOURS = "hours", _("Hours of operation")
-        POINT_OF_CONTACT = "point_of_contact", _("Point of contact")
-        DISPOSITION = "disposition", _("Disposition")
-        UNAVAILABLE_CODE = "unavailable_code", _("Unavailable code")
-        TAG = "tag", _("Tag")
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
                                verbose_name=_("tenant"))
-    entity_type = models.CharField(_("entity type"), max_length=20, choices=EntityType.choices)
+    entity_type = models.CharField(_("entity type"), max_length=20)
     object_id = models.BigIntegerField(_("object ID"))
     natural_key = models.CharField(_("natural key"), max_length=255)
     deleted_at = models.DateTimeField(_("deleted"), auto_now_add=True, db_index=True)

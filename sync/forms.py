@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .entities import entity_choices
+from .engine.registry import entity_choices
 from .models import Frequency, SyncRun
 
 

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .entities import BY_KEY
+from .engine.registry import BY_KEY
 
 
 def _item(key: str) -> str:

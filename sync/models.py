@@ -36,7 +36,7 @@ class SyncConfiguration(models.Model):
     enabled = models.BooleanField(_("sync enabled"), default=False)
     frequency = models.CharField(_("how often"), max_length=12, choices=Frequency.choices, default=Frequency.DAILY)
     custom = models.BooleanField(_("custom selection"), default=False)
-    # With `custom`, the entity types that sync (keys of sync.entities.ENTITIES); otherwise all of them.
+    # With `custom`, the entity types that sync (keys of sync.engine.registry); otherwise all of them.
     entity_types = models.JSONField(_("entity types"), default=list, blank=True)
     anchor_at = models.DateTimeField(_("enabled at"), null=True, blank=True)
     enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

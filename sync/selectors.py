@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from contactcenter.models import Deletion
 from tenants.models import BcpMapping, Tenant
 
-from .entities import BY_KEY, ENTITIES
+from .engine.registry import BY_KEY, ENTITIES
 from .models import Correlation, SyncConfiguration, SyncRun
 
 

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
@@ -22,12 +23,14 @@ from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
-from .engine import Engine, SyncCrash, SyncInterrupted, entity_keys_for
-from .entities import ALL_KEYS, BY_KEY, missing_dependencies
+from .engine import Engine, SyncCrash, SyncInterrupted
+from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
 from .models import INTERVALS, Frequency, SyncConfiguration, SyncRun
 
 logger = logging.getLogger(__name__)
 
+# The Celery task that runs one sync run (tasks.run_sync).
+RUN_TASK = "sync.run"
 # A running run whose worker has written no progress for this long has lost its worker.
 STALE_AFTER = timedelta(seconds=120)
 # A queued run no worker has taken for this long is sent again (its message may be lost).
@@ -97,7 +100,7 @@ def sync_settings_save(*, configuration: SyncConfiguration, frequency: str, cust
         raise SyncError(_("Enable Sync first; then choose its settings."))
     if frequency not in Frequency.values:
         raise SyncError(_("Choose how often to sync from the list."), field="frequency")
-    chosen = [key for key in ALL_KEYS if key in set(entity_types)] if custom else []
+    chosen = selected_keys(custom=True, chosen=entity_types) if custom else []
     unknown = set(entity_types) - set(ALL_KEYS)
     if custom and unknown:
         raise SyncError(_("Choose the data to sync from the list."), field="entity_types")
@@ -151,20 +154,21 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
 
 
 def _enqueue(run_ids: list[int]) -> None:
-    from .tasks import run_sync
-
-    # One producer for the whole batch: a dispatch may queue a thousand runs at once.
-    with run_sync.app.producer_or_acquire() as producer:
+    # By the task's name (tasks.py imports this module, not the other way round). One producer for the whole
+    # batch: a dispatch may queue a thousand runs at once.
+    with current_app.producer_or_acquire() as producer:
         for run_id in run_ids:
-            run_sync.apply_async((run_id,), producer=producer)
+            current_app.send_task(RUN_TASK, (run_id,), producer=producer)
 
 
 def _queue(*, mapping: BcpMapping, configuration: SyncConfiguration | None, trigger: str, actor: Actor,
            full: bool = False, enqueue: bool = True) -> SyncRun:
+    keys = selected_keys(custom=configuration is not None and configuration.custom,
+                         chosen=configuration.entity_types if configuration is not None else ())
     try:
         with transaction.atomic():
             run = SyncRun.objects.create(mapping=mapping, trigger=trigger, requested_by=actor.user, full=full,
-                                         entity_types=entity_keys_for(configuration))
+                                         entity_types=keys)
     except IntegrityError:
         raise SyncError(_("A sync is already running for this tenant. Wait for it to finish; its progress is "
                           "shown on this page.")) from None
@@ -292,7 +296,7 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
                                     status=SyncRun.Status.SKIPPED, skip_reason="bcp_active", finished_at=now))
             continue
         new_runs.append(SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
-                                entity_types=_types(row)))
+                                entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
         active.add(row["mapping_id"])
 
     pending = SyncConfiguration.objects.filter(enabled=True, frequency=Frequency.CONTINUOUS,
@@ -305,7 +309,7 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
                 .update(changes_pending_since=None):
             continue
         new_runs.append(SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.CONTINUOUS,
-                                entity_types=_types(row)))
+                                entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
         active.add(row["mapping_id"])
 
     # A "Sync now" pressed in the same instant wins; the constraint turns this insert into nothing.
@@ -325,12 +329,6 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
     if runs:
         transaction.on_commit(lambda: _enqueue(runs))
     return result
-
-
-def _types(row: dict) -> list[str]:
-    if row["custom"]:
-        return [key for key in ALL_KEYS if key in set(row["entity_types"])]
-    return list(ALL_KEYS)
 
 
 def _alert_stale(now: datetime) -> list[int]:

@@ -1,16 +1,19 @@
 """Continuous mode: any save of a synced record marks its tenant's configuration as having changes waiting.
 
-Bulk writes send no signals; every service that writes in bulk also saves the parent record (hours and
-their days, an agent and their skills) or writes a Deletion, so the mark is set all the same.
+One receiver, connected to every registered type's model and its children's (and to the tombstones), including
+the types registered after the sync's app is ready. A deleted top-level record leaves a tombstone (Deletion),
+whose save counts; the children a service deletes without saving their parent say so (`deleted_alone`), and
+their deletes count too. Bulk writes send no signals; every service that writes children in bulk also saves the
+parent record (hours and their days, an agent and their skills), so the mark is set all the same.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from accounts.models import Role, User
-from contactcenter.models import AgentProfile, Deletion, Disposition
-from tenants.models import TenantGroupObjectPermission
+from accounts.models import User
+from contactcenter.models import Deletion
 
-from .entities import ENTITIES
+from .engine.registry import on_register
+from .engine.types import Entity
 from .services import sync_note_change
 
 
@@ -22,21 +25,27 @@ def _changed(sender, instance, **kwargs):
         sync_note_change(tenant_id=tenant_id)
 
 
-def _skills_changed(sender, instance, action, **kwargs):
+def _related_changed(sender, instance, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
-        sync_note_change(tenant_id=instance.tenant_id)
+        _changed(sender, instance)
 
 
-def connect_model(model) -> None:
-    post_save.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-{model._meta.label}")
-    post_delete.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-delete-{model._meta.label}")
+def _connect(model, *, deletes: bool) -> None:
+    label = model._meta.label
+    if model._meta.auto_created:  # a many-to-many table: its rows change through add(), remove(), clear()
+        m2m_changed.connect(_related_changed, sender=model, dispatch_uid=f"sync-continuous-m2m-{label}")
+        return
+    post_save.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-{label}")
+    if deletes:
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-delete-{label}")
+
+
+def _connect_type(entity: Entity) -> None:
+    _connect(entity.model, deletes=False)
+    for child in entity.children:
+        _connect(child.model, deletes=child.deleted_alone)
 
 
 def connect() -> None:
-    models = {entity.model for entity in ENTITIES} | {AgentProfile, Deletion, Role, User}
-    for model in models:
-        post_save.connect(_changed, sender=model, dispatch_uid=f"sync-continuous-{model._meta.label}")
-    # Guardian rows: granting saves one, taking away deletes one.
-    post_save.connect(_changed, sender=TenantGroupObjectPermission, dispatch_uid="sync-continuous-perm-save")
-    post_delete.connect(_changed, sender=TenantGroupObjectPermission, dispatch_uid="sync-continuous-perm-delete")
-    m2m_changed.connect(_skills_changed, sender=Disposition.skills.through, dispatch_uid="sync-continuous-skills")
+    _connect(Deletion, deletes=False)
+    on_register(_connect_type)

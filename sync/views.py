@@ -16,7 +16,7 @@ from bcp_project.htmx import redirect_after_save, render_page_or_partial
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, VIEW_BCP_CONFIGURATIONS
 
 from . import selectors, services
-from .entities import BY_KEY, ENTITIES
+from .engine.registry import ENTITIES, selected_keys
 from .forms import CorrelationLookupForm, CustomSelectionForm, FrequencyForm, HistoryFilterForm
 from .messages import error_text, skip_text
 
@@ -32,7 +32,7 @@ def _forms(state, data=None, tab="default"):
     configuration = state.configuration
     initial_frequency = {"frequency": configuration.frequency} if configuration else {}
     initial_custom = ({"custom": "custom" if configuration.custom else "all",
-                       "entity_types": configuration.entity_types if configuration.custom else list(BY_KEY)}
+                       "entity_types": selected_keys(custom=configuration.custom, chosen=configuration.entity_types)}
                       if configuration else {})
     frequency = FrequencyForm(data if tab == "default" else None, initial=initial_frequency)
     custom = CustomSelectionForm(data if tab == "custom" else None, initial=initial_custom)

@@ -1,6 +1,6 @@
 from django import template
 
-from sync.entities import ENTITIES
+from sync.engine.registry import ENTITIES
 
 register = template.Library()
 

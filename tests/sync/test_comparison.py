@@ -20,8 +20,8 @@ from contactcenter.models import (
     Team,
 )
 from continuity.models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, Procedure, ProcedureStep
-from sync.engine import Engine, Plan
-from sync.entities import BY_KEY, ENTITIES
+from sync.engine import Engine
+from sync.engine.registry import BY_KEY, ENTITIES
 from sync.models import SyncRun
 from tests.sync.conftest import run_sync
 
@@ -53,9 +53,8 @@ def _plans(mapping, *, full=False) -> dict[str, tuple]:
     for entity in ENTITIES:
         assert entity.compares_in_sql, entity.key
         both = []
-        for compare in (engine._compare_in_sql, engine._compare_in_python):
-            plan = Plan()
-            compare(entity, plan)
+        for comparer in (engine.planner.in_sql, engine.planner.in_python):
+            plan = comparer.compare(entity)
             both.append((sorted(plan.creates), dict(plan.updates), sorted(plan.stale), dict(plan.doomed),
                          {target: sorted(keys) for target, keys in plan.changed_children.items()},
                          plan.source_ids))

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from contactcenter.models import AgentProfile, Disposition, HoursOfOperation, PointOfContact, Skill, Tag, Team
-from sync.entities import ALL_KEYS, BY_KEY
+from sync.engine.registry import ALL_KEYS, BY_KEY
 from sync.models import Correlation, SyncRun
 from tests.sync.conftest import run_sync
 

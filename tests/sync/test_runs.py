@@ -9,8 +9,8 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from contactcenter import services as cc
 from contactcenter.models import Tag
-from sync import engine
-from sync.entities import ALL_KEYS, BY_KEY
+from sync.engine import failpoints as engine
+from sync.engine.registry import ALL_KEYS, BY_KEY
 from sync.models import Correlation, SyncRun
 from sync.services import STALE_AFTER, SyncError, sync_run_execute, sync_run_request, sync_settings_save
 from tenants.models import BcpMapping

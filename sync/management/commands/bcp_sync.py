@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from audit.services import Actor
-from sync.entities import BY_KEY
+from sync.engine.registry import BY_KEY
 from sync.messages import error_text, skip_text
 from sync.models import SyncRun
 from sync.services import SyncError, sync_run_execute, sync_run_request

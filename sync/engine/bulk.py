@@ -1,0 +1,92 @@
+"""The bulk writers: many plain rows into a table, or many rows' values by primary key, without building model
+instances. The sync writes tens of thousands of rows, and Django's per-object work would cost more than the
+database's. PostgreSQL gets COPY, the bulk path it is built for; elsewhere multi-row statements."""
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+
+from . import sql
+
+CHUNK = 2000
+_PREPARE = (datetime, date, time, uuid.UUID)
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def insert_rows(model: type[Model], rows: list[dict], *, returning: bool = True) -> list[int]:
+    """Inserts the rows and returns their new ids (in order) when `returning`. Fields a row does not name get
+    their model default (now() for auto_now fields), as a save would give them."""
+    if not rows:
+        return []
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    given = set(rows[0])
+    defaults = {}
+    for f in fields:
+        if f.attname not in given:
+            defaults[f.attname] = now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) \
+                else f.get_default()
+    columns = [f.attname for f in fields]
+    if connection.vendor == "postgresql":
+        return _copy_rows(model, rows, columns, defaults, returning=returning)
+    by_name = {f.attname: f for f in fields}
+    ids: list[int] = []
+    for chunk in chunks(rows, max(1, min(CHUNK, 30000 // len(columns)))):
+        params = []
+        for row in chunk:
+            for name in columns:
+                value = row[name] if name in row else defaults[name]
+                if isinstance(value, _PREPARE):
+                    value = by_name[name].get_db_prep_save(value, connection)
+                params.append(value)
+        statement = sql.insert(model._meta.db_table, columns, rows=len(chunk),
+                               returning_column=model._meta.pk.column if returning else None)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            if returning:
+                ids.extend(row[0] for row in cursor.fetchall())
+    return ids
+
+
+def _copy_rows(model, rows: list[dict], columns: list[str], defaults: dict, *, returning: bool) -> list[int]:
+    """PostgreSQL: COPY, with ids taken from the table's sequence first (COPY returns nothing), so that the
+    correlations can be written in the same transaction."""
+    table, pk = model._meta.db_table, model._meta.pk.column
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if returning:
+            ids = sql.next_ids(cursor, table, pk, len(rows))
+        with cursor.cursor.copy(sql.copy_into(table, ([pk] if returning else []) + columns)) as copy:
+            for index, row in enumerate(rows):
+                values = [row[name] if name in row else defaults[name] for name in columns]
+                copy.write_row([ids[index], *values] if returning else values)
+    return ids
+
+
+def update_rows(model: type[Model], rows: dict[int, dict]) -> None:
+    """Sets each row's values by primary key. PostgreSQL: COPY into a temporary table of the same column types,
+    then one UPDATE … FROM it; elsewhere Django's bulk_update. An `updated_at` column gets now()."""
+    if not rows:
+        return
+    columns = list(next(iter(rows.values())))
+    if any(f.attname == "updated_at" for f in model._meta.concrete_fields):
+        now = timezone.now()
+        rows = {pk: {**values, "updated_at": now} for pk, values in rows.items()}
+        columns.append("updated_at")
+    if connection.vendor != "postgresql":
+        objects = [model(pk=pk, **values) for pk, values in rows.items()]
+        model.objects.bulk_update(objects, columns, batch_size=500)
+        return
+    with connection.cursor() as cursor, \
+            sql.staging(cursor, model._meta.db_table, model._meta.pk.column, columns) as statement, \
+            cursor.cursor.copy(statement) as copy:
+        for key, values in rows.items():
+            copy.write_row([key, *(values[c] for c in columns)])

@@ -1,0 +1,151 @@
+"""The types the sync declares itself, in dependency order: roles with their permissions, users with their agent
+settings, and the contact-center configuration. Other apps above the sync add theirs through the registry."""
+
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from accounts.services import role_group_name
+from contactcenter.models import (
+    AgentProfile,
+    Disposition,
+    HoursDay,
+    HoursException,
+    HoursOfOperation,
+    PointOfContact,
+    Skill,
+    SkillAssignment,
+    Tag,
+    Team,
+    UnavailableCode,
+)
+from tenants.models import Tenant, TenantGroupObjectPermission
+
+from .bulk import chunks, insert_rows
+from .types import Child, Entity
+
+
+class AssignmentChild(Child):
+    """Skill assignments hang off the agent profile, whose parent is the user."""
+
+    def write_parent(self, parent_ids):
+        return dict(AgentProfile.objects.filter(user_id__in=parent_ids).values_list("user_id", "id"))
+
+    def insert(self, tenant_id, rows):
+        owner = self.write_parent(list(rows))
+        objects = []
+        for user_id, children in rows.items():
+            for values in children:
+                data = dict(zip(self.columns, values, strict=True))
+                objects.append({"tenant_id": tenant_id, "agent_id": owner[user_id], **data})
+        insert_rows(SkillAssignment, objects, returning=False)
+
+    def delete_for(self, parent_ids):
+        for chunk in chunks(parent_ids):
+            SkillAssignment.objects.filter(agent__user_id__in=chunk).delete()
+
+
+class PermissionChild(Child):
+    """A role's permissions: guardian rows of its group on its own tenant, compared by codename."""
+
+    def rows(self, tenant_id, parent_ids=None):
+        rows = TenantGroupObjectPermission.objects.filter(content_object_id=tenant_id, group__role__isnull=False)
+        if parent_ids is not None:
+            rows = rows.filter(group__role__in=parent_ids)
+        return rows.values_list("group__role__id", "permission__codename").order_by()
+
+    def delete_for(self, parent_ids):
+        for chunk in chunks(parent_ids):
+            TenantGroupObjectPermission.objects.filter(group__role__in=chunk).delete()
+
+    def insert(self, tenant_id, rows):
+        groups = dict(Role.objects.filter(pk__in=list(rows)).values_list("pk", "group_id"))
+        permissions = dict(Permission.objects.filter(content_type__app_label="tenants")
+                           .values_list("codename", "pk"))
+        objects = [TenantGroupObjectPermission(group_id=groups[role_id], permission_id=permissions[codename],
+                                               content_object_id=tenant_id)
+                   for role_id, children in rows.items() for (codename,) in children if codename in permissions]
+        for chunk in chunks(objects):
+            TenantGroupObjectPermission.objects.bulk_create(chunk)
+
+
+class RoleEntity(Entity):
+    """Roles own a Django group; the group's name follows the role's name."""
+
+    def create(self, tenant_id, rows):
+        tenant = Tenant(pk=tenant_id)
+        names = [dict(zip(self.columns, values, strict=True))["name"] for values in rows]
+        groups = Group.objects.bulk_create([Group(name=role_group_name(tenant, name)) for name in names])
+        objects = [Role(tenant_id=tenant_id, group_id=group.pk, **dict(zip(self.columns, values, strict=True)))
+                   for group, values in zip(groups, rows, strict=True)]
+        return [role.pk for role in Role.objects.bulk_create(objects)]
+
+    def update(self, tenant_id, rows):
+        super().update(tenant_id, rows)
+        tenant = Tenant(pk=tenant_id)
+        groups = dict(Role.objects.filter(pk__in=list(rows)).values_list("pk", "group_id"))
+        name_at = self.columns.index("name")
+        objects = [Group(pk=groups[pk], name=role_group_name(tenant, values[name_at])) for pk, values in rows.items()]
+        Group.objects.bulk_update(objects, ["name"], batch_size=500)
+
+    def set_placeholders(self, tenant_id, ids):
+        super().set_placeholders(tenant_id, ids)
+        groups = dict(Role.objects.filter(pk__in=ids).values_list("pk", "group_id"))
+        Group.objects.bulk_update([Group(pk=groups[pk], name=f"tenant:{tenant_id}:~sync~{pk}~") for pk in ids],
+                                  ["name"], batch_size=500)
+
+    def delete(self, tenant_id, ids):
+        group_ids = list(Role.objects.filter(tenant_id=tenant_id, pk__in=ids).values_list("group_id", flat=True))
+        Role.objects.filter(tenant_id=tenant_id, pk__in=ids).delete()
+        Group.objects.filter(pk__in=group_ids).delete()
+
+
+class UserEntity(Entity):
+    """The sign-in of a person, as a copy: same username and password hash, never staff or superuser."""
+
+    def queryset(self, tenant_id):
+        # Platform staff have no tenant; on the BCP tenant only copies are ever compared or written.
+        return User.objects.filter(tenant_id=tenant_id)
+
+    def create(self, tenant_id, rows):
+        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **dict(zip(self.columns, values, strict=True))}
+                                  for values in rows])
+
+    def delete(self, tenant_id, ids):
+        User.objects.filter(tenant_id=tenant_id, is_bcp_copy=True, pk__in=ids).delete()
+
+
+_HOURS_FIELDS = ("closed", "opens_at", "closes_at")
+
+CONTACT_CENTER: list[Entity] = [
+    RoleEntity(label=_("Roles"), item=_("role"), model=Role, fields=("name", "description"),
+               children=(PermissionChild(key="permissions", model=TenantGroupObjectPermission, parent="group__role",
+                                         fields=("codename",), has_tenant=False, deleted_alone=True),),
+               adopt_by_name=True),
+    Entity(label=_("Teams"), item=_("team"), model=Team, fields=("name", "description")),
+    Entity(label=_("Skills"), item=_("skill"), model=Skill,
+           fields=("name", "channel", "direction", "description")),
+    Entity(label=_("Hours of Operation"), item=_("hours of operation"), model=HoursOfOperation,
+           fields=("name", "timezone", "description"),
+           children=(Child(key="days", model=HoursDay, parent="hours_id", fields=("day", *_HOURS_FIELDS)),
+                     Child(key="exceptions", model=HoursException, parent="hours_id",
+                           fields=("date", "name", *_HOURS_FIELDS)))),
+    UserEntity(label=_("Users"), item=_("user"), model=User,
+               fields=("username", "password", "first_name", "last_name", "email", "is_active", "language"),
+               links={"role_id": "role"}, unique=(("username",),), describe_field="username",
+               fixed={"is_bcp_copy": True, "is_staff": False, "is_superuser": False},
+               children=(Child(key="profile", model=AgentProfile, parent="user_id", fields=("active",),
+                               links={"team_id": "team"}, cascades=True),
+                         AssignmentChild(key="assignments", model=SkillAssignment, parent="agent__user_id",
+                                         fields=("proficiency",), links={"skill_id": "skill"}))),
+    Entity(label=_("Points of Contact"), item=_("point of contact"), model=PointOfContact,
+           fields=("name", "channel", "address"), links={"skill_id": "skill", "hours_id": "hours"},
+           unique=(("name",), ("channel", "address"))),
+    Entity(label=_("Dispositions"), item=_("disposition"), model=Disposition,
+           fields=("name", "classification"),
+           children=(Child(key="skills", model=Disposition.skills.through, parent="disposition_id", fields=(),
+                           links={"skill_id": "skill"}, has_tenant=False),)),
+    Entity(label=_("Unavailable Codes"), item=_("unavailable code"), model=UnavailableCode,
+           fields=("name", "after_contact_work")),
+    Entity(label=_("Tags"), item=_("tag"), model=Tag, fields=("name", "description")),
+]

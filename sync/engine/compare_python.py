@@ -1,0 +1,53 @@
+"""Comparing in Python: every row of the type is read on both tenants and compared here. Any database (SQLite),
+and the types that cannot be compared in SQL."""
+
+from ..models import Correlation
+from .comparing import Comparer, Plan
+from .types import Entity
+
+
+class PythonComparer(Comparer):
+    def compare(self, entity: Entity) -> Plan:
+        state, ids = self.state, self.state.ids
+        correlations = self._correlations(entity.key)
+        source = entity.read(state.source_tenant)
+        source_children = entity.read_children(state.source_tenant)
+        target = entity.read(state.target_tenant)
+        target_children = entity.read_children(state.target_tenant)
+        plan = Plan(source=source, source_children=source_children, source_ids=set(source))
+        unique = [entity.columns.index(name) for group in entity.unique for name in group]
+        for pk in source:
+            target_id = correlations.get(pk)
+            if target_id is None:
+                plan.creates.append(pk)
+                continue
+            if target_id not in target:
+                plan.stale.append(pk)
+                plan.creates.append(pk)
+                continue
+            values = ids.to_source(entity.columns, entity.links, target[target_id])
+            children = ids.children_to_source(entity, target_children, target_id)
+            if not state.full and values == source[pk] and _same_children(entity, source_children, pk, children):
+                continue
+            plan.updates[pk] = target_id
+            if all(values[index] == source[pk][index] for index in unique):
+                plan.keeps_unique.add(pk)
+            differ = [sorted(source_children[child.key].get(pk, []), key=repr) != sorted(children[child.key], key=repr)
+                      for child in entity.children]
+            plan.changed_children[target_id] = self.changed_children(entity, differ)
+        plan.doomed = {pk: target_id for pk, target_id in correlations.items() if pk not in source}
+        return plan
+
+    def _correlations(self, key: str) -> dict[int, int]:
+        rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key).values_list(
+            "source_id", "target_id")
+        return dict(rows.iterator(chunk_size=5000))
+
+
+def _same_children(entity: Entity, source_children: dict, pk: int, children: dict[str, list[tuple]]) -> bool:
+    """The BCP copy's child rows (in primary ids) are the primary record's, in any order."""
+    for child in entity.children:
+        wanted, have = source_children[child.key].get(pk, []), children[child.key]
+        if wanted != have and (len(wanted) != len(have) or sorted(wanted, key=repr) != sorted(have, key=repr)):
+            return False
+    return True

@@ -1,0 +1,58 @@
+"""What planning a type starts from: the `Plan`, and the one interface of the ways of comparing both tenants.
+
+A comparer looks at every record of a type on the primary and its copy on the BCP tenant (links expressed in
+primary ids through the correlations) and returns a plan with every field of the comparison filled in: which
+records to create, update (and which of their children to rewrite) or delete, which copies were deleted on the
+BCP tenant, and the primary's rows of the records to write. Planning (planning.py) completes it the same way
+whichever comparer made it. Implementations: in the database (compare_sql.py, both tenants in one PostgreSQL
+database) and in Python (compare_python.py, any database); one that reads two databases fits the same interface.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from .state import RunState
+from .types import Entity
+
+
+@dataclass
+class Plan:
+    """What one type needs: computed from the reads, before anything is written."""
+
+    # Filled in by a comparer.
+    # The primary's rows that this run writes, with their children.
+    source: dict[int, tuple] = field(default_factory=dict)
+    source_children: dict[str, dict[int, list[tuple]]] = field(default_factory=dict)
+    source_ids: set[int] = field(default_factory=set)  # every primary record when the type was compared
+    creates: list[int] = field(default_factory=list)  # source ids
+    updates: dict[int, int] = field(default_factory=dict)  # source id -> target id
+    stale: list[int] = field(default_factory=list)  # source ids whose copy was deleted on the BCP tenant
+    keeps_unique: set[int] = field(default_factory=set)  # source ids of updates whose copy has their unique values
+    doomed: dict[int, int] = field(default_factory=dict)  # source id (gone) -> target id
+    changed_children: dict[int, set[str]] = field(default_factory=dict)  # target id -> child keys to rewrite
+    # Completed by planning.
+    hashes: dict[int, str] = field(default_factory=dict)
+    adopt: dict[int, int] = field(default_factory=dict)  # source id -> native target id taken over
+    placeholders: set[int] = field(default_factory=set)  # target ids whose unique values must move first
+    failed: set[int] = field(default_factory=set)
+    values_target: dict[int, tuple] = field(default_factory=dict)  # source id -> values in BCP ids
+    children_target: dict[int, dict[str, list[tuple]]] = field(default_factory=dict)
+
+
+class Comparer(ABC):
+    def __init__(self, state: RunState):
+        self.state = state
+
+    @abstractmethod
+    def compare(self, entity: Entity) -> Plan:
+        """Every record of the type on both tenants compared; the plan's comparison fields all filled in."""
+
+    def changed_children(self, entity: Entity, differ: list[bool]) -> set[str]:
+        """The child keys of a record to rewrite: those that differ, and every one after a cascading one."""
+        changed = set()
+        cascade = False
+        for child, differs in zip(entity.children, differ, strict=True):
+            if differs or cascade or self.state.full:
+                changed.add(child.key)
+                cascade = cascade or child.cascades
+        return changed

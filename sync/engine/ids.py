@@ -1,0 +1,85 @@
+"""Primary ids and BCP ids: the correlation maps of a run, the translation of a row's links from one tenant's ids
+to the other's, and the hash of a row expressed in primary ids."""
+
+import hashlib
+from collections.abc import Callable
+
+from ..models import Correlation
+
+
+def content_hash(values: tuple, children: dict[str, list[tuple]]) -> str:
+    payload = repr((values, tuple((key, sorted(rows, key=repr)) for key, rows in sorted(children.items()))))
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+class _Maps(dict):
+    """Correlation maps per entity type, loaded from the database the first time a type is asked for."""
+
+    def __init__(self, load: Callable[[str], None]):
+        super().__init__()
+        self._load = load
+
+    def __missing__(self, kind: str) -> dict[int, int]:
+        self._load(kind)
+        return dict.__getitem__(self, kind)
+
+
+class IdMaps:
+    """primary id -> BCP id (`forward`) and back (`reverse`), per type, loaded when a run first needs a type's
+    links; links to a type that is not part of the run still resolve through its correlations."""
+
+    def __init__(self, mapping):
+        self.mapping = mapping
+        self.forward: dict[str, dict[int, int]] = _Maps(self._load)
+        self.reverse: dict[str, dict[int, int]] = _Maps(self._load)
+
+    def _load(self, key: str) -> None:
+        if key not in self.forward:
+            rows = Correlation.objects.filter(mapping=self.mapping, entity_type=key)
+            forward = dict(rows.values_list("source_id", "target_id").iterator(chunk_size=5000))
+            dict.__setitem__(self.forward, key, forward)
+            dict.__setitem__(self.reverse, key, {target: source for source, target in forward.items()})
+
+    def remember(self, key: str, pairs) -> None:
+        """New correlations, in the maps already loaded (one loaded later reads them from the database)."""
+        if key in self.forward:
+            for pk, target_id in pairs:
+                self.forward[key][pk] = target_id
+                self.reverse[key][target_id] = pk
+
+    def forget(self, key: str, pairs) -> None:
+        """Correlations deleted with their copies."""
+        if key in self.forward:
+            for pk, target_id in pairs:
+                self.forward[key].pop(pk, None)
+                self.reverse[key].pop(target_id, None)
+
+    def to_source(self, columns: tuple[str, ...], links: dict[str, str], values: tuple) -> tuple:
+        """A BCP row's values with its links in primary ids; ("bcp", id) for a link to an uncorrelated record."""
+        if not links:
+            return values
+        out = list(values)
+        for index, column in enumerate(columns):
+            kind = links.get(column)
+            if kind is not None and out[index] is not None:
+                out[index] = self.reverse[kind].get(out[index], ("bcp", out[index]))
+        return tuple(out)
+
+    def to_target(self, columns: tuple[str, ...], links: dict[str, str], values: tuple):
+        """(values in BCP ids, None) or (None, (entity type, primary id) of the first link not on the BCP tenant)."""
+        if not links:
+            return values, None
+        out = list(values)
+        for index, column in enumerate(columns):
+            kind = links.get(column)
+            if kind is not None and out[index] is not None:
+                target = self.forward[kind].get(out[index])
+                if target is None:
+                    return None, (kind, out[index])
+                out[index] = target
+        return tuple(out), None
+
+    def children_to_source(self, entity, children: dict[str, dict[int, list[tuple]]], pk) -> dict:
+        """A BCP record's child rows (`children`: per child key, per parent id) with their links in primary ids."""
+        return {child.key: [self.to_source(child.columns, child.links, row) for row in children[child.key].get(pk, [])]
+                for child in entity.children}

@@ -1,0 +1,131 @@
+"""Planning a type: compare it (in SQL or in Python, as the type and the database allow), then complete the plan
+the same way whichever comparer made it: links in BCP ids (a record whose link is not on the BCP tenant cannot be
+written), unique values (a swap needs placeholders; a record made on the BCP tenant with the same value is refused
+by name or, for default roles, adopted), and the hash of every record to write."""
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from ..models import Correlation
+from .compare_python import PythonComparer
+from .compare_sql import SqlComparer
+from .comparing import Comparer, Plan
+from .ids import content_hash
+from .state import RunState
+from .types import READ_ALL_ABOVE, Entity
+
+
+class Planner:
+    def __init__(self, state: RunState):
+        self.state = state
+        self.in_sql = SqlComparer(state)
+        self.in_python = PythonComparer(state)
+
+    def comparer_for(self, entity: Entity) -> Comparer:
+        """In the database when the type says it can be (compares_in_sql) and both tenants are in one PostgreSQL
+        database; in Python otherwise."""
+        if entity.compares_in_sql and connection.vendor == "postgresql":
+            return self.in_sql
+        return self.in_python
+
+    def plan(self, entity: Entity) -> Plan:
+        state = self.state
+        plan = self.comparer_for(entity).compare(entity)
+        state.names[entity.key] = {pk: entity.describe(values) for pk, values in plan.source.items()}
+        self._in_target_ids(entity, plan)
+        self._check_unique(entity, plan)
+        for pk in set(plan.creates) | set(plan.updates):
+            plan.hashes[pk] = content_hash(plan.source[pk], {child.key: plan.source_children[child.key].get(pk, [])
+                                                             for child in entity.children})
+        return plan
+
+    def _in_target_ids(self, entity: Entity, plan: Plan) -> None:
+        ids = self.state.ids
+        for pk in plan.creates + list(plan.updates):
+            values, missing = ids.to_target(entity.columns, entity.links, plan.source[pk])
+            children = {}
+            for child in entity.children:
+                rows = []
+                for row in plan.source_children[child.key].get(pk, []):
+                    mapped, child_missing = ids.to_target(child.columns, child.links, row)
+                    missing = missing or child_missing
+                    rows.append(mapped)
+                children[child.key] = rows
+            if missing is not None:
+                kind, missing_id = missing
+                self._fail(plan, entity, pk, "missing_link", link_type=kind,
+                           link_name=self.state.name(kind, missing_id))
+                continue
+            plan.values_target[pk] = values
+            plan.children_target[pk] = children
+
+    def _check_unique(self, entity: Entity, plan: Plan) -> None:
+        """An update whose copy holds its unique values already keeps them: no other record can hold them."""
+        checked = [pk for pk in plan.creates + list(plan.updates)
+                   if pk in plan.values_target and pk not in plan.keeps_unique]
+        target, correlated_targets = self._holders(entity, plan, checked) if checked else ({}, set())
+        holders = {}
+        for target_id, values in target.items():
+            for group in entity.unique:
+                holders[_unique_key(entity, group, values)] = target_id
+        moving = set(plan.updates.values()) | set(plan.doomed.values())
+        for pk in checked:
+            own = plan.updates.get(pk)
+            for group in entity.unique:
+                holder = holders.get(_unique_key(entity, group, plan.values_target[pk]))
+                if holder is None or holder == own:
+                    continue
+                if holder in moving:
+                    plan.placeholders.add(holder)
+                elif holder not in correlated_targets and entity.adopt_by_name and own is None \
+                        and holder not in plan.adopt.values():
+                    plan.adopt[pk] = holder
+                else:
+                    self._fail(plan, entity, pk, "conflict", field=group[-1])
+                    break
+        for pk, holder in plan.adopt.items():
+            if pk in plan.failed:
+                continue
+            plan.creates.remove(pk)
+            plan.updates[pk] = holder
+            plan.changed_children[holder] = {child.key for child in entity.children}
+
+    def _holders(self, entity: Entity, plan: Plan, checked: list[int]) -> tuple[dict[int, tuple], set[int]]:
+        """The BCP rows that may hold a unique value of a record this run writes (the same value, any case), and
+        which of them are correlated, without reading the whole type."""
+        state = self.state
+        rows = entity.queryset(state.target_tenant)
+        condition = Q()
+        for group in entity.unique:
+            name = group[-1]
+            index = entity.columns.index(name)
+            values = {plan.values_target[pk][index] for pk in checked}
+            strings = {value for value in values if isinstance(value, str)}
+            if any(not value.isascii() for value in strings) or len(values) > READ_ALL_ABOVE:
+                condition = Q()  # Python's lower() and the database's may part on other letters: read them all
+                break
+            condition |= Q(**{f"{name}__in": values - strings - {None}})
+            if strings:
+                condition |= Q(pk__in=rows.alias(_unique=Lower(name)).filter(_unique__in={v.lower() for v in strings})
+                               .values("pk"))
+            if None in values:
+                condition |= Q(**{f"{name}__isnull": True})
+        holders = {pk: tuple(values) for pk, *values in rows.filter(condition).values_list("pk", *entity.columns)
+                   .order_by()}
+        correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=entity.key)
+        if len(holders) <= READ_ALL_ABOVE:
+            correlations = correlations.filter(target_id__in=list(holders))
+        return holders, set(correlations.values_list("target_id", flat=True))
+
+    def _fail(self, plan: Plan, entity: Entity, pk: int, code: str, **params) -> None:
+        if pk in plan.failed:
+            return
+        plan.failed.add(pk)
+        plan.values_target.pop(pk, None)
+        self.state.error(code, entity, name=self.state.name(entity.key, pk), **params)
+
+
+def _unique_key(entity: Entity, group: tuple[str, ...], values: tuple) -> tuple:
+    row = dict(zip(entity.columns, values, strict=True))
+    return (group, tuple(v.lower() if isinstance(v, str) else v for v in (row[name] for name in group)))

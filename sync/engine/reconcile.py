@@ -1,0 +1,79 @@
+"""Reconciliation, after every run: every primary record that did not fail has exactly one copy, with the same
+content. A record missing, differing or left over fails the run by name."""
+
+from ..models import Correlation
+from . import sql
+from .comparing import Plan
+from .ids import content_hash
+from .state import RunState
+from .types import READ_ALL_ABOVE, Entity, pick
+
+_MISSING = object()
+
+
+class Reconciler:
+    def __init__(self, state: RunState):
+        self.state = state
+
+    def reconcile(self, entity: Entity, plan: Plan) -> None:
+        """Counts, in the database: the primary records without a correlation, the correlations whose copy or
+        whose primary record is gone. Content: the records this run left alone were compared with their copies in
+        this run, when it planned; the ones it wrote are read back now and their hashes compared with the
+        primary's."""
+        state, key = self.state, entity.key
+        unlinked, orphaned, unsourced = self._counts(entity)
+        expected = plan.source_ids - plan.failed
+        missing = (unlinked | orphaned) & expected
+        extra = unsourced - plan.source_ids
+        written = sorted((set(plan.creates) | set(plan.updates)) - plan.failed)
+        links = self._correlations_of(key, written)
+        differing = []
+        written = [pk for pk in written if pk in links]
+        target_ids = [links[pk] for pk in written]
+        target = pick(entity.read, state.target_tenant, target_ids)
+        children = {child.key: pick(child.read, state.target_tenant, target_ids) for child in entity.children}
+        for pk in written:
+            target_id = links[pk]
+            values = target.get(target_id, _MISSING)
+            if values is _MISSING:
+                missing.add(pk)
+                continue
+            digest = content_hash(state.ids.to_source(entity.columns, entity.links, values),
+                                  state.ids.children_to_source(entity, children, target_id))
+            if digest != plan.hashes[pk]:
+                differing.append(pk)
+        if missing:
+            state.errors.append({"code": "reconcile_missing", "type": key, "count": len(missing),
+                                 "names": sorted(state.name(key, pk) for pk in missing)[:10]})
+        if differing:
+            state.errors.append({"code": "reconcile_differs", "type": key, "count": len(differing),
+                                 "names": sorted(state.name(key, pk) for pk in differing)[:10]})
+        undeleted = extra - set(plan.doomed)
+        if undeleted:
+            state.errors.append({"code": "reconcile_extra", "type": key, "count": len(undeleted)})
+
+    def _counts(self, entity: Entity) -> tuple[set[int], set[int], set[int]]:
+        """Primary ids: of the records without a correlation, of the correlations whose copy is gone, of the
+        correlations whose primary record is gone. One query; only the ids that disagree leave the database."""
+        state = self.state
+        query, params = sql.unreconciled(
+            mapping_id=state.mapping.pk, key=entity.key,
+            source_ids=entity.queryset(state.source_tenant).values_list("pk").order_by(),
+            target_ids=entity.queryset(state.target_tenant).values_list("pk").order_by())
+        found: dict[int, set[int]] = {1: set(), 2: set(), 3: set()}
+        with sql.comparing() as cursor:
+            cursor.execute(query, params)
+            for kind, pk in cursor.fetchall():
+                found[kind].add(pk)
+        return found[1], found[2], found[3]
+
+    def _correlations_of(self, key: str, source_ids: list[int]) -> dict[int, int]:
+        """primary id -> BCP id of these records, from the correlations as they are now."""
+        if not source_ids:
+            return {}
+        rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key)
+        if len(source_ids) <= READ_ALL_ABOVE:
+            return dict(rows.filter(source_id__in=source_ids).values_list("source_id", "target_id"))
+        wanted = set(source_ids)
+        return {source: target for source, target in rows.values_list("source_id", "target_id").iterator(5000)
+                if source in wanted}

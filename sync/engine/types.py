@@ -1,0 +1,166 @@
+"""The shape of a type the sync copies: a top-level `Entity` (one correlation per record) and its `Child` rows.
+
+Each type reads its rows on either tenant as plain tuples ("values") and writes them in bulk. A row's values hold
+its links as ids; `links` names the fields that point at another synced type, so that the engine can express them
+in primary ids (for hashing and comparing) or BCP ids (for writing). Child rows (opening days, skill assignments
+...) have no correlation of their own: they travel with their parent, inside its hash, and are rewritten with it.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Model
+
+from .bulk import chunks, insert_rows, update_rows
+
+# More ids than this are not sent in an IN list: the whole type is read and the rows picked in Python.
+READ_ALL_ABOVE = 2000
+
+
+def pick(read, tenant_id, ids: list[int]) -> dict:
+    """read(tenant_id, ids) for a few ids; for many, one read of them all, keeping those asked for."""
+    if not ids:
+        return {}
+    if len(ids) <= READ_ALL_ABOVE:
+        return read(tenant_id, ids)
+    wanted = set(ids)
+    return {pk: rows for pk, rows in read(tenant_id).items() if pk in wanted}
+
+
+@dataclass(frozen=True)
+class Child:
+    """Rows that belong to one parent record. `parent` is the lookup from the child to its parent's id."""
+
+    key: str
+    model: type[Model]
+    parent: str
+    fields: tuple[str, ...]
+    links: dict[str, str] = field(default_factory=dict)  # field -> entity type it points at
+    has_tenant: bool = True
+    # Deleting these rows deletes the children after them too (the agent profile takes its assignments).
+    cascades: bool = False
+    # A service may delete these rows without saving their parent (a permission taken away, a procedure step
+    # removed): the continuous mode listens to their deletes too. Others' deletes cost no signal.
+    deleted_alone: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.fields + tuple(self.links)
+
+    def rows(self, tenant_id, parent_ids=None):
+        """(parent id, *columns) of this child's rows on a tenant, as a queryset: read() runs it, and the engine
+        compares both tenants' inside PostgreSQL through its SQL."""
+        rows = self.model.objects.filter(**{self._tenant_lookup(): tenant_id})
+        if parent_ids is not None:
+            rows = rows.filter(**{f"{self.parent}__in": parent_ids})
+        return rows.values_list(self.parent, *self.columns).order_by()
+
+    def read(self, tenant_id, parent_ids=None) -> dict[int, list[tuple]]:
+        result: dict[int, list[tuple]] = defaultdict(list)
+        for parent_id, *values in self.rows(tenant_id, parent_ids):
+            result[parent_id].append(tuple(values))
+        return result
+
+    def _tenant_lookup(self) -> str:
+        return "tenant_id" if self.has_tenant else f"{self.parent.rsplit('_id', 1)[0]}__tenant_id"
+
+    def delete_for(self, parent_ids: list[int]) -> None:
+        for chunk in chunks(parent_ids):
+            self.model.objects.filter(**{f"{self.parent}__in": chunk}).delete()
+
+    def write_parent(self, parent_ids: list[int]) -> dict[int, int]:
+        """The value of the child's own parent column for each parent id (the same id, mostly)."""
+        return {pk: pk for pk in parent_ids}
+
+    def insert(self, tenant_id, rows: dict[int, list[tuple]]) -> None:
+        owner = self.write_parent(list(rows))
+        attname = self.parent
+        objects = []
+        for parent_id, children in rows.items():
+            for values in children:
+                data = dict(zip(self.columns, values, strict=True))
+                data[attname] = owner[parent_id]
+                if self.has_tenant:
+                    data["tenant_id"] = tenant_id
+                objects.append(data)
+        insert_rows(self.model, objects, returning=False)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A top-level type with a correlation per record, keyed by its model's ENTITY_TYPE."""
+
+    label: object  # plural, for headings
+    item: object  # singular, inside sentences
+    model: type[Model]
+    fields: tuple[str, ...]
+    links: dict[str, str] = field(default_factory=dict)
+    children: tuple[Child, ...] = ()
+    # Groups of fields unique per tenant (case-insensitive for text): a rename may need a placeholder first.
+    unique: tuple[tuple[str, ...], ...] = (("name",),)
+    # Values every copy gets on the BCP tenant and never takes from the primary.
+    fixed: dict = field(default_factory=dict)
+    describe_field: str = "name"
+    # A record made on the BCP tenant with the same unique values is taken over instead of refused.
+    adopt_by_name: bool = False
+    # The engine may compare this type inside the database (on PostgreSQL, both tenants in one database): what
+    # read() returns, of the type and of its children, is what rows() selects. A type whose read() is more than
+    # its rows(), or with a JSON column (no equality in PostgreSQL), says False and is compared in Python.
+    compares_in_sql: bool = True
+
+    @property
+    def key(self) -> str:
+        return self.model.ENTITY_TYPE
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.fields + tuple(self.links)
+
+    @property
+    def models(self) -> list[type[Model]]:
+        """The models whose rows make up this type: its own and its children's."""
+        return [self.model, *(child.model for child in self.children)]
+
+    @property
+    def depends_on(self) -> set[str]:
+        keys = set(self.links.values())
+        for child in self.children:
+            keys |= set(child.links.values())
+        return keys - {self.key}
+
+    def queryset(self, tenant_id):
+        return self.model.objects.filter(tenant_id=tenant_id)
+
+    def rows(self, tenant_id, ids=None):
+        """(id, *columns) of this type's rows on a tenant, as a queryset: read() runs it, and the engine compares
+        both tenants' inside PostgreSQL through its SQL."""
+        rows = self.queryset(tenant_id)
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        return rows.values_list("pk", *self.columns).order_by()
+
+    def read(self, tenant_id, ids=None) -> dict[int, tuple]:
+        return {pk: tuple(values) for pk, *values in self.rows(tenant_id, ids)}
+
+    def read_children(self, tenant_id, ids=None) -> dict[str, dict[int, list[tuple]]]:
+        return {child.key: child.read(tenant_id, ids) for child in self.children}
+
+    def create(self, tenant_id, rows: list[tuple]) -> list[int]:
+        return insert_rows(self.model, [{"tenant_id": tenant_id, **self.fixed,
+                                         **dict(zip(self.columns, values, strict=True))} for values in rows])
+
+    def update(self, tenant_id, rows: dict[int, tuple]) -> None:
+        update_rows(self.model, {pk: dict(zip(self.columns, values, strict=True)) for pk, values in rows.items()})
+
+    def set_placeholders(self, tenant_id, ids: list[int]) -> None:
+        """Moves the unique values of these records out of the way, so that renames can swap names."""
+        targets = {group[-1] for group in self.unique}
+        objects = [self.model(pk=pk, **{name: f"~sync~{pk}~" for name in targets}) for pk in ids]
+        if objects:
+            self.model.objects.bulk_update(objects, list(targets), batch_size=500)
+
+    def delete(self, tenant_id, ids: list[int]) -> None:
+        self.model.objects.filter(tenant_id=tenant_id, pk__in=ids).delete()
+
+    def describe(self, values: tuple) -> str:
+        return str(values[self.columns.index(self.describe_field)])
