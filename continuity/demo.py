@@ -8,9 +8,9 @@ from django.utils import timezone, translation
 
 from audit.services import Actor
 
-from . import services
 from .models import EmergencyContact, Plan, PlanTeam
-from .selectors import plan_of
+from .plan import services
+from .plan.selectors import plan_of
 
 
 def seed(tenant) -> Plan:

@@ -5,7 +5,7 @@ are configuration: the sync copies them to the BCP tenant like the contact-cente
 read there during an outage. The plan record itself (owners, drill schedule, version counter), its versions,
 drills and reminders belong to the tenant they were made on and are not copied.
 
-Every section row is written through continuity.services, which records a PlanVersion per change and a
+Every section row is written through continuity.plan.services, which records a PlanVersion per change and a
 contactcenter.Deletion per deleted row (so that "Changes since the last sync" lists it).
 """
 
@@ -78,7 +78,7 @@ class PlanVersion(models.Model):
     summary = models.CharField(_("what changed"), max_length=300)
     # [{"section": key, "item": name, "field": label, "old": text, "new": text}, …]
     changes = models.JSONField(_("changes"), default=list, blank=True)
-    # {section key: [ {field: value, …}, … ]}: what selectors.plan_snapshot() gives.
+    # {section key: [ {field: value, …}, … ]}: what plan.selectors.plan_snapshot() gives.
     snapshot = models.JSONField(_("plan"), default=dict)
 
     class Meta:

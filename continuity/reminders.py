@@ -17,8 +17,9 @@ from django.utils.translation import ngettext
 
 from tenants.models import Tenant
 
-from .drill_selectors import drill_schedule, reminder_recipients
+from .drills.selectors import drill_schedule
 from .models import CONTACT_REVIEW_DAYS, EmergencyContact, FollowUpAction, Plan, Reminder
+from .plan.selectors import reminder_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -149,16 +150,3 @@ def _send(emails) -> None:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
         except Exception:  # noqa: BLE001 - one mail server problem must not keep the others' reminders
             logger.exception("continuity reminder to %s failed", address)
-
-
-def continuity_daily(*, now: datetime | None = None) -> None:
-    """What the daily beat task does: switches and reverts the signal missed become drills, rehearsals whose task
-    was lost are completed, and the reminders go out."""
-    from .drills import rehearsals_overdue_complete, switch_drills_catch_up
-
-    for step in (switch_drills_catch_up, lambda: rehearsals_overdue_complete(now=now),
-                 lambda: reminders_send(now=now)):
-        try:
-            step()
-        except Exception:  # noqa: BLE001 - each step stands alone; the next day's run tries again
-            logger.exception("continuity daily step failed")

@@ -1,8 +1,8 @@
 """The continuity plan (everyone in the tenant reads it; Continuity Plan: Edit changes it) and its drills."""
 
-from .drill_urls import urlpatterns as drill_patterns
-from .plan_urls import urlpatterns as plan_patterns
-from .version_urls import urlpatterns as version_patterns
+from .drills.urls import urlpatterns as drill_patterns
+from .plan.urls import urlpatterns as plan_patterns
+from .versions.urls import urlpatterns as version_patterns
 
 app_name = "continuity"
 

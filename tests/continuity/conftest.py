@@ -10,7 +10,7 @@ from audit.services import Actor
 @pytest.fixture
 def tenant(tenant):
     """Classics Inc. with the starter plan (version 1), made by the system."""
-    from continuity.services import plan_start
+    from continuity.plan.services import plan_start
 
     plan_start(tenant=tenant, actor=Actor.system())
     return tenant

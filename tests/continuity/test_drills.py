@@ -16,8 +16,8 @@ from accounts.services import role_set_permissions
 from audit.models import AuditEvent
 from audit.services import Actor
 from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
-from continuity import drills
-from continuity.drill_selectors import add_months, drill_schedule
+from continuity.drills import services as drills
+from continuity.drills.selectors import add_months, drill_schedule
 from continuity.models import Drill, EmergencyContact, FollowUpAction, Plan
 from tests.conftest import PERSONAS
 from tests.enablement.conftest import (  # noqa: F401

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR, AGENT
 from audit.services import Actor
-from continuity import services
 from continuity.models import CriticalSystem, EmergencyContact, Plan, PlanTeam, PlanVersion, Procedure
+from continuity.plan import services
 from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
 

@@ -8,7 +8,6 @@ from django.utils import timezone, translation
 from audit.models import AuditEvent
 from audit.services import Actor
 from contactcenter.models import Deletion
-from continuity import services
 from continuity.models import (
     ActivationTrigger,
     CriticalSystem,
@@ -19,6 +18,7 @@ from continuity.models import (
     Procedure,
     ProcedureStep,
 )
+from continuity.plan import services
 
 SYSTEM, TEAM, CONTACT = CriticalSystem.ENTITY_TYPE, PlanTeam.ENTITY_TYPE, EmergencyContact.ENTITY_TYPE
 

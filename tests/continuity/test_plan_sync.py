@@ -4,8 +4,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.services import Actor
-from continuity import services
 from continuity.models import CriticalSystem, EmergencyContact, Plan, PlanTeam, Procedure
+from continuity.plan import services
 from sync.models import Correlation
 from tests.sync.conftest import configured, mapping, run_sync, sync_enabled  # noqa: F401
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401

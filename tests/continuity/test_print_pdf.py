@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
-from continuity import services, versions
 from continuity.models import CriticalSystem, EmergencyContact, PlanVersion, Procedure
-from continuity.pdf import plan_pdf
-from continuity.sections import SECTIONS
+from continuity.plan import services
+from continuity.plan.sections import SECTIONS
+from continuity.versions.pdf import plan_pdf
+from continuity.versions.selectors import Edition
 from tests.continuity.test_versions import (  # noqa: F401
     bcp_reader,
     bcp_tenant_fixture,
@@ -141,7 +142,7 @@ def test_an_older_versions_pdf_is_that_version(agent_client, german_rows):
 
 def test_markup_typed_into_the_plan_prints_as_itself(tenant):
     snapshot = {"sections": {SYSTEM: [{"id": 1, "name": "<b>Bold</b> & <br/> <font>", "values": {}}]}}
-    edition = versions.Edition(tenant=tenant, snapshot=snapshot, number=7)
+    edition = Edition(tenant=tenant, snapshot=snapshot, number=7)
     text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(plan_pdf(edition=edition, printed_at=_now()))).pages)
     assert "<b>Bold</b> & <br/> <font>" in text
 

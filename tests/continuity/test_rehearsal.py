@@ -20,8 +20,9 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import Actor
 from bcp_project.celery import app
-from continuity import drills
-from continuity.drill_selectors import drill_schedule
+from continuity.drills import services as drills
+from continuity.drills.rehearsal_completion import REHEARSAL_TIMEOUT, rehearsal_complete
+from continuity.drills.selectors import drill_schedule
 from continuity.models import Drill
 from enablement import services as enablement
 from enablement.models import PasskeyAttempt
@@ -84,9 +85,9 @@ def test_a_rehearsal_checks_syncs_times_the_switch_and_moves_nothing(synced, dja
     assert (run.trigger, run.status, run.requested_by) == (SyncRun.Trigger.MANUAL, SyncRun.Status.QUEUED, alice())
     assert AuditEvent.objects.get(action="continuity.drill_rehearse").actor == alice()
 
-    assert drills.rehearsal_complete(drill_id=drill.pk) is False  # the sync has not run yet: ask again later
+    assert rehearsal_complete(drill_id=drill.pk) is False  # the sync has not run yet: ask again later
     sync_run_execute(run_id=run.pk)
-    assert drills.rehearsal_complete(drill_id=drill.pk) is True
+    assert rehearsal_complete(drill_id=drill.pk) is True
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PASSED, drill.report["findings"]
     report = drill.report
@@ -94,7 +95,7 @@ def test_a_rehearsal_checks_syncs_times_the_switch_and_moves_nothing(synced, dja
     assert report["sync"]["totals"]["failed"] == 0
     assert 0 <= report["rpo_after_seconds"] < 60
     assert AuditEvent.objects.get(action="continuity.drill_rehearsal_complete").changes["outcome"] == "passed"
-    assert drills.rehearsal_complete(drill_id=drill.pk) is True  # done once; a second call changes nothing
+    assert rehearsal_complete(drill_id=drill.pk) is True  # done once; a second call changes nothing
     assert AuditEvent.objects.filter(action="continuity.drill_rehearsal_complete").count() == 1
     _nothing_was_switched(synced)
 
@@ -102,21 +103,21 @@ def test_a_rehearsal_checks_syncs_times_the_switch_and_moves_nothing(synced, dja
 def test_a_sync_that_does_not_finish_in_time_is_a_finding(synced):  # noqa: F811
     drill = drills.rehearse(tenant=synced.primary, passkey=PASSKEY, actor=Actor(user=alice()))
     started = datetime.fromisoformat(drill.report["started_at"])
-    assert drills.rehearsal_complete(drill_id=drill.pk, now=started + timedelta(minutes=9)) is False
-    assert drills.rehearsal_complete(drill_id=drill.pk, now=started + drills.REHEARSAL_TIMEOUT) is True
+    assert rehearsal_complete(drill_id=drill.pk, now=started + timedelta(minutes=9)) is False
+    assert rehearsal_complete(drill_id=drill.pk, now=started + REHEARSAL_TIMEOUT) is True
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PARTIAL
     assert [f["code"] for f in drill.report["findings"]] == ["sync_timeout"]
 
 
 def test_the_daily_task_completes_a_rehearsal_whose_task_was_lost(synced):  # noqa: F811
-    from continuity.reminders import continuity_daily
+    from continuity.tasks import continuity_daily
 
     drill = drills.rehearse(tenant=synced.primary, passkey=PASSKEY, actor=Actor(user=alice()))
     continuity_daily(now=datetime.fromisoformat(drill.report["started_at"]) + timedelta(minutes=5))
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PENDING  # its task may still be waiting
-    continuity_daily(now=drill.created_at + drills.REHEARSAL_TIMEOUT + timedelta(minutes=1))
+    continuity_daily(now=drill.created_at + REHEARSAL_TIMEOUT + timedelta(minutes=1))
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PARTIAL and drill.report["findings"] == [{"code": "sync_timeout",
                                                                                      "minutes": 10}]
@@ -126,7 +127,7 @@ def test_a_failed_sync_fails_the_rehearsal(synced):  # noqa: F811
     drill = drills.rehearse(tenant=synced.primary, passkey=PASSKEY, actor=Actor(user=alice()))
     SyncRun.objects.filter(pk=drill.report["sync"]["run_id"]).update(
         status=SyncRun.Status.FAILED, errors=[{"code": "error", "detail": "boom"}])
-    drills.rehearsal_complete(drill_id=drill.pk)
+    rehearsal_complete(drill_id=drill.pk)
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.FAILED
     assert drill.report["findings"] == [{"code": "sync_failed", "errors": 1}]
@@ -137,7 +138,7 @@ def test_a_pair_that_never_synced_rehearses_with_findings(configured, sync_enabl
     assert drill.report["rpo_before_seconds"] is None
     assert "No sync has completed yet" in drill.report["switch"]["refused"]
     sync_run_execute(run_id=drill.report["sync"]["run_id"])
-    drills.rehearsal_complete(drill_id=drill.pk)
+    rehearsal_complete(drill_id=drill.pk)
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PARTIAL
     codes = [(f["code"], f.get("key")) for f in drill.report["findings"]]
@@ -180,7 +181,7 @@ def test_the_page_starts_a_rehearsal_and_its_record_polls_until_complete(client,
     assert 'data-testid="rehearsal-pending"' in page
 
     sync_run_execute(run_id=drill.report["sync"]["run_id"])
-    drills.rehearsal_complete(drill_id=drill.pk)
+    rehearsal_complete(drill_id=drill.pk)
     partial = client.get(reverse("continuity:drill", args=[drill.pk]), headers={"HX-Request": "true"}).text
     assert "hx-trigger" not in partial and "<html" not in partial  # the last poll: the page stops asking
     assert ">Passed</span>" in partial and 'data-testid="rpo-after"' in partial

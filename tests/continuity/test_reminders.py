@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 
 from audit.services import Actor
 from bcp_project.celery import app
-from continuity import drills, tasks
+from continuity import tasks
+from continuity.drills import services as drills
 from continuity.models import Drill, EmergencyContact, FollowUpAction, Plan, Reminder
 from continuity.reminders import reminders_send as _reminders_send
 from tests.factories import UserFactory

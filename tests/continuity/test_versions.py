@@ -7,8 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from continuity import services, versions
 from continuity.models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, PlanVersion, Procedure
+from continuity.plan import services
+from continuity.versions import snapshots
+from continuity.versions.selectors import current_edition
 from sync.models import SyncRun
 from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
@@ -78,7 +80,7 @@ def test_compare_lists_added_removed_and_changed_items_per_section():
                        TEAM: [_item(7, "IT", responsibilities="Desktops")]})
     new = _snapshot(**{SYSTEM: [_item(1, "IVR", failover="Second carrier"), _item(3, "Dialler")],
                        TEAM: [_item(7, "IT", responsibilities="Desktops")]})
-    diffs = {diff.key: diff for diff in versions.compare(old, new)}
+    diffs = {diff.key: diff for diff in snapshots.compare(old, new)}
     systems = diffs[SYSTEM]
     assert [item.name for item in systems.added] == ["Dialler"]
     assert [item.name for item in systems.removed] == ["Fax"]
@@ -87,13 +89,13 @@ def test_compare_lists_added_removed_and_changed_items_per_section():
     assert [(f.label, f.old, f.new) for f in changed.fields] == [
         ("Backup and failover arrangement", "BCP tenant", "Second carrier")]
     assert not diffs[TEAM].has_changes and not diffs[CONTACT].has_changes
-    assert versions.has_differences(list(diffs.values()))
+    assert snapshots.has_differences(list(diffs.values()))
 
 
 def test_a_renamed_item_is_a_change_of_its_name_not_a_removal_and_an_addition():
     old = _snapshot(**{SYSTEM: [_item(1, "IVR")]})
     new = _snapshot(**{SYSTEM: [_item(1, "Voice menu")]})
-    [systems] = [d for d in versions.compare(old, new) if d.key == SYSTEM]
+    [systems] = [d for d in snapshots.compare(old, new) if d.key == SYSTEM]
     assert not systems.added and not systems.removed
     [changed] = systems.changed
     assert (changed.name, changed.old_name) == ("Voice menu", "IVR")
@@ -114,21 +116,21 @@ def test_values_are_compared_as_a_reader_reads_them():
         TRIGGER: [_item(3, "Outage", action="bc_enablement")],
         CONTACT: [_item(4, "Pat", last_reviewed="2026-03-01")],
     })
-    fields = {(d.key, f.key): (f.old, f.new) for d in versions.compare(old, new) for i in d.changed for f in i.fields}
+    fields = {(d.key, f.key): (f.old, f.new) for d in snapshots.compare(old, new) for i in d.changed for f in i.fields}
     assert fields[(SYSTEM, "recovery_time_goal")] == ("30 minutes", "4 hours")
     assert fields[(PROCEDURE, "kind")] == ("Other procedure", "Damage assessment")
     assert fields[(PROCEDURE, "steps")] == ("1. Call", "1. Call\n2. Count the damage (IT)")
     assert fields[(TRIGGER, "action")] == ("Other action", "Switch to the BCP tenant on BC Enablement")
     assert fields[(CONTACT, "last_reviewed")] == ("Jan. 5, 2026", "March 1, 2026")
     with translation.override("de"):
-        assert versions.value_text(SYSTEM, "recovery_time_goal", "90") in ("1 Stunde 30 Minuten", "1 hour 30 minutes")
-        assert "2026" in versions.value_text(CONTACT, "last_reviewed", "2026-03-01")
+        assert snapshots.value_text(SYSTEM, "recovery_time_goal", "90") in ("1 Stunde 30 Minuten", "1 hour 30 minutes")
+        assert "2026" in snapshots.value_text(CONTACT, "last_reviewed", "2026-03-01")
 
 
 def test_a_move_is_reported_for_the_item_that_moved_not_for_the_ones_it_passed():
     old = _snapshot(**{CONTACT: [_item(1, "A"), _item(2, "B"), _item(3, "C"), _item(4, "D")]})
     new = _snapshot(**{CONTACT: [_item(4, "D"), _item(1, "A"), _item(2, "B"), _item(3, "C")]})
-    [contacts] = [d for d in versions.compare(old, new) if d.key == CONTACT]
+    [contacts] = [d for d in snapshots.compare(old, new) if d.key == CONTACT]
     assert [(i.name, [(f.key, f.old, f.new) for f in i.fields]) for i in contacts.changed] == [
         ("D", [("position", "4", "1")])]
 
@@ -136,17 +138,17 @@ def test_a_move_is_reported_for_the_item_that_moved_not_for_the_ones_it_passed()
 def test_removing_an_item_does_not_report_the_others_as_moved():
     old = _snapshot(**{CONTACT: [_item(1, "A"), _item(2, "B"), _item(3, "C")]})
     new = _snapshot(**{CONTACT: [_item(2, "B"), _item(3, "C")]})
-    [contacts] = [d for d in versions.compare(old, new) if d.key == CONTACT]
+    [contacts] = [d for d in snapshots.compare(old, new) if d.key == CONTACT]
     assert [i.name for i in contacts.removed] == ["A"] and not contacts.changed
 
 
 def test_the_same_plan_has_no_differences(tenant):
     snapshot = PlanVersion.objects.get(tenant=tenant, number=1).snapshot
-    assert not versions.has_differences(versions.compare(snapshot, snapshot))
+    assert not snapshots.has_differences(snapshots.compare(snapshot, snapshot))
 
 
 def test_durations_read_naturally():
-    assert [versions.duration_text(m) for m in (30, 60, 90, 240, 1440, 2880 + 15)] == [
+    assert [snapshots.duration_text(m) for m in (30, 60, 90, 240, 1440, 2880 + 15)] == [
         "30 minutes", "1 hour", "1 hour 30 minutes", "4 hours", "1 day", "2 days 15 minutes"]
 
 
@@ -331,7 +333,7 @@ def test_each_page_makes_the_same_number_of_queries_however_long_the_plan(agent_
 
 def test_the_current_edition_knows_its_version_and_date(tenant, admin_actor):
     _rename_ivr(tenant, admin_actor)
-    edition = versions.current_edition(tenant=tenant)
+    edition = current_edition(tenant=tenant)
     assert (edition.number, edition.is_current, edition.is_copy) == (2, True, False)
     assert edition.created_at <= timezone.now()
     assert edition.line.startswith("Version 2 of ")

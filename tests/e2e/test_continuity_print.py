@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from accounts.models import User
 from accounts.roles import AGENT
 from audit.services import Actor
-from continuity import services
 from continuity.models import CriticalSystem
+from continuity.plan import services
 from tests.e2e.conftest import save_screenshot
 from tests.factories import PASSWORD, UserFactory, role_of
 

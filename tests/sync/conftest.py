@@ -10,9 +10,9 @@ from accounts.services import role_set_permissions
 from audit.services import Actor
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
 from contactcenter import services as cc
-from continuity import services as plan_services
 from continuity.models import EmergencyContact, PlanTeam
-from continuity.selectors import plan_of
+from continuity.plan import services as plan_services
+from continuity.plan.selectors import plan_of
 from sync.models import SyncRun
 from sync.services import sync_run_execute, sync_run_request
 from tests.factories import PASSWORD, role_of

@@ -1,11 +1,10 @@
 """The plan's pages: the plan itself and, for editors, one set of add / edit / move / remove pages that serves
-every section (the section is a path segment: systems, teams, contacts, procedures, triggers)."""
+every section (the section is a path segment: systems, teams, contacts, procedures, triggers); and its settings."""
 
 from django.urls import path, register_converter
 
-from . import plan_views as views
-from .plan_selectors import BY_SLUG, SLUGS
-from .sections import Section
+from . import views
+from .sections import BY_SLUG, SLUGS, Section
 
 
 class SectionConverter:
@@ -34,4 +33,5 @@ urlpatterns = [
     path("procedures/<int:pk>/steps/<int:step>/", views.step_edit, name="step_edit"),
     path("procedures/<int:pk>/steps/<int:step>/remove/", views.step_remove, name="step_remove"),
     path("procedures/<int:pk>/steps/<int:step>/move/", views.step_move, name="step_move"),
+    path("settings/", views.plan_settings, name="settings"),
 ]

@@ -1,11 +1,12 @@
-"""Input validation for the plan's pages; the services check again and write."""
+"""Input validation for the plan's pages and its settings; the services check again and write."""
 
 import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, Procedure
+from ..models import ActivationTrigger, CriticalSystem, EmergencyContact, Plan, PlanTeam, Procedure
+from .selectors import tenant_people
 from .services import DOWN, EDITABLE, UP
 
 TEXT = forms.Textarea(attrs={"rows": 3})
@@ -93,3 +94,41 @@ class StepForm(forms.Form):
 
 class MoveForm(forms.Form):
     direction = forms.ChoiceField(choices=[(UP, _("Up")), (DOWN, _("Down"))])
+
+
+# --- the plan's settings --------------------------------------------------------------------------------------
+
+
+# A person of the tenant as the choice lists show them: the plan's owners here, a follow-up action's owner in the
+# drills' forms.
+def _person_label(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
+class PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _person_label(obj)
+
+
+class PeopleChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return _person_label(obj)
+
+
+class SettingsForm(forms.Form):
+    drill_every_months = forms.TypedChoiceField(label=_("Drill frequency"), coerce=int,
+                                                choices=Plan.DrillFrequency.choices,
+                                                help_text=_("How often the plan is exercised. Counted from the last "
+                                                            "drill, or from the day the plan was started."))
+    owners = PeopleChoice(label=_("Plan owners"), queryset=None, required=False,
+                          widget=forms.CheckboxSelectMultiple,
+                          help_text=_("They are reminded by email when a drill is overdue, an emergency contact needs "
+                                      "a review or a follow-up action is past due. If you choose nobody, the "
+                                      "reminders go to everyone whose role holds Continuity Plan: Edit."),
+                          error_messages={"invalid_choice": _("Choose the plan's owners from the people of this "
+                                                              "tenant.")})
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owners"].queryset = tenant_people(tenant=tenant)

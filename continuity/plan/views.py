@@ -1,6 +1,6 @@
-"""The plan page (everyone in the tenant reads it) and its editing pages (Continuity Plan: Edit).
+"""The plan page (everyone in the tenant reads it), its editing pages and its settings (Continuity Plan: Edit).
 
-One set of views serves every section: the section comes from the path (see plan_urls.SectionConverter), its
+One set of views serves every section: the section comes from the path (see urls.SectionConverter), its
 form from forms.FORMS, its writes from the generic services."""
 
 import copy
@@ -17,15 +17,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.services import Actor
 from bcp_project.access import tenant_member_required
+from bcp_project.htmx import redirect_after_save
 from bcp_project.permissions import ACCESS_ADMIN, CHANGE_CONTINUITY_PLAN, VIEW_BCP_ENABLEMENT
 
-from . import plan_selectors as selectors
-from . import services
-from .forms import FORMS, MoveForm, StepForm
-from .models import ActivationTrigger, EmergencyContact, Procedure
-from .sections import Section
+from ..models import ActivationTrigger, EmergencyContact, Plan, Procedure
+from . import selectors, services
+from .forms import FORMS, MoveForm, SettingsForm, StepForm
+from .sections import BY_SLUG, SLUGS, Section
 
 guard = tenant_member_required(change_perm=CHANGE_CONTINUITY_PLAN)
+# A page that only shows a form: read-only members may know it exists, but not use it.
+editors = tenant_member_required(CHANGE_CONTINUITY_PLAN, editors_only=True)
 
 PAGE = "continuity/plan/plan.html"
 EDIT = "continuity/plan/item_edit.html"
@@ -93,7 +95,7 @@ def _page_context(request, tenant, **extra) -> dict:
 
 
 def _back(section: Section, pk=None) -> str:
-    anchor = f"{selectors.SLUGS[section.key]}-{pk}" if pk else f"section-{selectors.SLUGS[section.key]}"
+    anchor = f"{SLUGS[section.key]}-{pk}" if pk else f"section-{SLUGS[section.key]}"
     return f"{reverse('continuity:plan')}#{anchor}"
 
 
@@ -130,7 +132,7 @@ def plan_start(request, *, tenant):
 # --- a section's rows -------------------------------------------------------------------------------------
 
 def _edit_context(request, tenant, section, form, obj=None, **extra) -> dict:
-    context = {"tenant": tenant, "section": section, "slug": selectors.SLUGS[section.key], "form": form,
+    context = {"tenant": tenant, "section": section, "slug": SLUGS[section.key], "form": form,
                "object": obj, "item_label": _item_label(section),
                "item_name": section.model._meta.verbose_name, "cancel_url": _back(section, obj and obj.pk),
                "show_sidebar": request.nav.admin_tenant is not None, "tab": "plan", **extra}
@@ -252,7 +254,7 @@ def item_move(request, *, tenant, section, pk):
 @guard
 @require_POST
 def contact_reviewed(request, *, tenant, pk):
-    section = selectors.BY_SLUG["contacts"]
+    section = BY_SLUG["contacts"]
     contact = selectors.section_item(tenant=tenant, section=section, pk=pk)
     try:
         version = services.contact_mark_reviewed(tenant=tenant, contact=contact, actor=Actor.from_request(request))
@@ -269,7 +271,7 @@ def contact_reviewed(request, *, tenant, pk):
 # --- a procedure's steps ----------------------------------------------------------------------------------
 
 def _procedure(tenant, pk) -> Procedure:
-    return selectors.section_item(tenant=tenant, section=selectors.BY_SLUG["procedures"], pk=pk)
+    return selectors.section_item(tenant=tenant, section=BY_SLUG["procedures"], pk=pk)
 
 
 def _steps_url(procedure) -> str:
@@ -339,7 +341,7 @@ def step_remove(request, *, tenant, pk, step):
             messages.success(request, _("Step %(number)d of “%(name)s” is removed.")
                              % {"number": step.position, "name": procedure.name})
         return redirect(_steps_url(procedure))
-    section = selectors.BY_SLUG["procedures"]
+    section = BY_SLUG["procedures"]
     context = {"tenant": tenant, "section": section, "object": procedure, "step": step, "tab": "plan",
                "name": Truncator(step.text).chars(80),
                "item_name": _("step"), "cancel_url": _steps_url(procedure),
@@ -368,3 +370,29 @@ def step_move(request, *, tenant, pk, step):
             messages.info(request, _("Nothing changed."))
     return redirect(_steps_url(procedure))
 
+
+# --- the plan's settings ------------------------------------------------------------------------------------
+
+@editors
+@require_http_methods(["GET", "POST"])
+def plan_settings(request, *, tenant):
+    plan = selectors.plan_of(tenant=tenant)
+    initial = {"drill_every_months": plan.drill_every_months if plan else Plan.DrillFrequency.QUARTERLY,
+               "owners": list(plan.owners.all()) if plan else []}
+    form = SettingsForm(request.POST or None, tenant=tenant, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.plan_settings_save(tenant=tenant, actor=Actor.from_request(request),
+                                            drill_every_months=form.cleaned_data["drill_every_months"],
+                                            owners=list(form.cleaned_data["owners"]))
+            except services.PlanError as exc:
+                exc.add_to(form)
+            else:
+                messages.success(request, _("The plan's settings are saved."))
+                return redirect_after_save(request, reverse("continuity:settings"))
+        status = 409 if form.non_field_errors() and selectors.primary_of(tenant=tenant) else 400
+    return render(request, "continuity/plan/settings.html",
+                  {"tenant": tenant, "form": form, "plan": plan, "copy_of": selectors.primary_of(tenant=tenant),
+                   "editors": list(selectors.plan_editors(tenant=tenant).order_by("username")[:20])}, status=status)

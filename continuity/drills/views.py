@@ -1,5 +1,5 @@
-"""Continuity Plan → Drills and Settings. Everyone in the tenant reads; Continuity Plan: Edit records drills and
-changes the settings; Rehearse needs BCP Tenant Enablement: Edit too. Another tenant's drill is a 404."""
+"""Continuity Plan → Drills. Everyone in the tenant reads; Continuity Plan: Edit records drills and their
+follow-up actions; Rehearse needs BCP Tenant Enablement: Edit too. Another tenant's drill is a 404."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,11 +18,10 @@ from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, CHANGE_CONTINUITY_PLA
 from enablement.services import PasskeyThrottled, PasskeyWrong
 from sync.models import SyncRun
 
-from . import drill_selectors as selectors
-from . import drills as services
-from .drill_forms import ActionForm, ActionFormSet, DrillForm, RehearseForm, SettingsForm, SystemDrillForm
-from .models import Plan
-from .selectors import plan_of
+from ..plan.selectors import plan_of
+from . import selectors, services
+from .forms import ActionForm, ActionFormSet, DrillForm, RehearseForm, SystemDrillForm
+from .reports import report_of
 
 OPEN_ACTIONS_SHOWN = 50
 
@@ -51,7 +50,7 @@ def _list_context(request, tenant, **extra) -> dict:
 @tenant_member_required()
 @require_GET
 def drills(request, *, tenant):
-    return render_page_or_partial(request, "continuity/drills/list.html", "continuity/drills/_drill_table.html",
+    return render_page_or_partial(request, "continuity/drills/list.html", "continuity/partials/_drill_table.html",
                                   _list_context(request, tenant))
 
 
@@ -80,7 +79,7 @@ def drill_create(request, *, tenant):
 
 def _detail_context(request, tenant, drill, **extra) -> dict:
     can_change = request.nav.has(CHANGE_CONTINUITY_PLAN)
-    report = selectors.report_of(drill)
+    report = report_of(drill)
     if report and report.get("pending") and report.get("sync_run_id"):
         # While the rehearsal waits, the run's own state says whether a worker has taken it at all.
         report["live_run"] = SyncRun.objects.filter(pk=report["sync_run_id"]).first()
@@ -96,7 +95,7 @@ def _detail_context(request, tenant, drill, **extra) -> dict:
 def drill(request, *, tenant, pk):
     drill = selectors.drill_get(tenant=tenant, pk=pk)
     # While a rehearsal runs, its page asks for this partial every few seconds (htmx), until it is complete.
-    return render_page_or_partial(request, "continuity/drills/drill.html", "continuity/drills/_report.html",
+    return render_page_or_partial(request, "continuity/drills/drill.html", "continuity/partials/_drill_report.html",
                                   _detail_context(request, tenant, drill))
 
 
@@ -221,28 +220,3 @@ def rehearse(request, *, tenant):
     context = _list_context(request, tenant)
     context["rehearse_form"] = form
     return render(request, "continuity/drills/list.html", context, status=status)
-
-
-@editors
-@require_http_methods(["GET", "POST"])
-def plan_settings(request, *, tenant):
-    plan = plan_of(tenant=tenant)
-    initial = {"drill_every_months": plan.drill_every_months if plan else Plan.DrillFrequency.QUARTERLY,
-               "owners": list(plan.owners.all()) if plan else []}
-    form = SettingsForm(request.POST or None, tenant=tenant, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.plan_settings_save(tenant=tenant, actor=Actor.from_request(request),
-                                            drill_every_months=form.cleaned_data["drill_every_months"],
-                                            owners=list(form.cleaned_data["owners"]))
-            except services.DrillError as exc:
-                exc.add_to(form)
-            else:
-                messages.success(request, _("The plan's settings are saved."))
-                return redirect_after_save(request, reverse("continuity:settings"))
-        status = 409 if form.non_field_errors() and selectors.primary_of(tenant=tenant) else 400
-    return render(request, "continuity/settings.html",
-                  {"tenant": tenant, "form": form, "plan": plan, "copy_of": selectors.primary_of(tenant=tenant),
-                   "editors": list(selectors.plan_editors(tenant=tenant).order_by("username")[:20])}, status=status)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import version_views as views
+from . import views
 
 urlpatterns = [
     path("versions/", views.version_list, name="versions"),

@@ -1,8 +1,8 @@
-"""Drills, rehearsals and follow-up actions, and the plan's settings."""
+"""Drills, rehearsals and follow-up actions."""
 
 from django.urls import path
 
-from . import drill_views as views
+from . import views
 
 urlpatterns = [
     path("drills/", views.drills, name="drills"),
@@ -14,5 +14,4 @@ urlpatterns = [
     path("drills/actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
     path("drills/actions/<int:pk>/done/", views.action_done, name="action_done"),
     path("drills/actions/<int:pk>/delete/", views.action_delete, name="action_delete"),
-    path("settings/", views.plan_settings, name="settings"),
 ]

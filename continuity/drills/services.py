@@ -1,12 +1,12 @@
-"""Every write of plan validation: drills and their follow-up actions, the plan's settings, rehearsals, and the
-drills recorded from real switches.
+"""Every write of plan validation: drills and their follow-up actions, starting a rehearsal, and the drills
+recorded from real switches. A rehearsal is completed by rehearsal_completion, from the task it enqueues.
 
 Services take who acts as an `Actor`; only views build one from a request. Tasks take ids and call these.
 """
 
 import logging
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,15 +21,13 @@ from sync.models import SyncRun
 from sync.services import SyncError, sync_run_request
 from tenants.models import BcpMapping, Tenant
 
-from .drill_selectors import primary_of, tenant_people
-from .models import Drill, FollowUpAction, Plan
+from ..models import Drill, FollowUpAction
+from ..plan.selectors import tenant_people
+from .rehearsal_completion import elapsed_seconds, rehearsal_complete
+from .tasks import complete_rehearsal
 
 logger = logging.getLogger(__name__)
 
-# A rehearsal waits this long for its sync; then it is completed with the finding "the sync did not finish".
-REHEARSAL_TIMEOUT = timedelta(minutes=10)
-# How often the task looks at the rehearsal's sync run.
-REHEARSAL_POLL_SECONDS = 2
 # The kinds a person records; rehearsals and real switches are recorded by the system.
 RECORDED_KINDS = (Drill.Kind.TABLETOP, Drill.Kind.OTHER)
 SYSTEM_KINDS = (Drill.Kind.REHEARSAL, Drill.Kind.SWITCH)
@@ -171,44 +169,6 @@ def drill_action_delete(*, action: FollowUpAction, actor: Actor) -> None:
                      changes=record)
 
 
-# --- the plan's settings ------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def plan_settings_save(*, tenant: Tenant, actor: Actor, drill_every_months: int, owners: list) -> Plan:
-    """How often the tenant drills, and who is reminded (nobody chosen: everyone with Continuity Plan: Edit)."""
-    primary = primary_of(tenant=tenant)
-    if primary is not None:
-        raise DrillError(_("This is the BCP tenant of “%(primary)s”: the plan, its owners and its drill schedule "
-                           "are kept there. Change them on “%(primary)s”.") % {"primary": primary})
-    if drill_every_months not in Plan.DrillFrequency.values:
-        raise DrillError(_("Choose how often to drill from the list."), field="drill_every_months")
-    people = set(tenant_people(tenant=tenant).filter(pk__in=[o.pk for o in owners]).values_list("pk", flat=True))
-    if any(owner.pk not in people for owner in owners):
-        raise DrillError(_("Choose the plan's owners from the people of this tenant."), field="owners")
-    if not Plan.objects.filter(tenant=tenant).exists():
-        from .services import PlanError, plan_start
-
-        try:
-            plan_start(tenant=tenant, actor=actor)
-        except PlanError as exc:
-            raise DrillError(exc.message) from None
-    plan = Plan.objects.select_for_update().get(tenant=tenant)
-    changes = {}
-    if plan.drill_every_months != drill_every_months:
-        changes["drill_every_months"] = [plan.drill_every_months, drill_every_months]
-        plan.drill_every_months = drill_every_months
-        plan.save(update_fields=["drill_every_months", "updated_at"])
-    before = sorted(plan.owners.values_list("username", flat=True))
-    after = sorted(owner.get_username() for owner in owners)
-    if before != after:
-        plan.owners.set(owners)
-        changes["owners"] = [before, after]
-    if changes:
-        audit_record(action="continuity.settings_change", by=actor, tenant=tenant, obj=plan, changes=changes)
-    return plan
-
-
 # --- rehearsals ---------------------------------------------------------------------------------------------
 
 
@@ -302,74 +262,7 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
 
 
 def _enqueue_completion(drill_id: int) -> None:
-    from .tasks import complete_rehearsal
-
     complete_rehearsal.delay(drill_id)
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    return round((end - start).total_seconds(), 1) if start and end else None
-
-
-@transaction.atomic
-def rehearsal_complete(*, drill_id: int, now: datetime | None = None) -> bool:
-    """Completes a rehearsal once its sync run has ended (or REHEARSAL_TIMEOUT has passed). Returns False while
-    it should be asked again later, True once there is nothing left to do (also when it was done already)."""
-    drill = (Drill.objects.select_for_update().filter(pk=drill_id, kind=Drill.Kind.REHEARSAL,
-                                                      outcome=Drill.Outcome.PENDING).first())
-    if drill is None:
-        return True
-    now = now or timezone.now()
-    report = dict(drill.report)
-    started = datetime.fromisoformat(report["started_at"])
-    sync = report.get("sync") or {}
-    run = SyncRun.objects.filter(pk=sync["run_id"]).first() if sync.get("run_id") else None
-    timed_out = now >= started + REHEARSAL_TIMEOUT
-    if run is not None and run.is_active and not timed_out:
-        return False
-
-    findings = [f for f in report.get("findings", []) if f["code"] in ("sync_not_started", "sync_already_running")]
-    findings += [{"code": "check_failed", "key": c["key"], "text": c["text"]} for c in report["checks"] if not c["ok"]]
-    if "refused" in report.get("switch", {}):
-        findings.append({"code": "switch_refused", "text": report["switch"]["refused"]})
-    outcome = Drill.Outcome.PASSED
-    if run is None:
-        outcome = Drill.Outcome.FAILED
-    else:
-        sync.update(status=run.status, duration_seconds=_seconds(run.started_at, run.finished_at),
-                    totals=run.totals, errors=len(run.errors))
-        if run.is_active:
-            findings.append({"code": "sync_timeout", "minutes": int(REHEARSAL_TIMEOUT.total_seconds() // 60)})
-        elif run.status == SyncRun.Status.FAILED:
-            findings.append({"code": "sync_failed", "errors": len(run.errors)})
-            outcome = Drill.Outcome.FAILED
-        elif run.status == SyncRun.Status.SKIPPED:
-            findings.append({"code": "sync_skipped", "reason": run.skip_reason})
-    last = None
-    if run is not None:
-        last = (SyncRun.objects.filter(mapping_id=run.mapping_id, status=SyncRun.Status.SUCCEEDED)
-                .order_by("-finished_at", "-id").first())
-    if outcome == Drill.Outcome.PASSED and findings:
-        outcome = Drill.Outcome.PARTIAL
-    report.update(sync=sync or None, findings=findings, completed_at=now.isoformat(),
-                  rpo_after_seconds=_seconds(last.started_at, now) if last else None)
-    drill.report, drill.outcome = report, outcome
-    drill.save(update_fields=["report", "outcome", "updated_at"])
-    audit_record(action="continuity.drill_rehearsal_complete", by=Actor.system(), tenant=drill.tenant, obj=drill,
-                 changes={"outcome": outcome, "findings": [f["code"] for f in findings],
-                          "rpo_after_seconds": report["rpo_after_seconds"]})
-    return True
-
-
-def rehearsals_overdue_complete(*, now: datetime | None = None) -> list[int]:
-    """Rehearsals whose task was lost (a worker gone, a message dropped) are completed once their time is up."""
-    now = now or timezone.now()
-    done = []
-    for drill_id, report in Drill.objects.filter(kind=Drill.Kind.REHEARSAL, outcome=Drill.Outcome.PENDING,
-                                                 created_at__lt=now - REHEARSAL_TIMEOUT).values_list("pk", "report"):
-        if report.get("started_at") and rehearsal_complete(drill_id=drill_id, now=now):
-            done.append(drill_id)
-    return done
 
 
 # --- real switches, from the audit log ----------------------------------------------------------------------
@@ -418,10 +311,11 @@ def switch_drill_record(*, revert_event: AuditEvent) -> Drill | None:
         "forced": bool(forced), "forced_checks": forced, "reason": switch.changes.get("reason", ""),
         "first_sign_in_at": first_sign_in.created_at.isoformat() if first_sign_in else None,
         "first_sign_in_by": first_sign_in.actor_name if first_sign_in else "",
-        "seconds_to_first_sign_in": _seconds(switch.created_at, first_sign_in.created_at) if first_sign_in else None,
+        "seconds_to_first_sign_in": (elapsed_seconds(switch.created_at, first_sign_in.created_at)
+                                     if first_sign_in else None),
         "reverted_at": revert_event.created_at.isoformat(),
         "reverted_by": revert_event.actor_name, "reverted_acting_as": revert_event.acting_as,
-        "seconds_on_bcp": _seconds(switch.created_at, revert_event.created_at),
+        "seconds_on_bcp": elapsed_seconds(switch.created_at, revert_event.created_at),
         "revert_event": revert_event.pk,
         "findings": findings,
     }

@@ -1,4 +1,5 @@
-"""Every write to the continuity plan. Views, the demo and tests call these; the sync writes the BCP copies itself.
+"""Every write to the continuity plan and its settings. Views, the demo and tests call these; the sync writes the
+BCP copies itself.
 
 Each change runs in one transaction that holds the tenant's Plan row (select_for_update), so two editors never
 number the same version: it validates, applies, renumbers the section's positions 1..n, and, when something
@@ -7,7 +8,7 @@ writes neither. A removed row leaves a contactcenter.Deletion, so that the sync 
 sync" lists it.
 
 A PlanVersion's `changes` are {"section": section key, "item": the item's name, "field": a field key of
-sections.SECTIONS (or "name", "position"), "old": text, "new": text}: keys, not labels, so that the history reads
+plan.sections.SECTIONS (or "name", "position"), "old": text, "new": text}: keys, not labels, so that the history reads
 in its reader's language. Its `summary` is one sentence in the language of whoever made the change.
 """
 
@@ -26,8 +27,7 @@ from bcp_project.exceptions import ApplicationError
 from contactcenter.models import Deletion
 from tenants.models import Tenant
 
-from . import defaults
-from .models import (
+from ..models import (
     ActivationTrigger,
     CriticalSystem,
     EmergencyContact,
@@ -37,8 +37,9 @@ from .models import (
     Procedure,
     ProcedureStep,
 )
-from .sections import BY_KEY, Section
-from .selectors import plan_snapshot
+from . import starter
+from .sections import BY_KEY, Section, field_label
+from .selectors import plan_snapshot, primary_of, tenant_people
 
 
 class PlanError(ApplicationError):
@@ -142,14 +143,6 @@ def _diff(before: dict, after: dict, *, subject_id: int | None, subject_key: str
                 changes += [{"section": section_key, "item": item["name"], "field": field, "old": _text(value),
                              "new": ""} for field, value in item["values"].items() if value]
     return changes
-
-
-def field_label(section: Section, field: str) -> str:
-    if field == "name":
-        return str(_("Name"))
-    if field == "position":
-        return str(_("Position"))
-    return str(dict(section.fields).get(field, field))
 
 
 def _summary(verb: str, subject: _Subject, changes: list[dict], direction: str = "") -> str:
@@ -438,16 +431,16 @@ def plan_start(*, tenant, actor: Actor) -> Plan:
                           "cannot be started here."))
     plan = Plan.objects.create(tenant=tenant)
     teams = {}
-    for position, team in enumerate(defaults.teams(), start=1):
+    for position, team in enumerate(starter.teams(), start=1):
         teams[team["key"]] = PlanTeam.objects.create(tenant=tenant, position=position, name=team["name"],
                                                      responsibilities=team["responsibilities"])
     CriticalSystem.objects.bulk_create([
         CriticalSystem(tenant=tenant, position=position, name=system["name"], failover=system["failover"],
                        responsible_team=teams[system["team"]], recovery_procedure=system["recovery"],
                        restoration_procedure=system["restoration"], recovery_time_goal=system["goal"])
-        for position, system in enumerate(defaults.critical_systems(), start=1)])
+        for position, system in enumerate(starter.critical_systems(), start=1)])
     procedures = {}
-    for position, item in enumerate(defaults.procedures(), start=1):
+    for position, item in enumerate(starter.procedures(), start=1):
         procedure = Procedure.objects.create(tenant=tenant, position=position, name=item["name"], kind=item["kind"],
                                              description=item["description"])
         procedures[item["kind"]] = procedure
@@ -458,8 +451,41 @@ def plan_start(*, tenant, actor: Actor) -> Plan:
         ActivationTrigger(tenant=tenant, position=position, name=trigger["name"], action=trigger["action"],
                           criterion=trigger["criterion"], instructions=trigger["instructions"],
                           procedure=procedures.get(trigger.get("procedure")))
-        for position, trigger in enumerate(defaults.triggers(), start=1)])
+        for position, trigger in enumerate(starter.triggers(), start=1)])
     snapshot = plan_snapshot(tenant=tenant)
     _record(plan=plan, tenant=tenant, actor=actor, summary=_("Started the plan"), changes=[], snapshot=snapshot)
     audit_record(action="continuity.plan_started", by=actor, tenant=tenant, obj=plan, changes={"version": 1})
+    return plan
+
+
+# --- the plan's settings ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_settings_save(*, tenant: Tenant, actor: Actor, drill_every_months: int, owners: list) -> Plan:
+    """How often the tenant drills, and who is reminded (nobody chosen: everyone with Continuity Plan: Edit)."""
+    primary = primary_of(tenant=tenant)
+    if primary is not None:
+        raise PlanError(_("This is the BCP tenant of “%(primary)s”: the plan, its owners and its drill schedule "
+                          "are kept there. Change them on “%(primary)s”.") % {"primary": primary})
+    if drill_every_months not in Plan.DrillFrequency.values:
+        raise PlanError(_("Choose how often to drill from the list."), field="drill_every_months")
+    people = set(tenant_people(tenant=tenant).filter(pk__in=[o.pk for o in owners]).values_list("pk", flat=True))
+    if any(owner.pk not in people for owner in owners):
+        raise PlanError(_("Choose the plan's owners from the people of this tenant."), field="owners")
+    if not Plan.objects.filter(tenant=tenant).exists():
+        plan_start(tenant=tenant, actor=actor)
+    plan = Plan.objects.select_for_update().get(tenant=tenant)
+    changes = {}
+    if plan.drill_every_months != drill_every_months:
+        changes["drill_every_months"] = [plan.drill_every_months, drill_every_months]
+        plan.drill_every_months = drill_every_months
+        plan.save(update_fields=["drill_every_months", "updated_at"])
+    before = sorted(plan.owners.values_list("username", flat=True))
+    after = sorted(owner.get_username() for owner in owners)
+    if before != after:
+        plan.owners.set(owners)
+        changes["owners"] = [before, after]
+    if changes:
+        audit_record(action="continuity.settings_change", by=actor, tenant=tenant, obj=plan, changes=changes)
     return plan

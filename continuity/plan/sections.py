@@ -1,5 +1,5 @@
 """The plan's sections and the fields each one shows, in order: one declaration that the plan page, the
-print view, the PDF, the version snapshots and the version compare all read.
+print view, the PDF, the version snapshots and the version compare all read; and each section's path segment.
 
 A snapshot stores field keys and plain text values, never labels, so that an old version reads in the language
 of whoever opens it."""
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, Procedure
+from ..models import ActivationTrigger, CriticalSystem, EmergencyContact, PlanTeam, Procedure
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,22 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 BY_KEY = {section.key: section for section in SECTIONS}
+
+# The path segment of each section's pages.
+SLUGS: dict[str, str] = {
+    CriticalSystem.ENTITY_TYPE: "systems",
+    PlanTeam.ENTITY_TYPE: "teams",
+    EmergencyContact.ENTITY_TYPE: "contacts",
+    Procedure.ENTITY_TYPE: "procedures",
+    ActivationTrigger.ENTITY_TYPE: "triggers",
+}
+BY_SLUG: dict[str, Section] = {slug: BY_KEY[key] for key, slug in SLUGS.items()}
+
+
+def field_label(section: Section, key: str) -> str:
+    """A field's label in the reader's language; "name" and "position" belong to every section."""
+    if key == "name":
+        return str(_("Name"))
+    if key == "position":
+        return str(_("Position"))
+    return str(dict(section.fields).get(key, key))

@@ -1,28 +1,14 @@
-"""Input of the drill pages: what was exercised, its follow-up actions, Rehearse, and the plan's settings."""
+"""Input of the drill pages: what was exercised, its follow-up actions, and Rehearse."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .drill_selectors import tenant_people
-from .drills import RECORDED_KINDS, TEXT_MAX
-from .models import Drill, Plan
+from ..models import Drill
+from ..plan.forms import PersonChoice
+from ..plan.selectors import tenant_people
+from .services import RECORDED_KINDS, TEXT_MAX
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _person_label(user) -> str:
-    name = user.get_full_name()
-    return f"{name} ({user.get_username()})" if name else user.get_username()
-
-
-class PersonChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return _person_label(obj)
-
-
-class PeopleChoice(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return _person_label(obj)
 
 
 class DrillForm(forms.Form):
@@ -79,21 +65,3 @@ class RehearseForm(forms.Form):
         label=_("I understand that a rehearsal runs the readiness checks and a sync, and moves no traffic: "
                 "nobody is signed out."),
         error_messages={"required": _("Confirm the rehearsal: tick the box.")})
-
-
-class SettingsForm(forms.Form):
-    drill_every_months = forms.TypedChoiceField(label=_("Drill frequency"), coerce=int,
-                                                choices=Plan.DrillFrequency.choices,
-                                                help_text=_("How often the plan is exercised. Counted from the last "
-                                                            "drill, or from the day the plan was started."))
-    owners = PeopleChoice(label=_("Plan owners"), queryset=None, required=False,
-                          widget=forms.CheckboxSelectMultiple,
-                          help_text=_("They are reminded by email when a drill is overdue, an emergency contact needs "
-                                      "a review or a follow-up action is past due. If you choose nobody, the "
-                                      "reminders go to everyone whose role holds Continuity Plan: Edit."),
-                          error_messages={"invalid_choice": _("Choose the plan's owners from the people of this "
-                                                              "tenant.")})
-
-    def __init__(self, *args, tenant, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owners"].queryset = tenant_people(tenant=tenant)

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET
 from bcp_project.access import tenant_member_required
 from bcp_project.htmx import render_page_or_partial
 
-from . import versions
+from . import selectors
 from .pdf import plan_pdf
+from .snapshots import compare, has_differences, when_text
 
 VERSIONS_PER_PAGE = 25
 MAX_CHOICES = 200  # versions offered in the compare page's list; any other is reachable by its number
@@ -23,19 +24,19 @@ guard = tenant_member_required()
 @guard
 @require_GET
 def version_list(request, *, tenant):
-    page = Paginator(versions.version_list(tenant=tenant), VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.version_list(tenant=tenant), VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
     copy = None
     if not page.object_list:
-        current = versions.current_edition(tenant=tenant)
+        current = selectors.current_edition(tenant=tenant)
         copy = current if current.is_copy else None
-    return render_page_or_partial(request, "continuity/versions/list.html", "continuity/versions/_table.html",
+    return render_page_or_partial(request, "continuity/versions/list.html", "continuity/partials/_version_table.html",
                                   {"page": page, "tenant": tenant, "copy": copy})
 
 
 @guard
 @require_GET
 def version_detail(request, *, tenant, number):
-    edition = versions.version_edition(tenant=tenant, number=number)
+    edition = selectors.version_edition(tenant=tenant, number=number)
     return render(request, "continuity/versions/detail.html", {"edition": edition, "tenant": tenant})
 
 
@@ -46,40 +47,40 @@ def _compare_error(request, tenant, old, message):
 
 
 def _choices(tenant):
-    return list(versions.version_list(tenant=tenant).values_list("number", flat=True)[:MAX_CHOICES])
+    return list(selectors.version_list(tenant=tenant).values_list("number", flat=True)[:MAX_CHOICES])
 
 
 @guard
 @require_GET
 def version_compare(request, *, tenant, number):
-    old = versions.version_edition(tenant=tenant, number=number)
+    old = selectors.version_edition(tenant=tenant, number=number)
     other = request.GET.get("with", "").strip()
     if other:
         if not (other.isascii() and other.isdigit()):
             return _compare_error(request, tenant, old,
                                   _("“%(value)s” is not a version number. Choose one from the list of versions.")
                                   % {"value": other[:20]})
-        found = versions.version_list(tenant=tenant).filter(number=int(other)).exists()
+        found = selectors.version_list(tenant=tenant).filter(number=int(other)).exists()
         if not found:
             return _compare_error(request, tenant, old,
                                   _("This plan has no version %(number)s. Choose one from the list of versions.")
                                   % {"number": int(other)})
-        new = versions.version_edition(tenant=tenant, number=int(other))
+        new = selectors.version_edition(tenant=tenant, number=int(other))
         if new.number < old.number:  # the differences always read from the older to the newer
             old, new = new, old
     else:
-        new = versions.current_edition(tenant=tenant)
-    diffs = versions.compare(old.snapshot, new.snapshot)
+        new = selectors.current_edition(tenant=tenant)
+    diffs = compare(old.snapshot, new.snapshot)
     return render(request, "continuity/versions/compare.html",
                   {"tenant": tenant, "subject": number, "old": old, "new": new, "diffs": diffs,
                    "with_number": int(other) if other else None,
-                   "differs": versions.has_differences(diffs), "choices": _choices(tenant)})
+                   "differs": has_differences(diffs), "choices": _choices(tenant)})
 
 
 def _print(request, tenant, edition, pdf_url):
     printed_at = timezone.now()
-    printed = _("Printed %(when)s") % {"when": versions.when_text(printed_at)}
-    return render(request, "continuity/print.html",
+    printed = _("Printed %(when)s") % {"when": when_text(printed_at)}
+    return render(request, "continuity/versions/print.html",
                   {"tenant": tenant, "edition": edition, "printed_at": printed_at, "pdf_url": pdf_url,
                    "footer": f"{tenant.name} · {edition.line} · {printed}",
                    "plan_url": request.build_absolute_uri(reverse("continuity:print"))})
@@ -88,13 +89,13 @@ def _print(request, tenant, edition, pdf_url):
 @guard
 @require_GET
 def print_current(request, *, tenant):
-    return _print(request, tenant, versions.current_edition(tenant=tenant), reverse("continuity:pdf"))
+    return _print(request, tenant, selectors.current_edition(tenant=tenant), reverse("continuity:pdf"))
 
 
 @guard
 @require_GET
 def print_version(request, *, tenant, number):
-    return _print(request, tenant, versions.version_edition(tenant=tenant, number=number),
+    return _print(request, tenant, selectors.version_edition(tenant=tenant, number=number),
                   reverse("continuity:version_pdf", args=[number]))
 
 
@@ -110,10 +111,10 @@ def _pdf(request, edition):
 @guard
 @require_GET
 def pdf_current(request, *, tenant):
-    return _pdf(request, versions.current_edition(tenant=tenant))
+    return _pdf(request, selectors.current_edition(tenant=tenant))
 
 
 @guard
 @require_GET
 def pdf_version(request, *, tenant, number):
-    return _pdf(request, versions.version_edition(tenant=tenant, number=number))
+    return _pdf(request, selectors.version_edition(tenant=tenant, number=number))

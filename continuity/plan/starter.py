@@ -6,7 +6,7 @@ plan): the names are stored as text, so the plan stays in the language it was wr
 
 from django.utils.translation import gettext as _
 
-from .models import ActivationTrigger, Procedure
+from ..models import ActivationTrigger, Procedure
 
 # Keys that tie the lists below together; never shown.
 COORDINATION, TELEPHONY, IT, HR, FACILITIES = "coordination", "telephony", "it", "hr", "facilities"

@@ -26,7 +26,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .versions import Edition, SectionView, when_text
+from .selectors import Edition
+from .snapshots import SectionView, when_text
 
 MARGIN = 20 * mm
 # Marks the standard fonts have no glyph for, written the way a typewriter would.

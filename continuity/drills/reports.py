@@ -1,123 +1,16 @@
-"""Reads for plan validation: the drill schedule, the drills, their follow-up actions, who gets reminders."""
+"""A rehearsal's or a real switch's report, as a reader sees it: what the system measured (Drill.report, stored
+as keys and numbers) in sentences of the reader's language."""
 
-import calendar
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import User
-from bcp_project.permissions import CHANGE_CONTINUITY_PLAN
 from sync.messages import skip_text
 from sync.models import SyncRun
-from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
-from .models import Drill, FollowUpAction, Plan
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the 31st of a shorter month becomes its last day."""
-    years, month = divmod(day.month - 1 + months, 12)
-    year = day.year + years
-    return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-@dataclass(frozen=True)
-class Schedule:
-    every_months: int
-    label: str
-    last_drill: Drill | None
-    # The day the schedule counts from: the last drill, or the day the plan was started.
-    since: date
-    next_due: date
-    today: date
-
-    @property
-    def overdue(self) -> bool:
-        return self.next_due < self.today
-
-    @property
-    def days_overdue(self) -> int:
-        return max(0, (self.today - self.next_due).days)
-
-
-def drill_schedule(*, tenant: Tenant, plan: Plan | None = None, today: date | None = None) -> Schedule:
-    """How often the tenant drills, when it last did, and when the next drill is due. Two queries at most."""
-    today = today or timezone.localdate()
-    plan = plan if plan is not None else Plan.objects.filter(tenant=tenant).first()
-    every = plan.drill_every_months if plan is not None else Plan.DrillFrequency.QUARTERLY
-    # A rehearsal still waiting for its sync has not validated anything yet.
-    last = (Drill.objects.filter(tenant=tenant).exclude(outcome=Drill.Outcome.PENDING)
-            .order_by("-held_on", "-id").first())
-    if last is not None:
-        since = last.held_on
-    elif plan is not None:
-        since = timezone.localdate(plan.created_at)
-    else:
-        since = today
-    return Schedule(every_months=every, label=str(Plan.DrillFrequency(every).label), last_drill=last, since=since,
-                    next_due=add_months(since, every), today=today)
-
-
-def drill_list(*, tenant: Tenant):
-    """The tenant's drills, newest first, each with its number of open follow-up actions."""
-    return (Drill.objects.filter(tenant=tenant).select_related("recorded_by")
-            .annotate(open_actions=Count("actions", filter=Q(actions__done_on__isnull=True)))
-            .order_by("-held_on", "-id"))
-
-
-def drill_get(*, tenant: Tenant, pk: int) -> Drill:
-    """One drill of the tenant; another tenant's is a 404."""
-    return get_object_or_404(Drill.objects.select_related("recorded_by", "switch_event"), tenant=tenant, pk=pk)
-
-
-def open_actions(*, tenant: Tenant):
-    """Follow-up actions not done yet, soonest due first, with their owner and drill."""
-    return (FollowUpAction.objects.filter(tenant=tenant, done_on__isnull=True)
-            .select_related("owner", "drill").order_by("due_on", "id"))
-
-
-def drill_actions(*, drill: Drill):
-    return drill.actions.select_related("owner").order_by("done_on", "due_on", "id")
-
-
-def action_get(*, tenant: Tenant, pk: int) -> FollowUpAction:
-    return get_object_or_404(FollowUpAction.objects.select_related("drill", "owner"), tenant=tenant, pk=pk)
-
-
-def tenant_people(*, tenant: Tenant):
-    """The people of the tenant who can own a follow-up action or the plan: its active users."""
-    return User.objects.filter(tenant=tenant, is_active=True).order_by("first_name", "last_name", "username")
-
-
-def plan_editors(*, tenant: Tenant):
-    """Active users of the tenant whose role holds Continuity Plan: Edit."""
-    groups = TenantGroupObjectPermission.objects.filter(
-        content_object=tenant, permission__codename=CHANGE_CONTINUITY_PLAN,
-        permission__content_type__app_label="tenants").values("group_id")
-    return User.objects.filter(tenant=tenant, is_active=True, role__group_id__in=groups)
-
-
-def reminder_recipients(*, plan: Plan) -> list:
-    """The plan's owners; when none are chosen, everyone who may edit the plan. Only those with an email."""
-    chosen = list(plan.owners.all())
-    if chosen:
-        return [user for user in chosen if user.is_active and user.email]
-    return list(plan_editors(tenant=plan.tenant).exclude(email="").order_by("username"))
-
-
-def rehearsal_mapping(*, tenant: Tenant) -> BcpMapping | None:
-    """The pair a rehearsal would use: the tenant must be its primary, and the primary must be active."""
-    return (BcpMapping.objects.select_related("primary", "secondary")
-            .filter(primary=tenant, active_side=BcpMapping.Side.PRIMARY).first())
-
-
-# --- a rehearsal's or a real switch's report, as a reader sees it -----------------------------------------
+from ..models import Drill
 
 CHECK_LABELS = {
     "mapping": _("Mapping valid"),
@@ -233,8 +126,3 @@ def report_of(drill: Drill) -> dict | None:
             "findings": [_finding(f) for f in report.get("findings", [])],
         }
     return None
-
-
-def primary_of(*, tenant: Tenant) -> str | None:
-    """On a BCP tenant, the name of its primary, where the plan's settings live; None elsewhere."""
-    return BcpMapping.objects.filter(secondary=tenant).values_list("primary__name", flat=True).first()
