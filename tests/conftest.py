@@ -77,12 +77,10 @@ def other_admin(other_tenant):
     return UserFactory(username="nora", tenant=other_tenant, role=role_of(other_tenant, ADMINISTRATOR))
 
 
-PERSONAS = ["anonymous", "agent", "supervisor", "tenant_admin", "other_admin", "rep"]
-
-
 @pytest.fixture
 def as_persona(client, request):
-    """as_persona("rep") -> a test client signed in as that persona (anonymous: not signed in)."""
+    """as_persona("rep") -> a test client signed in as that persona (anonymous: not signed in); the names are
+    tests/permissions.py's PERSONAS."""
 
     def sign_in(name):
         if name != "anonymous":

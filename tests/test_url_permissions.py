@@ -9,27 +9,28 @@ from django.utils import timezone
 
 from bcp_project.models import Heartbeat
 from tenants.models import Tenant
-from tests.conftest import PERSONAS
+from tests.permissions import GET, NOT_ALLOWED, NOT_FOUND, OK, POST, REDIRECT, Row, answers, ask, cases
 
-OK, REDIRECT, NOT_FOUND, NOT_ALLOWED = 200, 302, 404, 405
-TENANT_PAGE = "/tm/tenants/{tenant}/"
-TENANT_APPS = "/tm/tenants/{tenant}/applications/"
-
-# url -> the answer each persona gets, in the order of PERSONAS:
-#        anonymous  agent      supervisor tenant_admin other_admin rep
-EXPECTED_GET = {
-    "/":                 (REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
-    "/sign-in/":         (OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
-    "/sign-out/":        (NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
-    "/profile/":         (REDIRECT, OK, OK, OK, OK, OK),
-    "/admin/":           (REDIRECT, NOT_FOUND, OK, OK, OK, NOT_FOUND),
-    "/tm/tenants/":      (REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK),
-    "/tm/tenants/new/":  (REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK),
-    TENANT_PAGE:         (REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK),
-    TENANT_APPS:         (REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK),
-    "/tm/audit/":        (REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK),
-    "/healthz":          (OK, OK, OK, OK, OK, OK),
-}
+# url name, method, then the answer per persona in the order of PERSONAS: anonymous, agent, supervisor,
+# tenant_admin, other_admin, rep.
+URLS = [
+    Row("home", GET,                answers(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
+    Row("accounts:login", GET,      answers(OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
+    Row("accounts:logout", GET,     answers(*[NOT_ALLOWED] * 6)),
+    Row("accounts:profile", GET,    answers(REDIRECT, OK, OK, OK, OK, OK)),
+    Row("accounts:admin_home", GET, answers(REDIRECT, NOT_FOUND, OK, OK, OK, NOT_FOUND)),
+    Row("tenants:list", GET,        answers(REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)),
+    Row("tenants:create", GET,      answers(REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)),
+    Row("tenants:detail", GET,      answers(REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)),
+    Row("tenants:applications", GET, answers(REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)),
+    Row("audit:list", GET,          answers(REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)),
+    Row("healthz", GET,             answers(OK, OK, OK, OK, OK, OK)),
+    # The form data is valid, so the only thing that decides is who asks.
+    Row("tenants:create", POST,     answers(REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, REDIRECT)),
+    Row("accounts:profile", POST,   answers(*[REDIRECT] * 6)),
+    Row("healthz", POST,            answers(*[NOT_ALLOWED] * 6)),
+]
+TENANT_IN_PATH = {"tenants:detail", "tenants:applications"}
 
 # Where "/" sends each signed-in persona: the application they use most.
 HOME = {
@@ -40,12 +41,6 @@ HOME = {
     "rep": "/tm/tenants/",
 }
 
-CASES = [
-    pytest.param(url, persona, statuses[i], id=f"{persona}-GET-{url}")
-    for url, statuses in EXPECTED_GET.items()
-    for i, persona in enumerate(PERSONAS)
-]
-
 
 @pytest.fixture
 def heartbeat(db):
@@ -53,41 +48,19 @@ def heartbeat(db):
     Heartbeat.objects.update_or_create(name="celery", defaults={"beat_at": timezone.now()})
 
 
-@pytest.mark.parametrize(("url", "persona", "expected"), CASES)
-def test_get(as_persona, tenant, heartbeat, url, persona, expected):
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_url_for_every_persona(as_persona, tenant, region_eu, heartbeat, row, persona):
     client = as_persona(persona)
-    response = client.get(url.format(tenant=tenant.pk))
-    assert response.status_code == expected, response.content[:300]
-    if expected == REDIRECT:
-        location = response.headers["Location"]
-        if persona == "anonymous":
-            assert location.startswith("/sign-in/?next=")
-        elif url == "/":
-            assert location == HOME[persona]
-        elif url == "/sign-in/":
-            assert location == "/"
-
-
-EXPECTED_POST = {
-    # url -> statuses per persona; the form data is valid, so the only thing that decides is who asks.
-    "/tm/tenants/new/":  (REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, REDIRECT),
-    "/profile/":         (REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
-    "/healthz":          (NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
-}
-
-
-@pytest.mark.parametrize(("url", "persona", "expected"), [
-    pytest.param(url, persona, statuses[i], id=f"{persona}-POST-{url}")
-    for url, statuses in EXPECTED_POST.items()
-    for i, persona in enumerate(PERSONAS)
-])
-def test_post(as_persona, tenant, region_eu, heartbeat, url, persona, expected):
-    client = as_persona(persona)
-    data = {"name": "Fabrikam", "region": region_eu.pk, "language": "de"}
-    response = client.post(url, data)
-    assert response.status_code == expected
-    created = Tenant.objects.filter(name="Fabrikam").exists()
-    assert created == (persona == "rep" and url == "/tm/tenants/new/")
+    data = {"name": "Fabrikam", "region": region_eu.pk, "language": "de"} if row.method == POST else {}
+    response = ask(client, row, persona, args=[tenant.pk] if row.name in TENANT_IN_PATH else [], data=data)
+    if response.status_code == REDIRECT and persona != "anonymous" and row.method == GET:
+        if row.name == "home":
+            assert response["Location"] == HOME[persona]
+        elif row.name == "accounts:login":
+            assert response["Location"] == "/"
+    if row.method == POST:
+        created = Tenant.objects.filter(name="Fabrikam").exists()
+        assert created == (persona == "rep" and row.name == "tenants:create")
 
 
 def test_another_tenants_admin_cannot_reach_the_tm_page_of_their_own_tenant(client, other_admin, other_tenant):

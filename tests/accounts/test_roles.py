@@ -16,8 +16,8 @@ from accounts.services import RoleError, role_create, role_delete, role_permissi
 from audit.models import AuditEvent
 from bcp_project import permissions as p
 from tenants.models import TenantGroupObjectPermission
-from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
+from tests.permissions import GET, POST, Row, answers, ask, cases
 
 BCP_ALL = {p.VIEW_BCP_CONFIGURATIONS, p.CHANGE_BCP_CONFIGURATIONS, p.VIEW_BCP_ENABLEMENT, p.CHANGE_BCP_ENABLEMENT}
 
@@ -144,67 +144,62 @@ def test_deleting_a_role_removes_its_group_and_permissions(tenant):
 # --- permission matrix ----------------------------------------------------------------------------------------
 
 
-def _urls(role):
-    return {
-        "list": reverse("accounts:role_list"),
-        "create": reverse("accounts:role_create"),
-        "detail": reverse("accounts:role_detail", args=[role.pk]),
-        "permissions": reverse("accounts:role_permissions", args=[role.pk, "bcp"]),
-        "details": reverse("accounts:role_details", args=[role.pk]),
-        "delete": reverse("accounts:role_delete", args=[role.pk]),
-    }
+ROLE_IN_PATH = {"accounts:role_detail": [], "accounts:role_permissions": ["bcp"], "accounts:role_details": [],
+                "accounts:role_delete": []}  # URL name -> the arguments after the role's id
 
 
-URL_NAMES = ["list", "create", "detail", "permissions", "details", "delete"]
-OWN_TENANT_ONLY = {"list", "create"}  # pages without a role id: other_admin sees their own tenant's
+def _args(name, role):
+    return [role.pk, *ROLE_IN_PATH[name]] if name in ROLE_IN_PATH else []
 
 
-def _expected(persona, url_name):
-    if persona == "anonymous":
-        return 302
-    if persona == "tenant_admin":
-        return 200
-    if persona == "other_admin" and url_name in OWN_TENANT_ONLY:
-        return 200
-    return 404  # agent, supervisor (no Manage roles), other_admin on this tenant's role, rep not impersonating
+# url name, method; then the answer per persona in the order of PERSONAS: anonymous, agent and supervisor (no Manage
+# roles), tenant_admin, other_admin (their own tenant's list and create pages; this tenant's role is not theirs to
+# know), rep (not impersonating). The POSTs would rename the role and give it BCP Enablement; the tenant
+# administrator's own changes are tested below. other_admin's list is read-only, a create lands in their tenant.
+SEES = answers(302, 404, 404, 200, 200, 404)
+HIDDEN = answers(302, 404, 404, 200, 404, 404)
+REFUSED = answers(302, 404, 404, None, 404, 404)
+URLS = [
+    Row("accounts:role_list", GET, SEES),
+    Row("accounts:role_create", GET, SEES),
+    Row("accounts:role_detail", GET, HIDDEN),
+    Row("accounts:role_permissions", GET, HIDDEN),
+    Row("accounts:role_details", GET, HIDDEN),
+    Row("accounts:role_delete", GET, HIDDEN),
+    Row("accounts:role_list", POST, answers(302, 404, 404, None, 405, 404)),
+    Row("accounts:role_create", POST, answers(302, 404, 404, None, 302, 404)),
+    Row("accounts:role_detail", POST, REFUSED),
+    Row("accounts:role_permissions", POST, REFUSED),
+    Row("accounts:role_details", POST, REFUSED),
+    Row("accounts:role_delete", POST, REFUSED),
+]
 
 
-@pytest.mark.parametrize("url_name", URL_NAMES)
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_get_permission_matrix(as_persona, persona, url_name, admin_role):
-    client = as_persona(persona)
-    response = client.get(_urls(admin_role)[url_name])
-    assert response.status_code == _expected(persona, url_name)
-    if persona == "anonymous":
-        assert response.url.startswith(reverse("accounts:login"))
-
-
-@pytest.mark.parametrize("url_name", URL_NAMES)
-@pytest.mark.parametrize("persona", ["anonymous", "agent", "supervisor", "other_admin", "rep"])
-def test_post_is_refused_the_same_way(as_persona, persona, url_name, tenant):
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_roles_url_for_every_persona(as_persona, row, persona, tenant, admin_role):
+    if row.method == GET:
+        ask(as_persona(persona), row, persona, args=_args(row.name, admin_role))
+        return
     role = role_create(tenant=tenant, name="Target", permissions=[p.VIEW_CONFIGURATION])
-    client = as_persona(persona)
-    response = client.post(_urls(role)[url_name], {"name": "Changed", "change_bcp_enablement": "on"})
-    expected = _expected(persona, url_name)
-    # other_admin on their own tenant's pages: the list is read-only (405), a create lands in their tenant.
-    assert response.status_code in ({expected} if expected != 200 else {302, 405})
+    ask(as_persona(persona), row, persona, args=_args(row.name, role),
+        data={"name": "Changed", "change_bcp_enablement": "on"})
     role.refresh_from_db()
     assert role.name == "Target"
     assert role_permissions(role=role) == {p.VIEW_CONFIGURATION, p.ACCESS_ADMIN}
 
 
-@pytest.mark.parametrize("url_name", URL_NAMES)
-def test_an_impersonating_representative_gets_every_page(impersonating, url_name, admin_role):
-    assert impersonating.get(_urls(admin_role)[url_name]).status_code == 200
+@pytest.mark.parametrize("name", [row.name for row in URLS if row.method == GET])
+def test_an_impersonating_representative_gets_every_page(impersonating, name, admin_role):
+    assert impersonating.get(reverse(name, args=_args(name, admin_role))).status_code == 200
 
 
 def test_another_tenants_role_is_404_for_a_tenant_administrator(client, tenant_admin, other_tenant):
     foreign = role_of(other_tenant, r.ADMINISTRATOR)
     client.force_login(tenant_admin)
-    for url in _urls(foreign).values():
-        if str(foreign.pk) in url:
-            assert client.get(url).status_code == 404
-            assert client.post(url, {"name": "Hijacked", "change_bcp_enablement": "on"}).status_code == 404
+    for name in ROLE_IN_PATH:
+        url = reverse(name, args=_args(name, foreign))
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"name": "Hijacked", "change_bcp_enablement": "on"}).status_code == 404
     assert not (BCP_ALL & role_permissions(role=foreign))
     assert Role.objects.get(pk=foreign.pk).name == r.ADMINISTRATOR
 
@@ -352,12 +347,13 @@ def test_delete_asks_first_and_refuses_while_users_have_the_role(client, tenant_
     assert not Role.objects.filter(pk=idle.pk).exists()
 
 
-@pytest.mark.parametrize("url_name", ["create", "permissions", "details", "delete"])
-def test_posts_need_the_csrf_token(tenant_admin, tenant, url_name):
+@pytest.mark.parametrize("name", ["accounts:role_create", "accounts:role_permissions", "accounts:role_details",
+                                  "accounts:role_delete"])
+def test_posts_need_the_csrf_token(tenant_admin, tenant, name):
     role = role_create(tenant=tenant, name="Guarded")
     client = Client(enforce_csrf_checks=True)
     client.force_login(tenant_admin)
-    response = client.post(_urls(role)[url_name], {"name": "Changed", "change_bcp_enablement": "on"})
+    response = client.post(reverse(name, args=_args(name, role)), {"name": "Changed", "change_bcp_enablement": "on"})
     assert response.status_code == 403
     assert Role.objects.filter(pk=role.pk, name="Guarded").exists()
     assert role_permissions(role=role) == set()

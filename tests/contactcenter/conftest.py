@@ -9,6 +9,7 @@ from contactcenter.registry import REGISTRY
 from tests.factories import role_of
 
 SLUGS = [spec.slug for spec in REGISTRY.types]
+KEYS = {spec.slug: spec.key for spec in REGISTRY.types}  # slug -> the key its URL names start with: "user_list"
 NEW_PASSWORD = "violet-harbour-lantern-42"
 
 

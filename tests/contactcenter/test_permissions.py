@@ -5,58 +5,47 @@ tenant administrator → can change."""
 import pytest
 
 from contactcenter.models import Deletion
-from tests.conftest import PERSONAS
+from tests.permissions import GET, POST, Row, answers, ask, cases
 
-from .conftest import SLUGS, valid_data
+from .conftest import KEYS, SLUGS, valid_data
 
-ACTIONS = ["list", "create", "edit", "delete"]
-
-
-def url_for(slug: str, action: str, obj) -> str:
-    return {"list": f"/admin/{slug}/", "create": f"/admin/{slug}/new/", "edit": f"/admin/{slug}/{obj.pk}/",
-            "delete": f"/admin/{slug}/{obj.pk}/delete/"}[action]
-
-
-EXPECTED_GET = {"anonymous": 302, "agent": 404, "supervisor": 200, "tenant_admin": 200, "rep": 404}
-
-
-@pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize("action", ACTIONS)
-@pytest.mark.parametrize("slug", SLUGS)
-def test_it_answers_a_get_by_persona(as_persona, config, slug, action, persona):
-    url = url_for(slug, action, config[slug])
-    response = as_persona(persona).get(url)
-    if persona == "other_admin":
-        # Their own tenant's list and create pages exist; this tenant's objects do not.
-        assert response.status_code == (200 if action in ("list", "create") else 404)
-    elif persona == "supervisor" and action in ("create", "delete"):
-        assert response.status_code == 403  # read-only: no empty form or deletion to confirm
-    else:
-        assert response.status_code == EXPECTED_GET[persona]
-    if persona == "anonymous":
-        assert response["Location"].startswith("/sign-in/")
+# action, then the answer per persona in the order of PERSONAS: anonymous, agent, supervisor (read-only: no empty
+# form or deletion to confirm), tenant_admin, other_admin (their own tenant's list and create pages exist, this
+# tenant's objects do not), rep.
+GETS = {
+    "list": answers(302, 404, 200, 200, 200, 404),
+    "create": answers(302, 404, 403, 200, 200, 404),
+    "edit": answers(302, 404, 200, 200, 404, 404),
+    "delete": answers(302, 404, 403, 200, 404, 404),
+}
+# Valid form data from those who may not change: nothing is saved. The tenant administrator's own changes and
+# other_admin's create (into their own tenant) are tested below.
+POSTS = {
+    "create": answers(302, 404, 403, None, None, 404),
+    "edit": answers(302, 404, 403, None, 404, 404),
+    "delete": answers(302, 404, 403, None, 404, 404),
+}
+# Every type's URLs; given: the type's slug.
+URLS = [Row(f"contactcenter:{KEYS[slug]}_{action}", method, expected, given=slug)
+        for slug in SLUGS
+        for method, table in ((GET, GETS), (POST, POSTS))
+        for action, expected in table.items()]
 
 
-def _cases():
-    for slug in SLUGS:
-        for action in ["create", "edit", "delete"]:
-            for persona in ["anonymous", "agent", "supervisor", "other_admin", "rep"]:
-                if persona == "other_admin" and action == "create":
-                    continue  # their own tenant's create page: see the test below
-                yield slug, action, persona
+def _args(row, config):
+    return [config[row.given].pk] if row.name.endswith(("_edit", "_delete")) else []
 
 
-@pytest.mark.parametrize("slug,action,persona", list(_cases()))
-def test_it_refuses_a_post_from_those_who_may_not_change(as_persona, tenant, config, slug, action, persona):
-    model = type(config[slug])
-    client = as_persona(persona)
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_contactcenter_url_for_every_persona(as_persona, tenant, config, row, persona):
+    client = as_persona(persona)  # signing in makes the persona's user: count after
+    model = type(config[row.given])
     before = model.objects.count()
-    url = url_for(slug, action, config[slug])
-    response = client.post(url, valid_data(slug, tenant, config))
-    expected = {"anonymous": 302, "agent": 404, "supervisor": 403, "rep": 404, "other_admin": 404}[persona]
-    assert response.status_code == expected
-    assert model.objects.count() == before
-    assert not Deletion.objects.exists()
+    data = valid_data(row.given, tenant, config) if row.method == POST else {}
+    ask(client, row, persona, args=_args(row, config), data=data)
+    if row.method == POST:
+        assert model.objects.count() == before
+        assert not Deletion.objects.exists()
 
 
 @pytest.mark.parametrize("slug", ["users", "points-of-contact", "dispositions"])

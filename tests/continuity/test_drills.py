@@ -19,7 +19,6 @@ from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
 from continuity.drills import services as drills
 from continuity.drills.selectors import add_months, drill_schedule
 from continuity.models import Drill, EmergencyContact, FollowUpAction, Plan
-from tests.conftest import PERSONAS
 from tests.enablement.conftest import (  # noqa: F401
     PASSKEY,
     _fresh_routing_cache,
@@ -29,6 +28,7 @@ from tests.enablement.conftest import (  # noqa: F401
     synced,
 )
 from tests.factories import UserFactory, role_of
+from tests.permissions import GET, POST, Row, answers, ask, cases
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
 TODAY = timezone.localdate()
@@ -59,53 +59,48 @@ def rehearsable(tenant, bcp_tenant, drill):
 
 
 # The URL names whose path takes a drill's id, and those that take a follow-up action's.
-DRILL_ID = {"drill", "drill_edit", "action_create"}
-ACTION_ID = {"action_edit", "action_done", "action_delete"}
+DRILL_ID = {"continuity:drill", "continuity:drill_edit", "continuity:action_create"}
+ACTION_ID = {"continuity:action_edit", "continuity:action_done", "continuity:action_delete"}
 
 
-def url_for(name, drill_id=1, action_id=1):
-    args = [drill_id] if name in DRILL_ID else [action_id] if name in ACTION_ID else []
-    return reverse(f"continuity:{name}", args=args)
+def _args(name, drill_id, action_id):
+    return [drill_id] if name in DRILL_ID else [action_id] if name in ACTION_ID else []
 
 
 WRONG = {"passkey": "WRONG-KEY", "confirm": "on"}
-GET, POST = "get", "post"
-# url name, method, form data; then the answer per persona in the order of PERSONAS:
-#   anonymous, agent, supervisor (reads), tenant_admin (Continuity Plan: Edit, BCP Tenant Enablement: Edit),
-#   other_admin (Continuity Plan: Edit on another tenant), rep (not impersonating: no tenant)
-READ = (302, 200, 200, 200, 200, 404)
-FORM = (302, 403, 403, 200, 404, 404)
-BAD = (302, 403, 403, 400, 404, 404)
+# url name, method, then the answer per persona in the order of PERSONAS: anonymous, agent, supervisor (reads),
+#   tenant_admin (Continuity Plan: Edit, BCP Tenant Enablement: Edit), other_admin (Continuity Plan: Edit on another
+#   tenant), rep (not impersonating: no tenant); form data.
+READ = answers(302, 200, 200, 200, 200, 404)
+FORM = answers(302, 403, 403, 200, 404, 404)
+BAD = answers(302, 403, 403, 400, 404, 404)
 URLS = [
-    ("drills", GET, {}, READ),
-    ("drill", GET, {}, (302, 200, 200, 200, 404, 404)),
-    ("drill_create", GET, {}, (302, 403, 403, 200, 200, 404)),
-    ("drill_create", POST, {"scenario": ""}, (302, 403, 403, 400, 400, 404)),
-    ("drill_edit", GET, {}, FORM),
-    ("drill_edit", POST, {"scenario": ""}, BAD),
-    ("action_create", GET, {}, FORM),
-    ("action_create", POST, {"description": ""}, BAD),
-    ("action_edit", GET, {}, FORM),
-    ("action_edit", POST, {"description": ""}, BAD),
-    ("action_done", POST, {"done": "1"}, (302, 403, 403, 302, 404, 404)),
-    ("action_delete", GET, {}, FORM),
-    ("action_delete", POST, {}, (302, 403, 403, 302, 404, 404)),
+    Row("continuity:drills", GET, READ),
+    Row("continuity:drill", GET, answers(302, 200, 200, 200, 404, 404)),
+    Row("continuity:drill_create", GET, answers(302, 403, 403, 200, 200, 404)),
+    Row("continuity:drill_create", POST, answers(302, 403, 403, 400, 400, 404), data={"scenario": ""}),
+    Row("continuity:drill_edit", GET, FORM),
+    Row("continuity:drill_edit", POST, BAD, data={"scenario": ""}),
+    Row("continuity:action_create", GET, FORM),
+    Row("continuity:action_create", POST, BAD, data={"description": ""}),
+    Row("continuity:action_edit", GET, FORM),
+    Row("continuity:action_edit", POST, BAD, data={"description": ""}),
+    Row("continuity:action_done", POST, answers(302, 403, 403, 302, 404, 404), data={"done": "1"}),
+    Row("continuity:action_delete", GET, FORM),
+    Row("continuity:action_delete", POST, answers(302, 403, 403, 302, 404, 404)),
     # The other tenant's administrator may edit her plan, but not switch: 403 before the mapping is looked at.
-    ("rehearse", POST, WRONG, (302, 403, 403, 400, 403, 404)),
-    ("settings", GET, {}, (302, 403, 403, 200, 200, 404)),
-    ("settings", POST, {"drill_every_months": "7"}, (302, 403, 403, 400, 400, 404)),
+    Row("continuity:rehearse", POST, answers(302, 403, 403, 400, 403, 404), data=WRONG),
+    Row("continuity:settings", GET, answers(302, 403, 403, 200, 200, 404)),
+    Row("continuity:settings", POST, answers(302, 403, 403, 400, 400, 404), data={"drill_every_months": "7"}),
 ]
 
 
-@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
-@pytest.mark.parametrize(("name", "method", "data", "expected"), URLS, ids=[f"{u[1]}-{u[0]}" for u in URLS])
-def test_every_drill_url_for_every_persona(as_persona, rehearsable, persona_index, name, method, data, expected):
-    fixtures = {"drill": rehearsable, "action": rehearsable.actions.get()}
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_drill_url_for_every_persona(as_persona, rehearsable, row, persona):
     before = AuditEvent.objects.filter(action__startswith="continuity.drill").count()
-    client = as_persona(PERSONAS[persona_index])
-    response = getattr(client, method)(url_for(name, fixtures["drill"].pk, fixtures["action"].pk), data)
-    assert response.status_code == expected[persona_index], response.content[:400]
-    if expected[persona_index] != 302 or PERSONAS[persona_index] != "tenant_admin":
+    client = as_persona(persona)
+    ask(client, row, persona, args=_args(row.name, rehearsable.pk, rehearsable.actions.get().pk))
+    if row.answers[persona] != 302 or persona != "tenant_admin":
         # Nobody but the tenant's administrator changed anything (a wrong passkey changes nothing either).
         assert AuditEvent.objects.filter(action__startswith="continuity.drill").count() == before
         assert Drill.objects.count() == 1 and FollowUpAction.objects.filter(done_on__isnull=True).count() == 1

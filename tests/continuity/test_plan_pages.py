@@ -14,42 +14,48 @@ from continuity.models import CriticalSystem, EmergencyContact, Plan, PlanTeam, 
 from continuity.plan import services
 from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
+from tests.permissions import GET, POST, Row, answers, ask, cases
 
 CONTACT = EmergencyContact.ENTITY_TYPE
 
 
-def url_for(name: str, *, pk=1, step=1, section="systems") -> str:
-    """The path of one of the plan's URL names, with the ids it needs (tests/test_url_coverage.py reads it)."""
-    args = {
+def path_args(name: str, *, pk=1, step=1, section="systems") -> list:
+    """The arguments of the path of one of the plan's URL names ("item_edit"): its section, row and step."""
+    return {
         "plan": [], "plan_start": [],
         "item_create": [section], "item_edit": [section, pk], "item_remove": [section, pk],
         "item_move": [section, pk], "contact_reviewed": [pk],
         "step_create": [pk], "step_edit": [pk, step], "step_remove": [pk, step], "step_move": [pk, step],
     }[name]
-    return reverse(f"continuity:{name}", args=args)
 
 
-# url name, which row of Classics Inc.'s plan its ids name, method, form data; then the answer per persona in
-# the order of PERSONAS: anonymous, agent, supervisor, tenant_admin (Edit), other_admin (Edit, on a tenant without
-# a plan), rep (not impersonating).
+def url_for(name: str, *, pk=1, step=1, section="systems") -> str:
+    return reverse(f"continuity:{name}", args=path_args(name, pk=pk, step=step, section=section))
+
+
+# url name, method, then the answer per persona in the order of PERSONAS: anonymous, agent, supervisor,
+# tenant_admin (Edit), other_admin (Edit, on a tenant without a plan), rep (not impersonating); given: which row of
+# Classics Inc.'s plan its ids name; form data.
+FORM = answers(302, 403, 403, 200, 404, 404)
+CHANGE = answers(302, 403, 403, 302, 404, 404)
 URLS = [
-    ("plan", "", "get", {}, (302, 200, 200, 200, 200, 404)),
-    ("plan_start", "", "post", {}, (302, 403, 403, 409, 302, 404)),
-    ("item_create", "", "get", {}, (302, 403, 403, 200, 302, 404)),
-    ("item_create", "", "post", {"name": "Dialler"}, (302, 403, 403, 302, 302, 404)),
-    ("item_edit", "system", "get", {}, (302, 403, 403, 200, 404, 404)),
-    ("item_edit", "system", "post", {"name": "IVR", "recovery_time_goal": "5"}, (302, 403, 403, 302, 404, 404)),
-    ("item_remove", "system", "get", {}, (302, 403, 403, 200, 404, 404)),
-    ("item_remove", "system", "post", {}, (302, 403, 403, 302, 404, 404)),
-    ("item_move", "system", "post", {"direction": "down"}, (302, 403, 403, 302, 404, 404)),
-    ("contact_reviewed", "contact", "post", {}, (302, 403, 403, 302, 404, 404)),
-    ("step_create", "procedure", "get", {}, (302, 403, 403, 200, 404, 404)),
-    ("step_create", "procedure", "post", {"text": "Call the insurer"}, (302, 403, 403, 302, 404, 404)),
-    ("step_edit", "step", "get", {}, (302, 403, 403, 200, 404, 404)),
-    ("step_edit", "step", "post", {"text": "Confirm the failure"}, (302, 403, 403, 302, 404, 404)),
-    ("step_remove", "step", "get", {}, (302, 403, 403, 200, 404, 404)),
-    ("step_remove", "step", "post", {}, (302, 403, 403, 302, 404, 404)),
-    ("step_move", "step", "post", {"direction": "down"}, (302, 403, 403, 302, 404, 404)),
+    Row("continuity:plan", GET, answers(302, 200, 200, 200, 200, 404)),
+    Row("continuity:plan_start", POST, answers(302, 403, 403, 409, 302, 404)),
+    Row("continuity:item_create", GET, answers(302, 403, 403, 200, 302, 404)),
+    Row("continuity:item_create", POST, answers(302, 403, 403, 302, 302, 404), data={"name": "Dialler"}),
+    Row("continuity:item_edit", GET, FORM, given="system"),
+    Row("continuity:item_edit", POST, CHANGE, given="system", data={"name": "IVR", "recovery_time_goal": "5"}),
+    Row("continuity:item_remove", GET, FORM, given="system"),
+    Row("continuity:item_remove", POST, CHANGE, given="system"),
+    Row("continuity:item_move", POST, CHANGE, given="system", data={"direction": "down"}),
+    Row("continuity:contact_reviewed", POST, CHANGE, given="contact"),
+    Row("continuity:step_create", GET, FORM, given="procedure"),
+    Row("continuity:step_create", POST, CHANGE, given="procedure", data={"text": "Call the insurer"}),
+    Row("continuity:step_edit", GET, FORM, given="step"),
+    Row("continuity:step_edit", POST, CHANGE, given="step", data={"text": "Confirm the failure"}),
+    Row("continuity:step_remove", GET, FORM, given="step"),
+    Row("continuity:step_remove", POST, CHANGE, given="step"),
+    Row("continuity:step_move", POST, CHANGE, given="step", data={"direction": "down"}),
 ]
 
 
@@ -62,22 +68,19 @@ def rows(tenant):
             "procedure": procedure, "step": procedure.steps.order_by("position").first()}
 
 
-def _path(name, which, rows):
-    if which == "step":
-        return url_for(name, pk=rows["procedure"].pk, step=rows["step"].pk)
-    return url_for(name, pk=rows[which].pk) if which else url_for(name)
+def _args(row, rows):
+    name = row.name.removeprefix("continuity:")
+    if row.given == "step":
+        return path_args(name, pk=rows["procedure"].pk, step=rows["step"].pk)
+    return path_args(name, pk=rows[row.given].pk) if row.given else path_args(name)
 
 
-@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
-@pytest.mark.parametrize(("name", "which", "method", "data", "expected"), URLS,
-                         ids=[f"{u[2]}-{u[0]}" for u in URLS])
-def test_every_plan_url_for_every_persona(as_persona, rows, tenant, persona_index, name, which, method, data,
-                                          expected):
-    client = as_persona(PERSONAS[persona_index])
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_plan_url_for_every_persona(as_persona, rows, tenant, row, persona):
+    client = as_persona(persona)
     versions = PlanVersion.objects.filter(tenant=tenant).count()
-    response = getattr(client, method)(_path(name, which, rows), data)
-    assert response.status_code == expected[persona_index], response.content[:300]
-    if expected[persona_index] != 302 or PERSONAS[persona_index] != "tenant_admin" or method == "get":
+    ask(client, row, persona, args=_args(row, rows))
+    if row.answers[persona] != 302 or persona != "tenant_admin" or row.method == GET:
         # Nobody but the plan's own editor changed it.
         assert PlanVersion.objects.filter(tenant=tenant).count() == versions
 

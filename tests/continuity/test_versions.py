@@ -12,32 +12,35 @@ from continuity.plan import services
 from continuity.versions import snapshots
 from continuity.versions.selectors import current_edition
 from sync.models import SyncRun
-from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
+from tests.permissions import GET, Row, answers, ask, cases
 from tests.sync.conftest import configured, mapping, run_sync, sync_enabled  # noqa: F401
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
 
 SYSTEM, TEAM, CONTACT = CriticalSystem.ENTITY_TYPE, PlanTeam.ENTITY_TYPE, EmergencyContact.ENTITY_TYPE
 PROCEDURE, TRIGGER = Procedure.ENTITY_TYPE, ActivationTrigger.ENTITY_TYPE
 
-# url name, whether its path names a version (Classics Inc.'s version 1), then the answer per persona in the order
-# of PERSONAS: anonymous, agent, supervisor, tenant_admin, other_admin (a tenant without a plan: its own pages are
-# empty, Classics Inc.'s versions do not exist for it), rep (not impersonating: no tenant to read).
+# url name, method, then the answer per persona in the order of PERSONAS: anonymous, agent, supervisor,
+# tenant_admin, other_admin (a tenant without a plan: its own pages are empty, Classics Inc.'s versions do not exist
+# for it), rep (not impersonating: no tenant to read); given: "version" when the path names Classics Inc.'s
+# version 1.
+EVERYONE = answers(302, 200, 200, 200, 200, 404)
+ITS_OWN = answers(302, 200, 200, 200, 404, 404)
 URLS = [
-    ("versions", False, (302, 200, 200, 200, 200, 404)),
-    ("version", True, (302, 200, 200, 200, 404, 404)),
-    ("compare", True, (302, 200, 200, 200, 404, 404)),
-    ("print", False, (302, 200, 200, 200, 200, 404)),
-    ("version_print", True, (302, 200, 200, 200, 404, 404)),
-    ("pdf", False, (302, 200, 200, 200, 200, 404)),
-    ("version_pdf", True, (302, 200, 200, 200, 404, 404)),
+    Row("continuity:versions", GET, EVERYONE),
+    Row("continuity:version", GET, ITS_OWN, given="version"),
+    Row("continuity:compare", GET, ITS_OWN, given="version"),
+    Row("continuity:print", GET, EVERYONE),
+    Row("continuity:version_print", GET, ITS_OWN, given="version"),
+    Row("continuity:pdf", GET, EVERYONE),
+    Row("continuity:version_pdf", GET, ITS_OWN, given="version"),
 ]
+NUMBERED = {row.name.removeprefix("continuity:") for row in URLS if row.given == "version"}
 
 
 def url_for(name: str, number: int = 1) -> str:
-    """The path of one of these URL names (tests/test_url_coverage.py reads it)."""
-    needs_number = dict((row[0], row[1]) for row in URLS)[name]
-    return reverse(f"continuity:{name}", args=[number] if needs_number else [])
+    """The path of one of these URL names ("version"), naming version `number` if it names one."""
+    return reverse(f"continuity:{name}", args=[number] if name in NUMBERED else [])
 
 
 def _item(item_id, name, **values):
@@ -154,13 +157,10 @@ def test_durations_read_naturally():
 
 # --- who may open the pages ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
-@pytest.mark.parametrize(("name", "needs_number", "expected"), URLS, ids=[row[0] for row in URLS])
-def test_every_version_url_for_every_persona(as_persona, tenant, persona_index, name, needs_number, expected):
-    client = as_persona(PERSONAS[persona_index])
-    response = client.get(url_for(name))
-    assert response.status_code == expected[persona_index], response.content[:300]
-    if response.status_code == 200 and PERSONAS[persona_index] == "other_admin":
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_version_url_for_every_persona(as_persona, tenant, row, persona):
+    response = ask(as_persona(persona), row, persona, args=[1] if row.given == "version" else [])
+    if response.status_code == 200 and persona == "other_admin":
         # Their own tenant's (empty) plan, never Classics Inc.'s.
         body = response.content.decode("latin-1")
         assert "Network services" not in body and "Classics" not in body
@@ -174,15 +174,15 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, tenant):
 def test_a_representative_reads_them_while_impersonating_the_tenant(client, rep, tenant):
     client.force_login(rep)
     client.post(reverse("support:start", args=[tenant.pk]))
-    for name, *_ in URLS:
-        assert client.get(url_for(name)).status_code == 200, name
+    for row in URLS:
+        assert client.get(reverse(row.name, args=[1] if row.given else [])).status_code == 200, row.name
     assert "Network services" in client.get(url_for("print")).text
 
 
 def test_pages_write_nothing(plan_admin, tenant):
     before = PlanVersion.objects.filter(tenant=tenant).count()
-    for name, *_ in URLS:
-        plan_admin.get(url_for(name))
+    for row in URLS:
+        plan_admin.get(reverse(row.name, args=[1] if row.given else []))
     assert PlanVersion.objects.filter(tenant=tenant).count() == before
     assert plan_admin.post(url_for("versions")).status_code == 405
 

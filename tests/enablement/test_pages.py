@@ -9,9 +9,9 @@ from accounts.services import role_set_permissions
 from audit.models import AuditEvent
 from enablement import services
 from tenants.models import BcpMapping
-from tests.conftest import PERSONAS
 from tests.enablement.conftest import PASSKEY
 from tests.factories import role_of
+from tests.permissions import GET, POST, Row, answers, ask, cases
 
 SCOPE = [VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT]
 WRONG = {"bcp_active": "on", "passkey": "WRONG-KEY", "confirm": "on"}
@@ -29,23 +29,19 @@ def paired(mapping, roles):
     return mapping
 
 
-# url name, method, form data; then the answer per persona in the order of PERSONAS:
-#   anonymous, agent, supervisor (View), tenant_admin (Edit), other_admin (Edit on an unpaired tenant), rep
+# url name, method, then the answer per persona in the order of PERSONAS: anonymous, agent, supervisor (View),
+# tenant_admin (Edit), other_admin (Edit on an unpaired tenant), rep; form data.
 URLS = [
-    ("page", "get", {}, (302, 404, 200, 200, 200, 404)),
-    ("switch", "post", WRONG, (302, 404, 403, 400, 404, 404)),
-    ("tm_page", "get", {}, (302, 404, 404, 404, 404, 200)),
-    ("tm_page", "post", WRONG, (302, 404, 404, 404, 404, 400)),
+    Row("enablement:page", GET, answers(302, 404, 200, 200, 200, 404)),
+    Row("enablement:switch", POST, answers(302, 404, 403, 400, 404, 404), data=WRONG),
+    Row("enablement:tm_page", GET, answers(302, 404, 404, 404, 404, 200)),
+    Row("enablement:tm_page", POST, answers(302, 404, 404, 404, 404, 400), data=WRONG),
 ]
 
 
-@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
-@pytest.mark.parametrize(("name", "method", "data", "expected"), URLS, ids=[f"{u[1]}-{u[0]}" for u in URLS])
-def test_every_enablement_url_for_every_persona(as_persona, paired, persona_index, name, method, data, expected):
-    client = as_persona(PERSONAS[persona_index])
-    args = [paired.primary_id] if name == "tm_page" else []
-    response = getattr(client, method)(reverse(f"enablement:{name}", args=args), data)
-    assert response.status_code == expected[persona_index], response.content[:300]
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_enablement_url_for_every_persona(as_persona, paired, row, persona):
+    ask(as_persona(persona), row, persona, args=[paired.primary_id] if row.name == "enablement:tm_page" else [])
     paired.refresh_from_db()
     assert paired.active_side == BcpMapping.Side.PRIMARY
 

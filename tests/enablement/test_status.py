@@ -24,6 +24,7 @@ from status.selectors import effective_status, effective_status_by_tenant_id, su
 from status.services import StatusError, platform_status_set, status_subscription_set
 from tests.conftest import PERSONAS
 from tests.factories import TenantFactory, UserFactory, role_of
+from tests.permissions import GET, POST, Row, answers, ask, cases
 
 OPERATIONAL, DEGRADED, OUTAGE = StatusLevel.OPERATIONAL, StatusLevel.DEGRADED, StatusLevel.OUTAGE
 
@@ -292,19 +293,18 @@ def test_the_query_for_the_signed_in_users_tenant_is_indexed_and_single(by, tena
 
 # --- the pages: who may open them ------------------------------------------------------------------------
 
-# url name, method, form data; then the answer per persona in the order of PERSONAS:
-#   anonymous, agent, supervisor, tenant_admin (BCP Tenant Enablement Edit), other_admin, rep
-GET, POST = "get", "post"
-TM_ONLY = (302, 404, 404, 404, 404, 200)
-TM_SAVE = (302, 404, 404, 404, 404, 302)
+# url name, method, then the answer per persona in the order of PERSONAS: anonymous, agent, supervisor,
+# tenant_admin (BCP Tenant Enablement Edit), other_admin, rep; form data.
+TM_ONLY = answers(302, 404, 404, 404, 404, 200)
+TM_SAVE = answers(302, 404, 404, 404, 404, 302)
 URLS = [
-    ("list", GET, {}, TM_ONLY),
-    ("region", GET, {}, TM_ONLY),
-    ("tenant", GET, {}, TM_ONLY),
-    ("region", POST, {"level": "degraded", "message": "Slow."}, TM_SAVE),
-    ("tenant", POST, {"level": "degraded", "message": "Slow."}, TM_SAVE),
-    ("alerts", GET, {}, (302, 200, 200, 200, 200, 404)),
-    ("alerts", POST, {"subscribed": "on"}, (302, 302, 302, 302, 302, 404)),
+    Row("status:list", GET, TM_ONLY),
+    Row("status:region", GET, TM_ONLY),
+    Row("status:tenant", GET, TM_ONLY),
+    Row("status:region", POST, TM_SAVE, data={"level": "degraded", "message": "Slow."}),
+    Row("status:tenant", POST, TM_SAVE, data={"level": "degraded", "message": "Slow."}),
+    Row("status:alerts", GET, answers(302, 200, 200, 200, 200, 404)),
+    Row("status:alerts", POST, answers(302, 302, 302, 302, 302, 404), data={"subscribed": "on"}),
 ]
 
 
@@ -316,22 +316,15 @@ def enabler(tenant):
 
 
 def _args(name, tenant, region):
-    return {"region": [region.code], "tenant": [tenant.pk]}.get(name, [])
+    return {"status:region": [region.code], "status:tenant": [tenant.pk]}.get(name, [])
 
 
-@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
-@pytest.mark.parametrize(("name", "method", "data", "expected"), URLS, ids=[f"{u[1]}-{u[0]}" for u in URLS])
-def test_every_status_url_for_every_persona(as_persona, enabler, tenant, region_na, persona_index, name, method,
-                                           data, expected):
-    persona = PERSONAS[persona_index]
-    response = getattr(as_persona(persona), method)(reverse(f"status:{name}", args=_args(name, tenant, region_na)),
-                                                    data)
-    assert response.status_code == expected[persona_index], response.content[:400]
-    if persona == "anonymous":
-        assert response.headers["Location"].startswith("/sign-in/?next=")
-    if method == POST and name != "alerts":
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_status_url_for_every_persona(as_persona, enabler, tenant, region_na, row, persona):
+    ask(as_persona(persona), row, persona, args=_args(row.name, tenant, region_na))
+    if row.method == POST and row.name != "status:alerts":
         assert PlatformStatus.objects.exists() == (persona == "rep")
-    if method == POST and name == "alerts":
+    if row.method == POST and row.name == "status:alerts":
         assert StatusSubscription.objects.exists() == (persona not in ("anonymous", "rep"))
 
 
@@ -487,8 +480,7 @@ def test_status_alerts_warn_a_user_without_an_email_address(client, tenant):
 
 # What each persona gets on My Profile while Classics Inc. is in outage, in the order of PERSONAS.
 OUTAGE_PAGE = 503
-DURING_OUTAGE = {"anonymous": 302, "agent": OUTAGE_PAGE, "supervisor": OUTAGE_PAGE, "tenant_admin": OUTAGE_PAGE,
-                 "other_admin": 200, "rep": 200}
+DURING_OUTAGE = [Row("accounts:profile", GET, answers(302, OUTAGE_PAGE, OUTAGE_PAGE, OUTAGE_PAGE, 200, 200))]
 
 
 @pytest.fixture
@@ -496,10 +488,9 @@ def outage(by, tenant, enabler):
     set_status(by, tenant=tenant, level=OUTAGE, message="Calls cannot reach agents; we are on it.")
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_during_an_outage_its_users_see_the_outage_page(as_persona, outage, persona):
-    response = as_persona(persona).get(reverse("accounts:profile"))
-    assert response.status_code == DURING_OUTAGE[persona]
+@pytest.mark.parametrize(("row", "persona"), cases(DURING_OUTAGE))
+def test_during_an_outage_its_users_see_the_outage_page(as_persona, outage, row, persona):
+    response = ask(as_persona(persona), row, persona)
     if response.status_code == OUTAGE_PAGE:
         assert _title(response) == "Outage: Classics Inc. · bcp"
         assert "Classics Inc. is in an outage" in response.text

@@ -14,8 +14,8 @@ from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, VIEW_BCP_CONFIGUR
 from contactcenter import services as cc
 from sync.models import SyncConfiguration, SyncRun
 from sync.services import sync_enable
-from tests.conftest import PERSONAS
 from tests.factories import role_of
+from tests.permissions import GET, POST, Row, answers, ask, cases
 from tests.sync.conftest import run_sync
 from tests.tenants.bcp_helpers import make_mapping
 
@@ -50,36 +50,30 @@ def a_run(enabled, primary):
     return run_sync(primary)
 
 
-# url name, method, needs, form data; then the answer per persona in the order of PERSONAS:
-#   anonymous, agent, supervisor (BCP View), tenant_admin (BCP Edit), other_admin (BCP Edit elsewhere), rep
-GET, POST = "get", "post"
-LOOK = (302, 404, 200, 200, 200, 404)
+# url name, method, the answer per persona in the order of PERSONAS: anonymous, agent, supervisor (BCP View),
+# tenant_admin (BCP Edit), other_admin (BCP Edit elsewhere), rep; given: the fixture the page needs; form data.
+LOOK = answers(302, 404, 200, 200, 200, 404)
+READ = answers(302, 404, 200, 200, 404, 404)
+CHANGE = answers(302, 404, 403, 302, 404, 404)
 URLS = [
-    ("configuration", GET, "primary", {}, LOOK),
-    ("history", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
-    ("run_detail", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
-    ("progress", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
-    ("changes", GET, "a_run", {}, (302, 404, 200, 200, 404, 404)),
-    ("correlations", GET, "a_run", {"entity_type": "tag", "side": "primary", "q": "VIP"},
-     (302, 404, 200, 200, 404, 404)),
-    ("disable", GET, "enabled", {}, (302, 404, 403, 200, 404, 404)),
-    ("enable", POST, "primary", {}, (302, 404, 403, 302, 404, 404)),
-    ("settings", POST, "enabled", {"tab": "default", "frequency": "6h"}, (302, 404, 403, 302, 404, 404)),
-    ("run", POST, "enabled", {}, (302, 404, 403, 302, 404, 404)),
-    ("disable", POST, "enabled", {}, (302, 404, 403, 302, 404, 404)),
+    Row("sync:configuration", GET, LOOK, given="primary"),
+    Row("sync:history", GET, READ, given="a_run"),
+    Row("sync:run_detail", GET, READ, given="a_run"),
+    Row("sync:progress", GET, READ, given="a_run"),
+    Row("sync:changes", GET, READ, given="a_run"),
+    Row("sync:correlations", GET, READ, given="a_run", data={"entity_type": "tag", "side": "primary", "q": "VIP"}),
+    Row("sync:disable", GET, answers(302, 404, 403, 200, 404, 404), given="enabled"),
+    Row("sync:enable", POST, CHANGE, given="primary"),
+    Row("sync:settings", POST, CHANGE, given="enabled", data={"tab": "default", "frequency": "6h"}),
+    Row("sync:run", POST, CHANGE, given="enabled"),
+    Row("sync:disable", POST, CHANGE, given="enabled"),
 ]
 
 
-@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
-@pytest.mark.parametrize(("name", "method", "needs", "data", "expected"), URLS,
-                         ids=[f"{u[1]}-{u[0]}" for u in URLS])
-def test_every_sync_url_for_every_persona(request, as_persona, persona_index, name, method, needs, data, expected):
-    setup = request.getfixturevalue(needs)
-    persona = PERSONAS[persona_index]
-    client = as_persona(persona)
-    args = [setup.pk] if name == "run_detail" else []
-    response = getattr(client, method)(reverse(f"sync:{name}", args=args), data)
-    assert response.status_code == expected[persona_index], response.content[:400]
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_sync_url_for_every_persona(request, as_persona, row, persona):
+    setup = request.getfixturevalue(row.given)
+    ask(as_persona(persona), row, persona, args=[setup.pk] if row.name == "sync:run_detail" else [])
 
 
 def test_the_administrator_of_another_mapped_tenant_cannot_open_this_tenants_run(client, a_run, other_admin,

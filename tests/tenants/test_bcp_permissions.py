@@ -3,30 +3,36 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PERSONAS
 from tests.factories import TenantFactory
+from tests.permissions import GET, POST, Row, answers, ask, cases
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-# (url name, method, which tenant, what the representative gets)
+
+def rep_only(status):
+    """Only an account representative may know these pages exist."""
+    return answers(302, 404, 404, 404, 404, status)
+
+
+# url name, method, the answers; given: which tenant, in which state (see places and prepare)
 URLS = [
-    ("bcp_enable", "get", "unmapped", 200),
-    ("bcp_enable", "post", "unmapped", 200),
-    ("bcp_settings", "get", "in_wizard", 200),
-    ("bcp_settings", "post", "in_wizard", 200),
-    ("bcp_mapping", "get", "in_wizard", 200),
-    ("bcp_mapping", "post", "in_wizard", 200),
-    ("bcp_dr_tenants", "get", "unmapped", 200),
-    ("bcp_cancel", "post", "in_wizard", 200),
-    ("bcp_save", "post", "finished", 302),
-    ("bcp_passkey", "get", "mapped", 200),
-    ("bcp_passkey", "post", "mapped", 200),
-    ("bcp_disable", "get", "mapped", 200),
-    ("bcp_disable", "post", "mapped", 302),
-    ("applications", "get", "mapped", 200),
+    Row("tenants:bcp_enable", GET, rep_only(200), given="unmapped"),
+    Row("tenants:bcp_enable", POST, rep_only(200), given="unmapped"),
+    Row("tenants:bcp_settings", GET, rep_only(200), given="in_wizard"),
+    Row("tenants:bcp_settings", POST, rep_only(200), given="in_wizard"),
+    Row("tenants:bcp_mapping", GET, rep_only(200), given="in_wizard"),
+    Row("tenants:bcp_mapping", POST, rep_only(200), given="in_wizard"),
+    Row("tenants:bcp_dr_tenants", GET, rep_only(200), given="unmapped"),
+    Row("tenants:bcp_cancel", POST, rep_only(200), given="in_wizard"),
+    Row("tenants:bcp_save", POST, rep_only(302), given="finished"),
+    Row("tenants:bcp_passkey", GET, rep_only(200), given="mapped"),
+    Row("tenants:bcp_passkey", POST, rep_only(200), given="mapped"),
+    Row("tenants:bcp_disable", GET, rep_only(200), given="mapped"),
+    Row("tenants:bcp_disable", POST, rep_only(302), given="mapped"),
+    Row("tenants:applications", GET, rep_only(200), given="mapped"),
 ]
 
 
@@ -54,31 +60,20 @@ def prepare(client, place, tenant, bcp_tenant):
     return {}
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize(("name", "method", "place", "rep_status"), URLS)
-def test_every_bcp_url_for_every_persona(as_persona, persona, places, bcp_tenant, name, method, place, rep_status):
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_bcp_url_for_every_persona(as_persona, persona, places, bcp_tenant, row):
     client = as_persona(persona)
-    tenant = places[place]
-    data = prepare(client, place, tenant, bcp_tenant) if persona == "rep" else {}
-    path = reverse(f"tenants:{name}", args=[tenant.pk])
-    if name == "bcp_dr_tenants":
-        path += f"?region={bcp_tenant.region.pk}"
-    response = getattr(client, method)(path, data, **HTMX) if method == "post" else client.get(path, **HTMX)
-    if persona == "anonymous":
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("accounts:login") + "?next=")
-    elif persona == "rep":
-        expected = 200 if rep_status == 302 and "HX-Redirect" in response else rep_status
-        assert response.status_code == expected, response.content[:500]
-    else:
-        assert response.status_code == 404
+    tenant = places[row.given]
+    prepared = prepare(client, row.given, tenant, bcp_tenant) if persona == "rep" else {}
+    data = {"region": bcp_tenant.region.pk} if row.name == "tenants:bcp_dr_tenants" else {}
+    ask(client, row, persona, args=[tenant.pk], data=prepared if row.method == POST else data, **HTMX)
 
 
-@pytest.mark.parametrize("name", sorted({u[0] for u in URLS} - {"applications"}))
+@pytest.mark.parametrize("name", sorted({row.name for row in URLS} - {"tenants:applications"}))
 def test_an_unknown_tenant_is_404_for_the_representative(client, rep, name):
     client.force_login(rep)
     for tenant_id in ("not-a-uuid", "7d3c3a0e-0000-4000-8000-000000000000"):
-        path = reverse(f"tenants:{name}", args=[tenant_id])
+        path = reverse(name, args=[tenant_id])
         assert client.get(path).status_code in (404, 405)
         assert client.post(path).status_code in (404, 405)
 

@@ -15,8 +15,8 @@ from audit.models import AuditEvent
 from tenants.models import Tenant
 from tenants.support.selectors import SESSION_KEY
 from tenants.support.services import ImpersonationError, impersonation_end, impersonation_start
-from tests.conftest import PERSONAS
 from tests.factories import role_of
+from tests.permissions import GET, POST, Row, answers, ask, cases
 
 
 def _request(user):
@@ -247,28 +247,21 @@ def test_the_options_menu_is_on_each_list_row_and_on_the_tenant_page(client, rep
 # --- permission matrix -----------------------------------------------------------------------------------------
 
 
-START_EXPECTED = {"anonymous": 302, "agent": 404, "supervisor": 404, "tenant_admin": 404, "other_admin": 404,
-                  "rep": 200}
-# (url name, method, the answer per persona): only a representative may know these pages exist. Starting and
-# ending redirect the representative; ending is a POST, so a GET of it is 405 for them (and 404 for the rest).
+# url name, method, the answers: only a representative may know these pages exist. Starting and ending redirect
+# the representative; ending is a POST, so a GET of it is 405 for them (and 404 for the rest).
 URLS = [
-    ("support:start", "get", START_EXPECTED),
-    ("support:start", "post", {**START_EXPECTED, "rep": 302}),
-    ("support:end", "post", {**START_EXPECTED, "rep": 302}),
-    ("support:end", "get", {**START_EXPECTED, "rep": 405}),
+    Row("support:start", GET, answers(302, 404, 404, 404, 404, 200)),
+    Row("support:start", POST, answers(302, 404, 404, 404, 404, 302)),
+    Row("support:end", POST, answers(302, 404, 404, 404, 404, 302)),
+    Row("support:end", GET, answers(302, 404, 404, 404, 404, 405)),
 ]
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize(("name", "method", "expected"), URLS, ids=[f"{u[1]}-{u[0]}" for u in URLS])
-def test_every_support_url_for_every_persona(as_persona, persona, tenant, name, method, expected):
+@pytest.mark.parametrize(("row", "persona"), cases(URLS))
+def test_every_support_url_for_every_persona(as_persona, persona, tenant, row):
     client = as_persona(persona)
-    path = reverse(name, args=[tenant.pk] if name == "support:start" else [])
-    response = getattr(client, method)(path)
-    assert response.status_code == expected[persona]
-    if persona == "anonymous":
-        assert response.url.startswith(reverse("accounts:login"))
-    if (name, method) == ("support:start", "post"):
+    ask(client, row, persona, args=[tenant.pk] if row.name == "support:start" else [])
+    if (row.name, row.method) == ("support:start", POST):
         assert (SESSION_KEY in client.session) == (persona == "rep")
 
 
