@@ -1,5 +1,7 @@
 """Demo people: an account representative, and the staff of Classics Inc."""
 
+from audit.services import Actor
+
 from .models import Role, User
 from .roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from .services import tenant_roles_create_defaults, user_create, user_set_password
@@ -23,9 +25,9 @@ def existing_usernames() -> list[str]:
 def _ensure(username, tenant, password, **fields):
     existing = User.objects.filter(username__iexact=username, tenant=tenant).first()
     if existing is None:
-        return user_create(username=username, password=password, tenant=tenant, **fields)
+        return user_create(username=username, password=password, tenant=tenant, actor=Actor.system(), **fields)
     # The command prints the password it was given: an account that was already there must have it too.
-    user_set_password(user=existing, password=password)
+    user_set_password(user=existing, password=password, actor=Actor.system())
     return existing
 
 
@@ -33,7 +35,7 @@ def seed(*, tenants, password: str) -> dict[str, User]:
     people = {"rep": _ensure("rep", None, password, first_name="Riley", last_name="Rep", is_staff_rep=True,
                              email="riley.rep@example.com")}
     classics = tenants["Classics Inc."]
-    roles = tenant_roles_create_defaults(tenant=classics)
+    roles = tenant_roles_create_defaults(tenant=classics, actor=Actor.system())
     for username, first, last, role_name in CLASSICS_PEOPLE:
         people[username] = _ensure(username, classics, password, first_name=first, last_name=last,
                                    role=roles[role_name], email=f"{username}@classics.example.com")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.services import Actor
 from bcp_project.access import admin_required
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
 from bcp_project.permissions import MANAGE_ROLES
@@ -43,7 +44,8 @@ def role_create_view(request, *, tenant):
         if form.is_valid():
             try:
                 role = role_create(tenant=tenant, name=form.cleaned_data["name"],
-                                   description=form.cleaned_data["description"], request=request)
+                                   description=form.cleaned_data["description"],
+                                   actor=Actor.from_request(request))
             except RoleError as exc:
                 form.add_error(exc.field, exc.message)
             else:
@@ -77,7 +79,7 @@ def role_permissions_view(request, role_id, section="general", *, tenant):
             selected = form.selected()
             try:
                 granted = role_set_permissions(role=role, permissions=selected, scope=current_section.codenames,
-                                               request=request)
+                                               actor=Actor.from_request(request))
             except RoleError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -106,7 +108,7 @@ def role_details_view(request, role_id, *, tenant):
         if form.is_valid():
             try:
                 role_update(role=role, name=form.cleaned_data["name"], description=form.cleaned_data["description"],
-                            request=request)
+                            actor=Actor.from_request(request))
             except RoleError as exc:
                 form.add_error(exc.field, exc.message)
             else:
@@ -125,7 +127,7 @@ def role_delete_view(request, role_id, *, tenant):
     if request.method == "POST":
         name = role.name
         try:
-            role_delete(role=role, request=request)
+            role_delete(role=role, actor=Actor.from_request(request))
         except RoleError as exc:
             error = exc.message
         else:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, get_group_perms, remove_perm
 
-from audit.services import audit_record
+from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import APP_LABEL, MANAGE_ROLES, ROLE_PERMISSIONS, TM_ADMIN, qualified
 from tenants.models import Tenant, TenantGroupObjectPermission
@@ -64,7 +64,7 @@ def _ensure_roles_stay_manageable(*, role: Role) -> None:
 
 
 @transaction.atomic
-def role_create(*, tenant, name: str, description: str = "", permissions=(), request=None) -> Role:
+def role_create(*, tenant, name: str, description: str = "", permissions=(), actor: Actor) -> Role:
     name = _clean_role_name(name)
     description = (description or "").strip()
     if Role.objects.filter(tenant=tenant, name__iexact=name).exists():
@@ -78,13 +78,13 @@ def role_create(*, tenant, name: str, description: str = "", permissions=(), req
         raise _name_taken_error(name) from None
     for codename in sorted(with_implied(permissions)):
         assign_perm(qualified(codename), group, tenant)
-    audit_record(action="role.create", request=request, tenant=tenant, obj=role,
+    audit_record(action="role.create", by=actor, tenant=tenant, obj=role,
                  changes={"permissions": sorted(with_implied(permissions))})
     return role
 
 
 @transaction.atomic
-def role_update(*, role: Role, name: str, description: str = "", request=None) -> Role:
+def role_update(*, role: Role, name: str, description: str = "", actor: Actor) -> Role:
     name = _clean_role_name(name)
     description = (description or "").strip()
     if Role.objects.filter(tenant=role.tenant, name__iexact=name).exclude(pk=role.pk).exists():
@@ -104,12 +104,12 @@ def role_update(*, role: Role, name: str, description: str = "", request=None) -
             Group.objects.filter(pk=role.group_id).update(name=role_group_name(role.tenant, name))
     except IntegrityError:
         raise _name_taken_error(name) from None
-    audit_record(action="role.update", request=request, tenant=role.tenant, obj=role, changes=changes)
+    audit_record(action="role.update", by=actor, tenant=role.tenant, obj=role, changes=changes)
     return role
 
 
 @transaction.atomic
-def role_delete(*, role: Role, request=None) -> None:
+def role_delete(*, role: Role, actor: Actor) -> None:
     _lock_tenant_roles(role.tenant)
     users = role.users.count()
     if users:
@@ -120,7 +120,7 @@ def role_delete(*, role: Role, request=None) -> None:
         ) % {"count": users, "role": role.name})
     if MANAGE_ROLES in role_permissions(role=role):
         _ensure_roles_stay_manageable(role=role)
-    audit_record(action="role.delete", request=request, tenant=role.tenant, obj=role,
+    audit_record(action="role.delete", by=actor, tenant=role.tenant, obj=role,
                  changes={"permissions": sorted(role_permissions(role=role))})
     group = role.group
     role.delete()
@@ -132,7 +132,7 @@ def role_permissions(*, role: Role) -> set[str]:
 
 
 @transaction.atomic
-def role_set_permissions(*, role: Role, permissions, request=None, scope=None) -> set[str]:
+def role_set_permissions(*, role: Role, permissions, actor: Actor, scope=None) -> set[str]:
     """Gives the role exactly `permissions` (plus what they imply). With `scope`, only the codenames in
     it change (one section of the Permissions tab); the others stay as they are. Returns the result."""
     _lock_tenant_roles(role.tenant)
@@ -149,18 +149,18 @@ def role_set_permissions(*, role: Role, permissions, request=None, scope=None) -
     for codename in sorted(current - wanted):
         remove_perm(qualified(codename), role.group, role.tenant)
     if wanted != current:
-        audit_record(action="role.permissions_change", request=request, tenant=role.tenant, obj=role,
+        audit_record(action="role.permissions_change", by=actor, tenant=role.tenant, obj=role,
                      changes={"added": sorted(wanted - current), "removed": sorted(current - wanted)})
     return wanted
 
 
 @transaction.atomic
-def tenant_roles_create_defaults(*, tenant, request=None) -> dict[str, Role]:
+def tenant_roles_create_defaults(*, tenant, actor: Actor) -> dict[str, Role]:
     roles = {}
     for name, (description, permissions) in DEFAULT_ROLES.items():
         existing = Role.objects.filter(tenant=tenant, name__iexact=name).first()
         roles[name] = existing or role_create(
-            tenant=tenant, name=name, description=str(description), permissions=permissions, request=request
+            tenant=tenant, name=name, description=str(description), permissions=permissions, actor=actor
         )
     return roles
 
@@ -192,7 +192,7 @@ def username_check_free(*, username: str, user: User | None = None) -> None:
 
 @transaction.atomic
 def user_create(*, username: str, password: str | None, tenant=None, role: Role | None = None,
-                first_name: str = "", last_name: str = "", email: str = "", request=None,
+                first_name: str = "", last_name: str = "", email: str = "", actor: Actor,
                 is_staff_rep: bool = False) -> User:
     if role is not None and role.tenant_id != getattr(tenant, "pk", None):
         raise ApplicationError(_("The role belongs to another tenant."), field="role")
@@ -211,30 +211,30 @@ def user_create(*, username: str, password: str | None, tenant=None, role: Role 
         raise username_taken_error(username) from None
     if is_staff_rep:
         user.user_permissions.add(Permission.objects.get(codename=TM_ADMIN, content_type__app_label=APP_LABEL))
-    audit_record(action="user.create", request=request, tenant=tenant, obj=user,
+    audit_record(action="user.create", by=actor, tenant=tenant, obj=user,
                  changes={"role": role.name if role else None})
     return user
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str, request=None) -> bool:
+def user_set_password(*, user: User, password: str, actor: Actor) -> bool:
     """Gives `user` this password. Returns whether it changed: the password they already have writes nothing."""
     if user.check_password(password):
         return False
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(action="user.password_set", request=request, tenant=user.tenant, obj=user)
+    audit_record(action="user.password_set", by=actor, tenant=user.tenant, obj=user)
     return True
 
 
 @transaction.atomic
-def user_set_language(*, user: User, language: str, request=None) -> User:
+def user_set_language(*, user: User, language: str, actor: Actor) -> User:
     if language not in dict(settings.LANGUAGES):
         raise ApplicationError(_("Choose one of the offered languages."), field="language")
     if user.language != language:
         old = user.language
         user.language = language
         user.save(update_fields=["language"])
-        audit_record(action="user.language_change", request=request, tenant=user.tenant, obj=user,
+        audit_record(action="user.language_change", by=actor, tenant=user.tenant, obj=user,
                      changes={"from": old, "to": language})
     return user

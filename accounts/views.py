@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from audit.services import Actor
 from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
 from tenants.bcp.selectors import bcp_state
@@ -75,7 +76,8 @@ def profile(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                user_set_language(user=user, language=form.cleaned_data["language"], request=request)
+                user_set_language(user=user, language=form.cleaned_data["language"],
+                                  actor=Actor.from_request(request))
             except ApplicationError as exc:
                 form.add_error("language", exc.message)
             else:

@@ -32,58 +32,50 @@ SYSTEM_NAME = "system"
 @dataclass(frozen=True)
 class Actor:
     """Who acts, handed to a service explicitly: a person (perhaps a representative acting in a tenant),
-    or the system for scheduled work. Only views build one from a request."""
+    someone not signed in (a failed sign-in), or the system for scheduled work and seeds. Only code that
+    holds the request builds one from it: views, the sign-in signals, Impersonate & Support."""
 
     user: object = None
     acting_as: str = ""
     ip_address: str | None = None
+    anonymous: bool = False
 
     @classmethod
     def system(cls) -> "Actor":
         return cls()
 
     @classmethod
-    def from_request(cls, request) -> "Actor":
-        user = request.user if request.user.is_authenticated else None
+    def from_request(cls, request, *, user=None) -> "Actor":
+        """`user` names the person while Django signs them in or out (the request may not carry them)."""
+        user = user if user is not None else request.user
+        if not user.is_authenticated:
+            return cls.from_anonymous_request(request)
         return cls(user=user, acting_as=_acting_as(request), ip_address=client_address(request))
+
+    @classmethod
+    def from_anonymous_request(cls, request) -> "Actor":
+        """Whoever sent the request, without a name: a failed sign-in says only where it came from."""
+        return cls(acting_as=_acting_as(request), ip_address=client_address(request), anonymous=True)
 
     @property
     def is_system(self) -> bool:
-        return self.user is None
+        return self.user is None and not self.anonymous
 
     @property
     def name(self) -> str:
-        return self.user.get_username() if self.user is not None else SYSTEM_NAME
+        if self.user is not None:
+            return self.user.get_username()
+        return "" if self.anonymous else SYSTEM_NAME
 
 
-def audit_record(
-    *,
-    action: str,
-    request=None,
-    actor=None,
-    tenant=None,
-    obj: models.Model | None = None,
-    changes: dict | None = None,
-    acting_as: str | None = None,
-    by: Actor | None = None,
-) -> AuditEvent:
-    if by is not None:
-        return _write(action=action, actor=by.user, actor_name=by.name, acting_as=by.acting_as, tenant=tenant,
-                      obj=obj, changes=changes, ip_address=by.ip_address)
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
-    return _write(action=action, actor=actor, actor_name=actor.get_username() if actor is not None else "",
-                  acting_as=acting_as if acting_as is not None else _acting_as(request), tenant=tenant, obj=obj,
-                  changes=changes, ip_address=client_address(request))
-
-
-def _write(*, action, actor, actor_name, acting_as, tenant, obj, changes, ip_address) -> AuditEvent:
+def audit_record(*, action: str, by: Actor, tenant=None, obj: models.Model | None = None,
+                 changes: dict | None = None) -> AuditEvent:
     if tenant is None and obj is not None:
         tenant = getattr(obj, "tenant", None)
     return AuditEvent.objects.create(
-        actor=actor,
-        actor_name=actor_name,
-        acting_as=acting_as,
+        actor=by.user,
+        actor_name=by.name,
+        acting_as=by.acting_as,
         action=action,
         tenant=tenant,
         tenant_name=str(tenant) if tenant is not None else "",
@@ -91,5 +83,5 @@ def _write(*, action, actor, actor_name, acting_as, tenant, obj, changes, ip_add
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
         changes=changes or {},
-        ip_address=ip_address,
+        ip_address=by.ip_address,
     )

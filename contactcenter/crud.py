@@ -21,6 +21,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from audit.services import Actor
 from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
@@ -138,9 +139,9 @@ def edit_view(spec: ConfigType):
                 try:
                     data = form.service_data()
                     if obj is None:
-                        obj = spec.create(tenant=tenant, request=request, **data)
+                        obj = spec.create(tenant=tenant, actor=Actor.from_request(request), **data)
                     else:
-                        obj = spec.update(obj, request=request, **data)
+                        obj = spec.update(obj, actor=Actor.from_request(request), **data)
                 except ApplicationError as exc:
                     exc.add_to(form)
                 else:
@@ -166,7 +167,7 @@ def delete_view(spec: ConfigType):
         if request.method == "POST":
             name = spec.title(obj)
             try:
-                spec.delete(obj, request=request)
+                spec.delete(obj, actor=Actor.from_request(request))
             except ApplicationError as exc:
                 error, status = exc.message, 409
             else:

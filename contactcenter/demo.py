@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from accounts.models import Role, User
 from accounts.roles import AGENT, SUPERVISOR
 from accounts.services import user_create
+from audit.services import Actor
 
 from . import services
 from .models import (
@@ -173,32 +174,34 @@ def _missing(model, tenant, name: str) -> bool:
 def seed(*, tenants, people, password: str) -> dict[str, int]:
     """Fills Classics Inc.; returns how many entries of each type it has afterwards."""
     tenant = tenants[TENANT]
+    actor = Actor.system()
     for name, description in TEAMS:
         if _missing(Team, tenant, name):
-            services.team_create(tenant=tenant, name=name, description=description)
+            services.team_create(tenant=tenant, name=name, description=description, actor=actor)
     for name, channel, direction, description in SKILLS:
         if _missing(Skill, tenant, name):
             services.skill_create(tenant=tenant, name=name, channel=channel, direction=direction,
-                                  description=description)
+                                  description=description, actor=actor)
     for name, zone, description, week, exceptions in HOURS:
         if _missing(HoursOfOperation, tenant, name):
             services.hours_create(tenant=tenant, name=name, timezone=zone, description=description, week=week,
-                                  exceptions=exceptions)
+                                  exceptions=exceptions, actor=actor)
     skills, hours = _by_name(Skill, tenant), _by_name(HoursOfOperation, tenant)
     for name, channel, address, skill, hours_name in POINTS_OF_CONTACT:
         if _missing(PointOfContact, tenant, name):
             services.point_of_contact_create(tenant=tenant, name=name, channel=channel, address=address,
-                                             skill=skills[skill], hours=hours[hours_name])
+                                             skill=skills[skill], hours=hours[hours_name], actor=actor)
     for name, classification, skill_names in DISPOSITIONS:
         if _missing(Disposition, tenant, name):
             services.disposition_create(tenant=tenant, name=name, classification=classification,
-                                        skills=[skills[s] for s in skill_names])
+                                        skills=[skills[s] for s in skill_names], actor=actor)
     for name, after_contact_work in UNAVAILABLE_CODES:
         if _missing(UnavailableCode, tenant, name):
-            services.unavailable_code_create(tenant=tenant, name=name, after_contact_work=after_contact_work)
+            services.unavailable_code_create(tenant=tenant, name=name, after_contact_work=after_contact_work,
+                                             actor=actor)
     for name, description in TAGS:
         if _missing(Tag, tenant, name):
-            services.tag_create(tenant=tenant, name=name, description=description)
+            services.tag_create(tenant=tenant, name=name, description=description, actor=actor)
     _seed_people(tenant=tenant, people=people, password=password)
     return counts(tenant)
 
@@ -232,7 +235,7 @@ def _seed_people(*, tenant, people, password: str) -> None:
             active = not (position == AGENTS_PER_TEAM and team_name in ("Sales", "Technical Support"))
             user = user_create(username=username, password=None, tenant=tenant,
                                role=roles[SUPERVISOR if is_supervisor else AGENT], first_name=first, last_name=last,
-                               email=f"{username}@{DOMAIN}")
+                               email=f"{username}@{DOMAIN}", actor=Actor.system())
             _set_agent_side(user, team=teams[team_name], skills=levels, active=active)
             new_users.append(user.pk)
     # The command prints the password it was given: the people already there get it too, unless they have it.
@@ -246,7 +249,8 @@ def _seed_people(*, tenant, people, password: str) -> None:
 
 def _set_agent_side(user: User, *, team, skills: dict, active: bool = True) -> None:
     services.agent_update(user=user, username=user.username, role=user.role, first_name=user.first_name,
-                          last_name=user.last_name, email=user.email, team=team, active=active, skills=skills)
+                          last_name=user.last_name, email=user.email, team=team, active=active, skills=skills,
+                          actor=Actor.system())
 
 
 def counts(tenant) -> dict[str, int]:

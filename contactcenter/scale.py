@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from accounts.models import Role, User
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
-from audit.services import audit_record
+from audit.services import Actor, audit_record
 from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
 from tenants.models import Region
 from tenants.services import tenant_create
@@ -179,7 +179,8 @@ def generate(*, tenant, plan: Plan, password: str | None = None, username_prefix
 
     _generate_users(tenant=tenant, plan=plan, teams=teams, skills=skills, password=password,
                     prefix=username_prefix, counts=counts, progress=say)
-    audit_record(action="contactcenter.scale_generate", tenant=tenant, obj=tenant, changes={"created": counts})
+    audit_record(action="contactcenter.scale_generate", by=Actor.system(), tenant=tenant, obj=tenant,
+                 changes={"created": counts})
     _refresh_planner_statistics()
     return counts
 
@@ -228,15 +229,15 @@ def _generate_users(*, tenant, plan: Plan, teams, skills, password, prefix, coun
 def scale_tenant_create(*, name: str):
     """A primary tenant in North America with its default roles, made through the TM service."""
     region = Region.objects.filter(code="na").first() or Region.objects.create(name="North America", code="na")
-    return tenant_create(name=name, region=region)
+    return tenant_create(name=name, region=region, actor=Actor.system())
 
 
 
 def scale_bcp_create(*, primary):
     """A BCP tenant in Europe for `primary`, mapped with a new passkey; returns (mapping, passkey)."""
     region = Region.objects.filter(code="eu").first() or Region.objects.create(name="Europe", code="eu")
-    secondary = tenant_create(name=f"{primary.name} BCP", region=region)
+    secondary = tenant_create(name=f"{primary.name} BCP", region=region, actor=Actor.system())
     passkey = passkey_generate()
     mapping = mapping_create(primary=primary, secondary=secondary, region=region, passkey_hash=passkey_hash(passkey),
-                             configurations_enabled=True, enablement_enabled=True)
+                             configurations_enabled=True, enablement_enabled=True, actor=Actor.system())
     return mapping, passkey

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.services import user_create, username_check_free
-from audit.services import audit_record
+from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 
 from .models import (
@@ -103,16 +103,16 @@ def _jsonable(value):
     return value
 
 
-def _save(obj: models.Model, *, action: str, request, changes: dict | None = None, created: bool = False):
+def _save(obj: models.Model, *, action: str, actor: Actor, changes: dict | None = None, created: bool = False):
     obj.save()
     if created or changes:
-        audit_record(action=action, request=request, tenant=obj.tenant, obj=obj, changes=changes or {})
+        audit_record(action=action, by=actor, tenant=obj.tenant, obj=obj, changes=changes or {})
     return obj
 
 
-def _delete(obj: models.Model, *, entity_type: str, natural_key: str, action: str, request) -> None:
+def _delete(obj: models.Model, *, entity_type: str, natural_key: str, action: str, actor: Actor) -> None:
     tenant = obj.tenant if hasattr(obj, "tenant") else None
-    audit_record(action=action, request=request, tenant=tenant, obj=obj)
+    audit_record(action=action, by=actor, tenant=tenant, obj=obj)
     pk = obj.pk
     try:
         obj.delete()
@@ -130,40 +130,40 @@ def _touch(queryset) -> None:
     queryset.model.objects.filter(pk__in=queryset.values("pk")).update(updated_at=now())
 
 
-def _named_create(model: type[models.Model], *, tenant, name: str, request, **values):
+def _named_create(model: type[models.Model], *, tenant, name: str, actor: Actor, **values):
     name = _check_name_free(model, tenant=tenant, name=name)
-    return _save(model(tenant=tenant, name=name, **values), action=f"{model.ENTITY_TYPE}.create", request=request,
+    return _save(model(tenant=tenant, name=name, **values), action=f"{model.ENTITY_TYPE}.create", actor=actor,
                  created=True)
 
 
-def _named_update(obj: models.Model, *, name: str, request, **values):
+def _named_update(obj: models.Model, *, name: str, actor: Actor, **values):
     name = _check_name_free(type(obj), tenant=obj.tenant, name=name, instance=obj)
     changes = _apply(obj, {"name": name, **values})
-    return _save(obj, action=f"{obj.ENTITY_TYPE}.update", request=request, changes=changes)
+    return _save(obj, action=f"{obj.ENTITY_TYPE}.update", actor=actor, changes=changes)
 
 
-def _named_delete(obj: models.Model, *, request) -> None:
+def _named_delete(obj: models.Model, *, actor: Actor) -> None:
     _delete(obj, entity_type=obj.ENTITY_TYPE, natural_key=obj.name, action=f"{obj.ENTITY_TYPE}.delete",
-            request=request)
+            actor=actor)
 
 
 # --- teams ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def team_create(*, tenant, name: str, description: str = "", request=None) -> Team:
-    return _named_create(Team, tenant=tenant, name=name, request=request, description=description.strip())
+def team_create(*, tenant, name: str, description: str = "", actor: Actor) -> Team:
+    return _named_create(Team, tenant=tenant, name=name, actor=actor, description=description.strip())
 
 
 @transaction.atomic
-def team_update(*, team: Team, name: str, description: str = "", request=None) -> Team:
-    return _named_update(team, name=name, request=request, description=description.strip())
+def team_update(*, team: Team, name: str, description: str = "", actor: Actor) -> Team:
+    return _named_update(team, name=name, actor=actor, description=description.strip())
 
 
 @transaction.atomic
-def team_delete(*, team: Team, request=None) -> None:
+def team_delete(*, team: Team, actor: Actor) -> None:
     """Members stay, without a team."""
     _touch(team.members.all())
-    _named_delete(team, request=request)
+    _named_delete(team, actor=actor)
 
 
 # --- skills ---------------------------------------------------------------------------------------
@@ -175,15 +175,15 @@ def _skill_values(*, channel: str, direction: str) -> None:
 
 @transaction.atomic
 def skill_create(*, tenant, name: str, channel: str = Channel.PHONE, direction: str = Direction.INBOUND,
-                 description: str = "", request=None) -> Skill:
+                 description: str = "", actor: Actor) -> Skill:
     _skill_values(channel=channel, direction=direction)
-    return _named_create(Skill, tenant=tenant, name=name, request=request, channel=channel, direction=direction,
+    return _named_create(Skill, tenant=tenant, name=name, actor=actor, channel=channel, direction=direction,
                          description=description.strip())
 
 
 @transaction.atomic
 def skill_update(*, skill: Skill, name: str, channel: str, direction: str, description: str = "",
-                 request=None) -> Skill:
+                 actor: Actor) -> Skill:
     _skill_values(channel=channel, direction=direction)
     if channel != skill.channel:
         routed = list(skill.points_of_contact.exclude(channel=channel).values_list("name", flat=True)[:3])
@@ -193,12 +193,12 @@ def skill_update(*, skill: Skill, name: str, channel: str, direction: str, descr
                   "Route them to another skill before you change its channel.") % {"names": ", ".join(routed)},
                 field="channel",
             )
-    return _named_update(skill, name=name, request=request, channel=channel, direction=direction,
+    return _named_update(skill, name=name, actor=actor, channel=channel, direction=direction,
                          description=description.strip())
 
 
 @transaction.atomic
-def skill_delete(*, skill: Skill, request=None) -> None:
+def skill_delete(*, skill: Skill, actor: Actor) -> None:
     """Blocked while a point of contact routes to it; agents who hold it lose it."""
     names = list(skill.points_of_contact.values_list("name", flat=True)[:3])
     if names:
@@ -208,7 +208,7 @@ def skill_delete(*, skill: Skill, request=None) -> None:
         )
     _touch(AgentProfile.objects.filter(assignments__skill=skill))
     _touch(skill.dispositions.all())
-    _named_delete(skill, request=request)
+    _named_delete(skill, actor=actor)
 
 
 # --- hours of operation ---------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def _schedule_snapshot(hours: HoursOfOperation) -> dict:
 @transaction.atomic
 def hours_create(*, tenant, name: str, timezone: str = "UTC", description: str = "",
                  week: Mapping[int, DaySchedule] | None = None, exceptions: Iterable[Mapping] = (),
-                 request=None) -> HoursOfOperation:
+                 actor: Actor) -> HoursOfOperation:
     """`week` maps each weekday (0 = Monday) to (opens_at, closes_at) or None; default Mon–Fri 9–17."""
     name = _check_name_free(HoursOfOperation, tenant=tenant, name=name)
     hours = HoursOfOperation(tenant=tenant, name=name, timezone=_check_timezone(timezone),
@@ -282,14 +282,14 @@ def hours_create(*, tenant, name: str, timezone: str = "UTC", description: str =
     hours.save()
     _write_week(hours, DEFAULT_WEEK if week is None else week)
     _write_exceptions(hours, exceptions)
-    audit_record(action="hours.create", request=request, tenant=tenant, obj=hours, changes=_schedule_snapshot(hours))
+    audit_record(action="hours.create", by=actor, tenant=tenant, obj=hours, changes=_schedule_snapshot(hours))
     return hours
 
 
 @transaction.atomic
 def hours_update(*, hours: HoursOfOperation, name: str, timezone: str, description: str = "",
                  week: Mapping[int, DaySchedule] | None = None, exceptions: Iterable[Mapping] | None = None,
-                 request=None) -> HoursOfOperation:
+                 actor: Actor) -> HoursOfOperation:
     """`week` / `exceptions` left as None keep what is there."""
     name = _check_name_free(HoursOfOperation, tenant=hours.tenant, name=name, instance=hours)
     before = _schedule_snapshot(hours)
@@ -305,12 +305,12 @@ def hours_update(*, hours: HoursOfOperation, name: str, timezone: str, descripti
         # The schedule lives in child rows; touch the parent so a sync sees the change.
         hours.save(update_fields=["updated_at"])
     if changes:
-        audit_record(action="hours.update", request=request, tenant=hours.tenant, obj=hours, changes=changes)
+        audit_record(action="hours.update", by=actor, tenant=hours.tenant, obj=hours, changes=changes)
     return hours
 
 
 @transaction.atomic
-def hours_delete(*, hours: HoursOfOperation, request=None) -> None:
+def hours_delete(*, hours: HoursOfOperation, actor: Actor) -> None:
     """Blocked while a point of contact uses these hours."""
     names = list(hours.points_of_contact.values_list("name", flat=True)[:3])
     if names:
@@ -318,7 +318,7 @@ def hours_delete(*, hours: HoursOfOperation, request=None) -> None:
             _("Points of contact still use “%(hours)s” (%(names)s). Give them other hours of operation first.")
             % {"hours": hours.name, "names": ", ".join(names)}
         )
-    _named_delete(hours, request=request)
+    _named_delete(hours, actor=actor)
 
 
 # --- points of contact ----------------------------------------------------------------------------
@@ -352,24 +352,24 @@ def _check_routing(*, tenant, channel: str, address: str, skill: Skill, hours: H
 
 @transaction.atomic
 def point_of_contact_create(*, tenant, name: str, channel: str, address: str, skill: Skill,
-                            hours: HoursOfOperation, request=None) -> PointOfContact:
+                            hours: HoursOfOperation, actor: Actor) -> PointOfContact:
     address = _check_routing(tenant=tenant, channel=channel, address=address, skill=skill, hours=hours)
-    return _named_create(PointOfContact, tenant=tenant, name=name, request=request, channel=channel, address=address,
+    return _named_create(PointOfContact, tenant=tenant, name=name, actor=actor, channel=channel, address=address,
                          skill=skill, hours=hours)
 
 
 @transaction.atomic
 def point_of_contact_update(*, point_of_contact: PointOfContact, name: str, channel: str, address: str,
-                            skill: Skill, hours: HoursOfOperation, request=None) -> PointOfContact:
+                            skill: Skill, hours: HoursOfOperation, actor: Actor) -> PointOfContact:
     poc = point_of_contact
     address = _check_routing(tenant=poc.tenant, channel=channel, address=address, skill=skill, hours=hours,
                              instance=poc)
-    return _named_update(poc, name=name, request=request, channel=channel, address=address, skill=skill, hours=hours)
+    return _named_update(poc, name=name, actor=actor, channel=channel, address=address, skill=skill, hours=hours)
 
 
 @transaction.atomic
-def point_of_contact_delete(*, point_of_contact: PointOfContact, request=None) -> None:
-    _named_delete(point_of_contact, request=request)
+def point_of_contact_delete(*, point_of_contact: PointOfContact, actor: Actor) -> None:
+    _named_delete(point_of_contact, actor=actor)
 
 
 # --- dispositions ---------------------------------------------------------------------------------
@@ -386,65 +386,65 @@ def _set_skills(disposition: Disposition, skills: Iterable[Skill]) -> dict:
 
 @transaction.atomic
 def disposition_create(*, tenant, name: str, classification: str = Classification.RESOLVED,
-                       skills: Iterable[Skill] = (), request=None) -> Disposition:
+                       skills: Iterable[Skill] = (), actor: Actor) -> Disposition:
     name = _check_name_free(Disposition, tenant=tenant, name=name)
     _check_choice(classification, Classification, "classification")
     disposition = Disposition.objects.create(tenant=tenant, name=name, classification=classification)
     changes = _set_skills(disposition, skills)
-    audit_record(action="disposition.create", request=request, tenant=tenant, obj=disposition, changes=changes)
+    audit_record(action="disposition.create", by=actor, tenant=tenant, obj=disposition, changes=changes)
     return disposition
 
 
 @transaction.atomic
 def disposition_update(*, disposition: Disposition, name: str, classification: str,
-                       skills: Iterable[Skill] | None = None, request=None) -> Disposition:
+                       skills: Iterable[Skill] | None = None, actor: Actor) -> Disposition:
     name = _check_name_free(Disposition, tenant=disposition.tenant, name=name, instance=disposition)
     _check_choice(classification, Classification, "classification")
     changes = _apply(disposition, {"name": name, "classification": classification})
     if skills is not None:
         changes.update(_set_skills(disposition, skills))
-    return _save(disposition, action="disposition.update", request=request, changes=changes)
+    return _save(disposition, action="disposition.update", actor=actor, changes=changes)
 
 
 @transaction.atomic
-def disposition_delete(*, disposition: Disposition, request=None) -> None:
-    _named_delete(disposition, request=request)
+def disposition_delete(*, disposition: Disposition, actor: Actor) -> None:
+    _named_delete(disposition, actor=actor)
 
 
 # --- unavailable codes ----------------------------------------------------------------------------
 
 @transaction.atomic
-def unavailable_code_create(*, tenant, name: str, after_contact_work: bool = False, request=None) -> UnavailableCode:
-    return _named_create(UnavailableCode, tenant=tenant, name=name, request=request,
+def unavailable_code_create(*, tenant, name: str, after_contact_work: bool = False, actor: Actor) -> UnavailableCode:
+    return _named_create(UnavailableCode, tenant=tenant, name=name, actor=actor,
                          after_contact_work=after_contact_work)
 
 
 @transaction.atomic
 def unavailable_code_update(*, unavailable_code: UnavailableCode, name: str, after_contact_work: bool,
-                            request=None) -> UnavailableCode:
-    return _named_update(unavailable_code, name=name, request=request, after_contact_work=after_contact_work)
+                            actor: Actor) -> UnavailableCode:
+    return _named_update(unavailable_code, name=name, actor=actor, after_contact_work=after_contact_work)
 
 
 @transaction.atomic
-def unavailable_code_delete(*, unavailable_code: UnavailableCode, request=None) -> None:
-    _named_delete(unavailable_code, request=request)
+def unavailable_code_delete(*, unavailable_code: UnavailableCode, actor: Actor) -> None:
+    _named_delete(unavailable_code, actor=actor)
 
 
 # --- tags -----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def tag_create(*, tenant, name: str, description: str = "", request=None) -> Tag:
-    return _named_create(Tag, tenant=tenant, name=name, request=request, description=description.strip())
+def tag_create(*, tenant, name: str, description: str = "", actor: Actor) -> Tag:
+    return _named_create(Tag, tenant=tenant, name=name, actor=actor, description=description.strip())
 
 
 @transaction.atomic
-def tag_update(*, tag: Tag, name: str, description: str = "", request=None) -> Tag:
-    return _named_update(tag, name=name, request=request, description=description.strip())
+def tag_update(*, tag: Tag, name: str, description: str = "", actor: Actor) -> Tag:
+    return _named_update(tag, name=name, actor=actor, description=description.strip())
 
 
 @transaction.atomic
-def tag_delete(*, tag: Tag, request=None) -> None:
-    _named_delete(tag, request=request)
+def tag_delete(*, tag: Tag, actor: Actor) -> None:
+    _named_delete(tag, actor=actor)
 
 
 # --- users (sign-in in accounts.User, agent side in AgentProfile) --------------------------------
@@ -505,7 +505,7 @@ def agent_profile_get_or_create(*, user: User) -> AgentProfile:
 @transaction.atomic
 def agent_create(*, tenant, username: str, password: str, role: Role, first_name: str = "", last_name: str = "",
                  email: str = "", team: Team | None = None, active: bool = True, skills: SkillLevels = (),
-                 request=None) -> User:
+                 actor: Actor) -> User:
     """A user of the tenant: the sign-in (username, password, role) and the agent side in one step."""
     username = (username or "").strip()
     if not username:
@@ -515,13 +515,13 @@ def agent_create(*, tenant, username: str, password: str, role: Role, first_name
     _check_user_fields(tenant, role=role, team=team, email=email)
     levels = _skill_levels(tenant, skills)
     user = user_create(username=username, password=password, tenant=tenant, role=role, first_name=first_name.strip(),
-                       last_name=last_name.strip(), email=email.strip(), request=request)
+                       last_name=last_name.strip(), email=email.strip(), actor=actor)
     if not active:
         user.is_active = False
         user.save(update_fields=["is_active"])
     profile = AgentProfile.objects.create(tenant=tenant, user=user, team=team, active=active)
     changes = _set_assignments(profile, levels)
-    audit_record(action="agent.create", request=request, tenant=tenant, obj=profile,
+    audit_record(action="agent.create", by=actor, tenant=tenant, obj=profile,
                  changes={"team": team.name if team else None, **changes})
     return user
 
@@ -529,7 +529,7 @@ def agent_create(*, tenant, username: str, password: str, role: Role, first_name
 @transaction.atomic
 def agent_update(*, user: User, username: str, role: Role, first_name: str = "", last_name: str = "",
                  email: str = "", team: Team | None = None, active: bool = True, skills: SkillLevels | None = None,
-                 password: str = "", request=None) -> User:
+                 password: str = "", actor: Actor) -> User:
     """Updates the sign-in and the agent side; an empty password keeps the current one."""
     tenant = user.tenant
     username = (username or "").strip()
@@ -537,7 +537,7 @@ def agent_update(*, user: User, username: str, role: Role, first_name: str = "",
         raise ApplicationError(_("Enter a username."), field="username")
     username_check_free(username=username, user=user)
     _check_user_fields(tenant, role=role, team=team, email=email)
-    if request is not None and user.pk == request.user.pk:
+    if user == actor.user:
         if not active:
             raise ApplicationError(_("You cannot deactivate your own account."), field="active")
         if role != user.role:
@@ -554,17 +554,17 @@ def agent_update(*, user: User, username: str, role: Role, first_name: str = "",
         changes.update(_set_assignments(profile, _skill_levels(tenant, skills)))
     if changes:
         profile.save()  # touches updated_at, which a sync compares
-        audit_record(action="agent.update", request=request, tenant=tenant, obj=profile, changes=changes)
+        audit_record(action="agent.update", by=actor, tenant=tenant, obj=profile, changes=changes)
     return user
 
 
 @transaction.atomic
-def agent_delete(*, user: User, request=None) -> None:
+def agent_delete(*, user: User, actor: Actor) -> None:
     """Removes the sign-in and the agent side; the user can no longer sign in to either tenant."""
-    if request is not None and user.pk == request.user.pk:
+    if user == actor.user:
         raise ApplicationError(_("You cannot delete your own account."))
     tenant, username, user_pk = user.tenant, user.username, user.pk
-    audit_record(action="agent.delete", request=request, tenant=tenant, obj=user)
+    audit_record(action="agent.delete", by=actor, tenant=tenant, obj=user)
     user.delete()
     # object_id is the accounts.User id; the username is what a sync matches on.
     Deletion.objects.create(tenant=tenant, entity_type=AgentProfile.ENTITY_TYPE, object_id=user_pk,

@@ -29,11 +29,11 @@ def switch(out) -> None:
 
     na, _ = Region.objects.get_or_create(code="na", defaults={"name": "North America"})
     eu, _ = Region.objects.get_or_create(code="eu", defaults={"name": "Europe"})
-    primary = tenant_create(name="Bench switch primary", region=na)
-    secondary = tenant_create(name="Bench switch BCP", region=eu)
+    primary = tenant_create(name="Bench switch primary", region=na, actor=Actor.system())
+    secondary = tenant_create(name="Bench switch BCP", region=eu, actor=Actor.system())
     passkey = passkey_generate()
     mapping = mapping_create(primary=primary, secondary=secondary, region=eu, passkey_hash=passkey_hash(passkey),
-                             configurations_enabled=True, enablement_enabled=True)
+                             configurations_enabled=True, enablement_enabled=True, actor=Actor.system())
     now = timezone.now()
     mapping.secondary_enabled_at = now
     mapping.save(update_fields=["secondary_enabled_at"])

@@ -82,9 +82,11 @@ def _analyze() -> None:
 def _change_one_percent(primary, rows: int) -> int:
     """Every hundredth record of the main types, changed through the services as an administrator would."""
     from accounts.models import User
+    from audit.services import Actor
     from contactcenter import services as cc
     from contactcenter.models import Skill, Tag, Team
 
+    actor = Actor.system()
     wanted = max(1, rows // 100)
     changed = 0
     users = list(User.objects.filter(tenant=primary).select_related("role", "agent_profile__team")
@@ -92,17 +94,18 @@ def _change_one_percent(primary, rows: int) -> int:
     for user in users:
         profile = user.agent_profile
         cc.agent_update(user=user, username=user.username, role=user.role, first_name=user.first_name + "x",
-                        last_name=user.last_name, email=user.email, team=profile.team, active=profile.active)
+                        last_name=user.last_name, email=user.email, team=profile.team, active=profile.active,
+                        actor=actor)
         changed += 1
     for team in Team.objects.filter(tenant=primary).order_by("pk")[: wanted // 10]:
-        cc.team_update(team=team, name=team.name + " (renamed)", description=team.description)
+        cc.team_update(team=team, name=team.name + " (renamed)", description=team.description, actor=actor)
         changed += 1
     for tag in Tag.objects.filter(tenant=primary).order_by("pk")[: wanted // 10]:
-        cc.tag_update(tag=tag, name=tag.name, description="changed")
+        cc.tag_update(tag=tag, name=tag.name, description="changed", actor=actor)
         changed += 1
     for skill in Skill.objects.filter(tenant=primary).order_by("pk")[: max(1, wanted // 10)]:
         cc.skill_update(skill=skill, name=skill.name, channel=skill.channel, direction=skill.direction,
-                        description="changed")
+                        description="changed", actor=actor)
         changed += 1
     return changed
 
@@ -179,11 +182,12 @@ _FLOOR_SQL = [
 
 
 def _floor(primary) -> float:
+    from audit.services import Actor
     from tenants.models import Region
     from tenants.services import tenant_create
 
     region = Region.objects.get(code="eu")
-    target = tenant_create(name="Bench floor copy", region=region)
+    target = tenant_create(name="Bench floor copy", region=region, actor=Actor.system())
     params = {"s": primary.pk.hex if connection.vendor == "sqlite" else primary.pk,
               "t": target.pk.hex if connection.vendor == "sqlite" else target.pk}
 

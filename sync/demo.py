@@ -18,16 +18,19 @@ DEMO_PASSKEY = "DEMO-BCPK-EYCL-ASSI-CSAB-CDEF-GHJK"
 
 def seed(*, tenants) -> BcpMapping:
     primary, secondary = tenants["Classics Inc."], tenants["Classics Inc. BCP"]
+    actor = Actor.system()
     mapping = BcpMapping.objects.filter(primary=primary).first() or mapping_create(
         primary=primary, secondary=secondary, region=secondary.region, passkey_hash=passkey_hash(DEMO_PASSKEY),
-        configurations_enabled=True, enablement_enabled=True)
+        configurations_enabled=True, enablement_enabled=True, actor=actor)
     if not mapping.secondary_enabled:  # the seed's last step: BCP turned on for the BCP tenant too
-        mapping = mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=True)
+        mapping = mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=True,
+                                           actor=actor)
     bcp = [CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT]
-    role_set_permissions(role=Role.objects.get(tenant=primary, name=ADMINISTRATOR), permissions=bcp, scope=bcp)
+    role_set_permissions(role=Role.objects.get(tenant=primary, name=ADMINISTRATOR), permissions=bcp, scope=bcp,
+                         actor=actor)
     configuration = getattr(mapping, "sync_configuration", None)
     if configuration is None or not configuration.enabled:
-        _configuration, run = sync_enable(tenant=primary, actor=Actor.system())
+        _configuration, run = sync_enable(tenant=primary, actor=actor)
         if run is not None:
             # The first run happens here, not on a worker, so the demo starts with one run done.
             SyncRun.objects.filter(pk=run.pk).update(trigger=SyncRun.Trigger.FIRST)

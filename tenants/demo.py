@@ -1,5 +1,7 @@
 """Demo data for Tenant Management: regions, the Classics Inc. pair and a few more tenants."""
 
+from audit.services import Actor
+
 from .models import Region, Tenant
 from .services import tenant_create
 
@@ -20,5 +22,5 @@ def seed() -> dict[str, Tenant]:
     tenants = {}
     for name, code in TENANTS:
         tenant = Tenant.objects.filter(name__iexact=name).first()
-        tenants[name] = tenant or tenant_create(name=name, region=regions[code])
+        tenants[name] = tenant or tenant_create(name=name, region=regions[code], actor=Actor.system())
     return tenants

@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 
 from .models import Region, Tenant
@@ -9,10 +9,10 @@ from .signals import tenant_created
 
 
 @transaction.atomic
-def region_create(*, name: str, code: str, request=None) -> Region:
+def region_create(*, name: str, code: str, actor: Actor) -> Region:
     region, created = Region.objects.get_or_create(code=code, defaults={"name": name})
     if created:
-        audit_record(action="region.create", request=request, obj=region)
+        audit_record(action="region.create", by=actor, obj=region)
     return region
 
 
@@ -20,7 +20,7 @@ def _duplicate_name(name: str) -> str:
     return _("A tenant named “%(name)s” already exists. Choose another name.") % {"name": name}
 
 
-def tenant_create(*, name: str, region: Region, request=None) -> Tenant:
+def tenant_create(*, name: str, region: Region, actor: Actor) -> Tenant:
     name = " ".join(name.split())
     if not name:
         raise ApplicationError(_("Give the tenant a name."), field="name")
@@ -30,8 +30,8 @@ def tenant_create(*, name: str, region: Region, request=None) -> Tenant:
         with transaction.atomic():
             tenant = Tenant.objects.create(name=name, region=region)
             # accounts gives it the default roles; a receiver that fails undoes the tenant too.
-            tenant_created.send(sender=Tenant, tenant=tenant, request=request)
-            audit_record(action="tenant.create", request=request, tenant=tenant, obj=tenant,
+            tenant_created.send(sender=Tenant, tenant=tenant, actor=actor)
+            audit_record(action="tenant.create", by=actor, tenant=tenant, obj=tenant,
                          changes={"name": name, "region": region.code})
     except IntegrityError:
         # Two representatives creating the same name at once: the constraint decides.

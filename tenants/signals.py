@@ -2,6 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent by tenants.services.tenant_create inside its transaction, with `tenant` and `request` (may be None).
+# Sent by tenants.services.tenant_create inside its transaction, with `tenant` and `actor` (audit.services.Actor).
 # A receiver that raises rolls the new tenant back. accounts gives the tenant its default roles.
 tenant_created = Signal()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from audit.services import Actor
 from bcp_project.access import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import redirect_after_save, render_page_or_partial
@@ -51,7 +52,7 @@ def tenant_create_view(request):
         if form.is_valid():
             try:
                 tenant = tenant_create(name=form.cleaned_data["name"], region=form.cleaned_data["region"],
-                                       request=request)
+                                       actor=Actor.from_request(request))
             except ApplicationError as exc:
                 form.add_error(exc.field, exc.message)
             else:

@@ -2,6 +2,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
+from audit.services import Actor
 from tenants.models import Region, Tenant
 
 PASSWORD = "correct-horse-battery"
@@ -30,7 +31,7 @@ class TenantFactory(DjangoModelFactory):
         from tenants.services import tenant_create
 
         status = kwargs.pop("status", None)
-        tenant = tenant_create(name=kwargs["name"], region=kwargs["region"])
+        tenant = tenant_create(name=kwargs["name"], region=kwargs["region"], actor=Actor.system())
         if status:
             tenant.status = status
             tenant.save(update_fields=["status"])

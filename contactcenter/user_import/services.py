@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from accounts.services import usernames_taken
-from audit.services import audit_record
+from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 
 from ..models import PROFICIENCY_MAX, PROFICIENCY_MIN, AgentProfile, Skill, SkillAssignment, Team
@@ -250,7 +250,7 @@ def _check_active(row: ImportRow) -> None:
 # --- the import -----------------------------------------------------------------------------------
 
 @transaction.atomic
-def users_import(*, tenant, content: bytes, request=None) -> list[User]:
+def users_import(*, tenant, content: bytes, actor: Actor) -> list[User]:
     """Creates every user in the file, or none: raises ApplicationError when any row is bad."""
     check = check_rows(tenant=tenant, rows=read_rows(content))
     if not check.ok:
@@ -280,6 +280,6 @@ def users_import(*, tenant, content: bytes, request=None) -> list[User]:
         [SkillAssignment(tenant=tenant, agent=profile, skill=skill, proficiency=level)
          for profile, row in zip(profiles, check.rows, strict=True) for skill, level in row.skills.items()],
         batch_size=BATCH)
-    audit_record(action="agent.import", request=request, tenant=tenant,
+    audit_record(action="agent.import", by=actor, tenant=tenant,
                  changes={"count": len(users), "usernames": [user.username for user in users[:100]]})
     return users

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import Actor
 from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_CONFIGURATION, VIEW_CONFIGURATION
@@ -145,7 +146,7 @@ def users_import_confirm(request, *, tenant):
         return render(request, PAGE, context, status=400)
     content, filename = pending
     try:
-        users = users_import(tenant=tenant, content=content, request=request)
+        users = users_import(tenant=tenant, content=content, actor=Actor.from_request(request))
     except ApplicationError as exc:
         # The tenant changed since the preview: show the rows as they are now.
         _forget(request)

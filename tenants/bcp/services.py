@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 
 from ..models import BcpMapping, BcpMembership, Region, Tenant
@@ -140,14 +140,13 @@ def mapping_create(
     passkey_hash: str,
     configurations_enabled: bool,
     enablement_enabled: bool,
-    request=None,
+    actor: Actor,
 ) -> BcpMapping:
     """Save the pair the wizard prepared. Validates again here: what the browser sends is never trusted."""
     _require_password_hash(passkey_hash)
     problems = mapping_validate(primary=primary, secondary_id_or_tenant=secondary, region=region)
     if problems:
         raise MappingInvalid(problems)
-    actor = request.user if request is not None and request.user.is_authenticated else None
     try:
         with transaction.atomic():
             mapping = BcpMapping.objects.create(
@@ -157,7 +156,7 @@ def mapping_create(
                 passkey_generated_at=timezone.now(),
                 primary_configurations_enabled=configurations_enabled,
                 primary_enablement_enabled=enablement_enabled,
-                created_by=actor,
+                created_by=actor.user,
             )
             BcpMembership.objects.bulk_create([
                 BcpMembership(mapping=mapping, tenant=primary, side=BcpMapping.Side.PRIMARY),
@@ -168,7 +167,7 @@ def mapping_create(
         raise BcpError(_("“%(primary)s” or “%(secondary)s” was mapped by someone else a moment ago. Nothing was "
                          "saved. Reload the page to see the current state.")
                        % {"primary": primary, "secondary": secondary}) from None
-    audit_record(action="bcp.mapping_create", request=request, actor=actor, tenant=primary, obj=mapping, changes={
+    audit_record(action="bcp.mapping_create", by=actor, tenant=primary, obj=mapping, changes={
         "primary": str(primary.pk), "secondary": str(secondary.pk), "secondary_name": secondary.name,
         "region": region.code, "bcp_configurations": configurations_enabled,
         "bcp_tenant_enablement": enablement_enabled,
@@ -186,27 +185,26 @@ def _locked(mapping: BcpMapping) -> BcpMapping:
 
 @transaction.atomic
 def mapping_enable_secondary(
-    *, mapping: BcpMapping, configurations_enabled: bool, enablement_enabled: bool, request=None
+    *, mapping: BcpMapping, configurations_enabled: bool, enablement_enabled: bool, actor: Actor
 ) -> BcpMapping:
     """Record that BCP is turned on in the BCP tenant's own settings; the passkey stays as it is."""
     mapping = _locked(mapping)
     if mapping.secondary_enabled:
         raise BcpError(_("BCP is already on for “%(tenant)s”. Nothing was changed.") % {"tenant": mapping.secondary})
-    actor = request.user if request is not None and request.user.is_authenticated else None
     mapping.secondary_configurations_enabled = configurations_enabled
     mapping.secondary_enablement_enabled = enablement_enabled
     mapping.secondary_enabled_at = timezone.now()
-    mapping.secondary_enabled_by = actor
+    mapping.secondary_enabled_by = actor.user
     mapping.save(update_fields=["secondary_configurations_enabled", "secondary_enablement_enabled",
                                 "secondary_enabled_at", "secondary_enabled_by", "updated_at"])
-    audit_record(action="bcp.secondary_enable", request=request, actor=actor, tenant=mapping.secondary, obj=mapping,
+    audit_record(action="bcp.secondary_enable", by=actor, tenant=mapping.secondary, obj=mapping,
                  changes={"primary": str(mapping.primary_id), "bcp_configurations": configurations_enabled,
                           "bcp_tenant_enablement": enablement_enabled})
     return mapping
 
 
 @transaction.atomic
-def mapping_passkey_replace(*, mapping: BcpMapping, request=None, from_tenant: Tenant | None = None) -> str:
+def mapping_passkey_replace(*, mapping: BcpMapping, actor: Actor, from_tenant: Tenant | None = None) -> str:
     """A new shared passkey for the pair. Returns it once, for the page to show; the old one stops working."""
     mapping = _locked(mapping)
     passkey = passkey_generate()
@@ -214,20 +212,20 @@ def mapping_passkey_replace(*, mapping: BcpMapping, request=None, from_tenant: T
     mapping.passkey_generated_at = timezone.now()
     mapping.save(update_fields=["passkey_hash", "passkey_generated_at", "updated_at"])
     tenant = from_tenant or mapping.primary
-    audit_record(action="bcp.passkey_replace", request=request, tenant=tenant, obj=mapping,
+    audit_record(action="bcp.passkey_replace", by=actor, tenant=tenant, obj=mapping,
                  changes={"side": mapping.side_of(tenant) or ""})
     return passkey
 
 
 @transaction.atomic
-def mapping_remove(*, mapping: BcpMapping, request=None, from_tenant: Tenant | None = None) -> None:
+def mapping_remove(*, mapping: BcpMapping, actor: Actor, from_tenant: Tenant | None = None) -> None:
     """Turn BCP off for the pair. Refused while the BCP tenant is the active one: people work there."""
     mapping = _locked(mapping)
     if mapping.active_side == BcpMapping.Side.SECONDARY:
         raise BcpError(_("“%(secondary)s”, the BCP tenant, is the active tenant now. Switch back to “%(primary)s” "
                          "before you turn BCP off.") % {"secondary": mapping.secondary, "primary": mapping.primary})
     tenant = from_tenant or mapping.primary
-    audit_record(action="bcp.mapping_remove", request=request, tenant=tenant, obj=mapping, changes={
+    audit_record(action="bcp.mapping_remove", by=actor, tenant=tenant, obj=mapping, changes={
         "primary": str(mapping.primary_id), "secondary": str(mapping.secondary_id),
         "side": mapping.side_of(tenant) or "",
     })

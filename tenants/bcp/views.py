@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import Actor
 from bcp_project.access import tm_required
 from bcp_project.exceptions import ApplicationError
 from bcp_project.htmx import is_partial, redirect_after_save
@@ -279,7 +280,7 @@ def _save_primary(request, tenant, wizard: WizardState) -> None:
         raise ApplicationError(_("This BCP set-up did not validate. Nothing was saved. Turn BCP on to start over."))
     mapping = mapping_create(primary=tenant, secondary=secondary, region=region, passkey_hash=wizard.passkey_hash,
                              configurations_enabled=wizard.configurations, enablement_enabled=wizard.enablement,
-                             request=request)
+                             actor=Actor.from_request(request))
     messages.success(request, _("BCP is on: “%(primary)s” is mapped to the BCP tenant “%(secondary)s”. Now turn "
                                 "BCP on for “%(secondary)s” too.")
                      % {"primary": mapping.primary, "secondary": mapping.secondary})
@@ -291,7 +292,8 @@ def _save_secondary(request, tenant, wizard: WizardState) -> None:
         raise ApplicationError(_("“%(tenant)s” is no longer mapped to a primary tenant. Nothing was saved.")
                                % {"tenant": tenant})
     mapping = mapping_enable_secondary(mapping=mapping, configurations_enabled=wizard.configurations,
-                                       enablement_enabled=wizard.enablement, request=request)
+                                       enablement_enabled=wizard.enablement,
+                                       actor=Actor.from_request(request))
     messages.success(request, _("BCP is on for “%(tenant)s”, the BCP tenant of “%(primary)s”.")
                      % {"tenant": tenant, "primary": mapping.primary})
 
@@ -311,7 +313,7 @@ def bcp_passkey_view(request, tenant_id):
     if request.method == "GET":
         return _dialog(request, tenant, "confirm_passkey", {"bcp": state})
     try:
-        passkey = mapping_passkey_replace(mapping=state.mapping, request=request, from_tenant=tenant)
+        passkey = mapping_passkey_replace(mapping=state.mapping, actor=Actor.from_request(request), from_tenant=tenant)
     except ApplicationError as exc:
         return _problem(request, tenant, exc.message)
     return _dialog(request, tenant, "passkey_new", {"bcp": state, "passkey": passkey})
@@ -328,7 +330,7 @@ def bcp_disable_view(request, tenant_id):
     if request.method == "GET":
         return _dialog(request, tenant, "confirm_disable", {"bcp": state})
     try:
-        mapping_remove(mapping=state.mapping, request=request, from_tenant=tenant)
+        mapping_remove(mapping=state.mapping, actor=Actor.from_request(request), from_tenant=tenant)
     except ApplicationError as exc:
         return _problem(request, tenant, exc.message)
     messages.success(request, _("BCP is off: “%(primary)s” and “%(secondary)s” are no longer mapped.")

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import is_account_representative
 
@@ -38,7 +38,7 @@ def impersonation_start(*, request, tenant: Tenant) -> Impersonation:
     request.session[SESSION_KEY] = {"tenant_id": str(tenant.pk), "started_at": impersonation.started_at.isoformat()}
     # Set before auditing, so that the start itself is recorded as acting in the tenant.
     request.impersonation = impersonation
-    audit_record(action="impersonation.start", request=request, tenant=tenant, obj=tenant,
+    audit_record(action="impersonation.start", by=Actor.from_request(request), tenant=tenant, obj=tenant,
                  changes={"expires_at": impersonation.expires_at.isoformat()})
     return impersonation
 
@@ -50,9 +50,9 @@ def impersonation_end(*, request, reason: str = EndReason.MANUAL) -> Impersonati
     request.session.pop(SESSION_KEY, None)
     if impersonation is None:
         return None
-    request.impersonation = impersonation  # audit_record reads "acting as" from here
-    audit_record(action="impersonation.end", request=request, tenant=impersonation.tenant, obj=impersonation.tenant,
-                 acting_as=impersonation.describe(),
+    request.impersonation = impersonation  # Actor.from_request reads "acting as" from here
+    audit_record(action="impersonation.end", by=Actor.from_request(request), tenant=impersonation.tenant,
+                 obj=impersonation.tenant,
                  changes={"reason": reason, "started_at": impersonation.started_at.isoformat()})
     request.impersonation = None
     return impersonation

@@ -14,6 +14,7 @@ from accounts import roles as r
 from accounts.models import Role
 from accounts.services import RoleError, role_create, role_delete, role_permissions, role_set_permissions, role_update
 from audit.models import AuditEvent
+from audit.services import Actor
 from bcp_project import permissions as p
 from tenants.models import TenantGroupObjectPermission
 from tests.factories import UserFactory, role_of
@@ -45,16 +46,18 @@ def _english():
 
 
 def test_it_stores_permissions_as_guardian_object_permissions_of_the_role_group(tenant, admin_role):
-    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {p.VIEW_BCP_ENABLEMENT})
+    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {p.VIEW_BCP_ENABLEMENT},
+                         actor=Actor.system())
 
     rows = TenantGroupObjectPermission.objects.filter(group=admin_role.group, content_object=tenant)
     assert p.VIEW_BCP_ENABLEMENT in set(rows.values_list("permission__codename", flat=True))
 
 
 def test_edit_implies_view(tenant):
-    role = role_create(tenant=tenant, name="BCP operators")
+    role = role_create(tenant=tenant, name="BCP operators", actor=Actor.system())
 
-    granted = role_set_permissions(role=role, permissions={p.CHANGE_BCP_CONFIGURATIONS, p.CHANGE_BCP_ENABLEMENT})
+    granted = role_set_permissions(role=role, permissions={p.CHANGE_BCP_CONFIGURATIONS, p.CHANGE_BCP_ENABLEMENT},
+                                   actor=Actor.system())
 
     assert BCP_ALL <= granted
     assert p.ACCESS_ADMIN in granted  # any View needs the Admin application
@@ -64,12 +67,13 @@ def test_edit_implies_view(tenant):
 def test_a_scoped_change_leaves_other_sections_alone(admin_role):
     before = role_permissions(role=admin_role)
     granted = role_set_permissions(role=admin_role, permissions={p.VIEW_BCP_CONFIGURATIONS},
-                                   scope={p.VIEW_BCP_CONFIGURATIONS, p.CHANGE_BCP_CONFIGURATIONS})
+                                   scope={p.VIEW_BCP_CONFIGURATIONS, p.CHANGE_BCP_CONFIGURATIONS}, actor=Actor.system())
     assert granted == before | {p.VIEW_BCP_CONFIGURATIONS}
 
 
 def test_it_audits_permission_changes(admin_role):
-    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {p.CHANGE_BCP_ENABLEMENT})
+    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {p.CHANGE_BCP_ENABLEMENT},
+                         actor=Actor.system())
     event = AuditEvent.objects.get(action="role.permissions_change")
     assert event.changes["added"] == [p.CHANGE_BCP_ENABLEMENT, p.VIEW_BCP_ENABLEMENT]
     assert event.object_id == str(admin_role.pk)
@@ -77,63 +81,66 @@ def test_it_audits_permission_changes(admin_role):
 
 def test_role_names_are_unique_per_tenant_whatever_the_case(tenant, other_tenant):
     with pytest.raises(RoleError, match="already has a role named"):
-        role_create(tenant=tenant, name="  administrator ")
-    role_create(tenant=other_tenant, name="Dispatchers")
-    role_create(tenant=tenant, name="Dispatchers")
+        role_create(tenant=tenant, name="  administrator ", actor=Actor.system())
+    role_create(tenant=other_tenant, name="Dispatchers", actor=Actor.system())
+    role_create(tenant=tenant, name="Dispatchers", actor=Actor.system())
     with pytest.raises(RoleError, match="needs a name"):
-        role_create(tenant=tenant, name="   ")
+        role_create(tenant=tenant, name="   ", actor=Actor.system())
 
 
 def test_renaming_frees_the_old_name(tenant):
-    role = role_create(tenant=tenant, name="Night shift")
-    role_update(role=role, name="Late shift", description="After 22:00")
-    again = role_create(tenant=tenant, name="Night shift")
+    role = role_create(tenant=tenant, name="Night shift", actor=Actor.system())
+    role_update(role=role, name="Late shift", description="After 22:00", actor=Actor.system())
+    again = role_create(tenant=tenant, name="Night shift", actor=Actor.system())
     assert again.pk != role.pk
     with pytest.raises(RoleError):
-        role_update(role=again, name="LATE SHIFT")
+        role_update(role=again, name="LATE SHIFT", actor=Actor.system())
 
 
 def test_the_only_role_that_manages_roles_cannot_lose_it(tenant, admin_role):
     with pytest.raises(RoleError, match="only role that can manage roles"):
-        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
+        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN}, actor=Actor.system())
     assert p.MANAGE_ROLES in role_permissions(role=admin_role)
 
 
 def test_the_last_role_with_an_active_manager_cannot_lose_it(tenant, admin_role, tenant_admin):
-    spare = role_create(tenant=tenant, name="Spare managers", permissions=[p.MANAGE_ROLES])  # nobody holds it
+    spare = role_create(tenant=tenant, name="Spare managers", permissions=[p.MANAGE_ROLES],
+                        actor=Actor.system())  # nobody holds it
     with pytest.raises(RoleError, match="No active user would be left"):
-        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
+        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN}, actor=Actor.system())
 
     UserFactory(username="inactive", tenant=tenant, role=spare, is_active=False)
     with pytest.raises(RoleError):
-        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
+        role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN}, actor=Actor.system())
 
     UserFactory(username="bea", tenant=tenant, role=spare)
-    assert p.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
+    assert p.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN},
+                                                      actor=Actor.system())
 
 
 def test_without_any_active_manager_another_role_with_the_permission_is_enough(tenant, admin_role):
     # A fresh tenant nobody has signed in to yet: the representative reorganises its roles.
-    role_create(tenant=tenant, name="Owners", permissions=[p.MANAGE_ROLES])
-    assert p.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN})
+    role_create(tenant=tenant, name="Owners", permissions=[p.MANAGE_ROLES], actor=Actor.system())
+    assert p.MANAGE_ROLES not in role_set_permissions(role=admin_role, permissions={p.ACCESS_ADMIN},
+                                                      actor=Actor.system())
 
 
 def test_a_role_with_users_cannot_be_deleted(admin_role, tenant_admin):
     with pytest.raises(RoleError, match="1 user has the role"):
-        role_delete(role=admin_role)
+        role_delete(role=admin_role, actor=Actor.system())
     assert Role.objects.filter(pk=admin_role.pk).exists()
 
 
 def test_the_only_role_that_manages_roles_cannot_be_deleted(admin_role):
     with pytest.raises(RoleError, match="only role"):
-        role_delete(role=admin_role)
+        role_delete(role=admin_role, actor=Actor.system())
 
 
 def test_deleting_a_role_removes_its_group_and_permissions(tenant):
-    role = role_create(tenant=tenant, name="Temporary", permissions=[p.VIEW_CONFIGURATION])
+    role = role_create(tenant=tenant, name="Temporary", permissions=[p.VIEW_CONFIGURATION], actor=Actor.system())
     group_id, role_id = role.group_id, role.pk
 
-    role_delete(role=role)
+    role_delete(role=role, actor=Actor.system())
 
     assert not Role.objects.filter(pk=role_id).exists()
     assert not Group.objects.filter(pk=group_id).exists()
@@ -180,7 +187,7 @@ def test_every_roles_url_for_every_persona(as_persona, row, persona, tenant, adm
     if row.method == GET:
         ask(as_persona(persona), row, persona, args=_args(row.name, admin_role))
         return
-    role = role_create(tenant=tenant, name="Target", permissions=[p.VIEW_CONFIGURATION])
+    role = role_create(tenant=tenant, name="Target", permissions=[p.VIEW_CONFIGURATION], actor=Actor.system())
     ask(as_persona(persona), row, persona, args=_args(row.name, role),
         data={"name": "Changed", "change_bcp_enablement": "on"})
     role.refresh_from_db()
@@ -230,7 +237,7 @@ def test_the_list_shows_name_description_and_user_count(client, tenant_admin, su
 
 def test_the_list_searches_and_paginates(client, tenant_admin, tenant):
     for i in range(settings.PAGE_SIZE + 5):
-        role_create(tenant=tenant, name=f"Queue {i:02d}")
+        role_create(tenant=tenant, name=f"Queue {i:02d}", actor=Actor.system())
     client.force_login(tenant_admin)
 
     first = client.get(reverse("accounts:role_list"), {"q": "queue"})
@@ -250,7 +257,7 @@ def test_the_list_query_count_does_not_grow_with_the_roles(client, tenant_admin,
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
     for i in range(47):
-        role_create(tenant=tenant, name=f"Role {i:02d}")
+        role_create(tenant=tenant, name=f"Role {i:02d}", actor=Actor.system())
     UserFactory(username="extra", tenant=tenant, role=Role.objects.get(tenant=tenant, name="Role 00"))
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
@@ -290,7 +297,7 @@ def test_save_the_bcp_section_with_edit_implying_view(client, tenant_admin, admi
 
 
 def test_unticking_view_while_edit_stays_keeps_view(client, tenant_admin, admin_role):
-    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | BCP_ALL)
+    role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | BCP_ALL, actor=Actor.system())
     client.force_login(tenant_admin)
     client.post(reverse("accounts:role_permissions", args=[admin_role.pk, "bcp"]),
                 {"change_bcp_configurations": "on"})
@@ -313,7 +320,7 @@ def test_an_impersonating_representative_cannot_leave_zero_managers_either(imper
 
 
 def test_giving_away_ones_own_manage_roles_goes_home(client, tenant_admin, tenant, admin_role):
-    spare = role_create(tenant=tenant, name="Owners", permissions=[p.MANAGE_ROLES])
+    spare = role_create(tenant=tenant, name="Owners", permissions=[p.MANAGE_ROLES], actor=Actor.system())
     UserFactory(username="olga", tenant=tenant, role=spare)
     client.force_login(tenant_admin)
     response = client.post(reverse("accounts:role_permissions", args=[admin_role.pk, "general"]),
@@ -323,7 +330,7 @@ def test_giving_away_ones_own_manage_roles_goes_home(client, tenant_admin, tenan
 
 
 def test_rename_on_the_details_tab(client, tenant_admin, tenant):
-    role = role_create(tenant=tenant, name="Old")
+    role = role_create(tenant=tenant, name="Old", actor=Actor.system())
     client.force_login(tenant_admin)
     response = client.post(reverse("accounts:role_details", args=[role.pk]), {"name": "New", "description": "d"})
     assert response.status_code == 302
@@ -340,7 +347,7 @@ def test_delete_asks_first_and_refuses_while_users_have_the_role(client, tenant_
     assert client.post(reverse("accounts:role_delete", args=[busy.pk])).status_code == 400
     assert Role.objects.filter(pk=busy.pk).exists()
 
-    idle = role_create(tenant=tenant, name="Idle")
+    idle = role_create(tenant=tenant, name="Idle", actor=Actor.system())
     assert 'class="danger"' in client.get(reverse("accounts:role_delete", args=[idle.pk])).content.decode()
     response = client.post(reverse("accounts:role_delete", args=[idle.pk]))
     assert response.status_code == 302 and response.url == reverse("accounts:role_list")

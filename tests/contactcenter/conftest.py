@@ -4,6 +4,7 @@ from datetime import time
 
 import pytest
 
+from audit.services import Actor
 from contactcenter import services
 from contactcenter.registry import REGISTRY
 from tests.factories import role_of
@@ -16,22 +17,22 @@ NEW_PASSWORD = "violet-harbour-lantern-42"
 @pytest.fixture
 def config(tenant):
     """{slug: object} with one of each type, wired together: the point of contact routes to the skill."""
-    skill = services.skill_create(tenant=tenant, name="Billing", channel="phone")
-    hours = services.hours_create(tenant=tenant, name="Office hours", timezone="America/New_York")
+    skill = services.skill_create(tenant=tenant, name="Billing", channel="phone", actor=Actor.system())
+    hours = services.hours_create(tenant=tenant, name="Office hours", timezone="America/New_York", actor=Actor.system())
     poc = services.point_of_contact_create(tenant=tenant, name="Main line", channel="phone", address="+14155550100",
-                                           skill=skill, hours=hours)
-    team = services.team_create(tenant=tenant, name="Blue")
+                                           skill=skill, hours=hours, actor=Actor.system())
+    team = services.team_create(tenant=tenant, name="Blue", actor=Actor.system())
     user = services.agent_create(tenant=tenant, username="zoe", password=NEW_PASSWORD, role=role_of(tenant, "Agent"),
-                                 team=team, skills={skill: 4})
+                                 team=team, skills={skill: 4}, actor=Actor.system())
     return {
         "users": user,
         "teams": team,
         "skills": skill,
         "hours": hours,
         "points-of-contact": poc,
-        "dispositions": services.disposition_create(tenant=tenant, name="Solved", skills=[skill]),
-        "unavailable-codes": services.unavailable_code_create(tenant=tenant, name="Lunch"),
-        "tags": services.tag_create(tenant=tenant, name="VIP"),
+        "dispositions": services.disposition_create(tenant=tenant, name="Solved", skills=[skill], actor=Actor.system()),
+        "unavailable-codes": services.unavailable_code_create(tenant=tenant, name="Lunch", actor=Actor.system()),
+        "tags": services.tag_create(tenant=tenant, name="VIP", actor=Actor.system()),
     }
 
 

@@ -3,6 +3,7 @@ database would refuse (PROTECT) the page says what to change and offers no Delet
 
 import pytest
 
+from audit.services import Actor
 from contactcenter import services
 from contactcenter.models import AgentProfile, Deletion, HoursOfOperation, Skill, SkillAssignment, Team
 
@@ -29,9 +30,9 @@ def test_a_skill_a_point_of_contact_routes_to_is_blocked(admin_client, config):
 
 
 def test_a_skill_only_held_by_users_is_deleted_after_asking(admin_client, tenant, config):
-    skill = services.skill_create(tenant=tenant, name="Spanish")
+    skill = services.skill_create(tenant=tenant, name="Spanish", actor=Actor.system())
     services.agent_update(user=config["users"], username="zoe", role=config["users"].role,
-                          skills=[(config["skills"], 4), (skill, 2)])
+                          skills=[(config["skills"], 4), (skill, 2)], actor=Actor.system())
     page = admin_client.get(f"/admin/skills/{skill.pk}/delete/")
     assert page.context["blocked"] is False
     assert "They lose this skill." in page.content.decode()

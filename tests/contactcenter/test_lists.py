@@ -2,6 +2,7 @@
 
 import pytest
 
+from audit.services import Actor
 from contactcenter import services
 from contactcenter.models import Tag
 
@@ -16,8 +17,9 @@ def names(response):
 
 
 def test_it_searches_and_filters_skills(admin_client, tenant, config):
-    services.skill_create(tenant=tenant, name="Email support", channel="email")
-    services.skill_create(tenant=tenant, name="Outbound sales", channel="phone", direction="outbound")
+    services.skill_create(tenant=tenant, name="Email support", channel="email", actor=Actor.system())
+    services.skill_create(tenant=tenant, name="Outbound sales", channel="phone", direction="outbound",
+                          actor=Actor.system())
     assert names(admin_client.get("/admin/skills/?channel=email")) == ["Email support"]
     assert names(admin_client.get("/admin/skills/?direction=outbound")) == ["Outbound sales"]
     assert names(admin_client.get("/admin/skills/?q=BILL")) == ["Billing"]
@@ -29,13 +31,13 @@ def test_it_filters_users_by_role_and_searches_names(admin_client, tenant, confi
 
 
 def test_it_filters_unavailable_codes_by_after_contact_work(admin_client, tenant, config):
-    services.unavailable_code_create(tenant=tenant, name="Wrap-up", after_contact_work=True)
+    services.unavailable_code_create(tenant=tenant, name="Wrap-up", after_contact_work=True, actor=Actor.system())
     assert names(admin_client.get("/admin/unavailable-codes/?after_contact_work=yes")) == ["Wrap-up"]
     assert names(admin_client.get("/admin/unavailable-codes/?after_contact_work=no")) == ["Lunch"]
 
 
 def test_it_never_lists_another_tenants_rows(as_persona, other_tenant, config):
-    services.tag_create(tenant=other_tenant, name="Northwind only")
+    services.tag_create(tenant=other_tenant, name="Northwind only", actor=Actor.system())
     assert names(as_persona("other_admin").get("/admin/tags/")) == ["Northwind only"]
 
 

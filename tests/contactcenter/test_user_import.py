@@ -6,6 +6,7 @@ from django.test import Client
 
 from accounts.models import User
 from audit.models import AuditEvent
+from audit.services import Actor
 from contactcenter import services
 from contactcenter.models import AgentProfile, SkillAssignment
 from contactcenter.user_import.services import MAX_BYTES, MAX_ROWS, template_csv
@@ -23,9 +24,9 @@ HEADER = "username,first_name,last_name,email,role,team,skills,active\n"
 @pytest.fixture
 def setup(tenant):
     """The team and skills the rows refer to."""
-    team = services.team_create(tenant=tenant, name="Customer Care")
-    billing = services.skill_create(tenant=tenant, name="Billing Inquiries", channel="phone")
-    chat = services.skill_create(tenant=tenant, name="Web Chat Support", channel="chat")
+    team = services.team_create(tenant=tenant, name="Customer Care", actor=Actor.system())
+    billing = services.skill_create(tenant=tenant, name="Billing Inquiries", channel="phone", actor=Actor.system())
+    chat = services.skill_create(tenant=tenant, name="Web Chat Support", channel="chat", actor=Actor.system())
     return {"team": team, "billing": billing, "chat": chat}
 
 
@@ -72,7 +73,7 @@ def test_it_shows_the_format_and_offers_a_template(admin_client, setup):
 
 
 def test_the_template_itself_imports_once_its_team_and_skills_exist(admin_client, tenant, setup):
-    services.skill_create(tenant=tenant, name="Account Changes", channel="phone")
+    services.skill_create(tenant=tenant, name="Account Changes", channel="phone", actor=Actor.system())
     response = preview(admin_client, template_csv())
     assert response.status_code == 200, response.content.decode()[:2000]
     assert response.context["check"].ok

@@ -54,7 +54,7 @@ def rehearsable(tenant, bcp_tenant, drill):
     """Classics Inc. is a primary with its BCP tenant standing by; its administrators may switch."""
     make_mapping(tenant, bcp_tenant, passkey=PASSKEY)
     role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT],
-                         scope=[VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT])
+                         scope=[VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT], actor=Actor.system())
     return drill
 
 

@@ -141,7 +141,7 @@ def test_the_platform_trigger_links_to_bc_enablement_for_who_may_see_it(plan_adm
     from bcp_project.permissions import VIEW_BCP_ENABLEMENT
 
     role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[VIEW_BCP_ENABLEMENT],
-                         scope=[VIEW_BCP_ENABLEMENT])
+                         scope=[VIEW_BCP_ENABLEMENT], actor=Actor.system())
     page = plan_admin.get(url_for("plan")).text
     assert f'href="{reverse("enablement:page")}">Open BC Enablement' in page
     assert 'class="sidebar"' in page and 'aria-current="page">Continuity Plan</a>' in page

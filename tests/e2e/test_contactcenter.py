@@ -3,6 +3,7 @@ a point of contact routed to the skill, and a user who holds it; axe checks ever
 
 import re
 
+from audit.services import Actor
 from contactcenter.models import PointOfContact, SkillAssignment
 from tests.e2e.conftest import save_screenshot
 
@@ -93,7 +94,7 @@ def test_a_supervisor_reads_the_configuration_without_change_buttons(page, sign_
                                                                      tenant):
     from contactcenter import services
 
-    skill = services.skill_create(tenant=tenant, name="Billing")
+    skill = services.skill_create(tenant=tenant, name="Billing", actor=Actor.system())
     sign_in(page, "sam", password)
     page.goto("/admin/skills/")
     assert page.get_by_role("link", name="Add skill").count() == 0

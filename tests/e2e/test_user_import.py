@@ -1,6 +1,7 @@
 """The administrator imports users from a CSV file: a bad row blocks the import, the corrected file goes in."""
 
 from accounts.models import User
+from audit.services import Actor
 from contactcenter import services
 from tests.e2e.conftest import save_screenshot
 
@@ -16,9 +17,9 @@ def _file(tmp_path, name, text):
 
 def test_the_administrator_fixes_a_bad_row_then_imports_the_file(page, sign_in, accessible, tenant, tenant_admin,
                                                                  password, tmp_path):
-    services.team_create(tenant=tenant, name="Customer Care")
-    services.skill_create(tenant=tenant, name="Billing", channel="phone")
-    services.skill_create(tenant=tenant, name="Chat", channel="chat")
+    services.team_create(tenant=tenant, name="Customer Care", actor=Actor.system())
+    services.skill_create(tenant=tenant, name="Billing", channel="phone", actor=Actor.system())
+    services.skill_create(tenant=tenant, name="Chat", channel="chat", actor=Actor.system())
     sign_in(page, "alice", password)
     page.goto("/admin/")
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Import users", exact=True).click()

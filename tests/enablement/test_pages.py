@@ -7,6 +7,7 @@ from accounts.models import User
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
 from accounts.services import role_set_permissions
 from audit.models import AuditEvent
+from audit.services import Actor
 from enablement import services
 from tenants.models import BcpMapping
 from tests.enablement.conftest import PASSKEY
@@ -19,9 +20,12 @@ WRONG = {"bcp_active": "on", "passkey": "WRONG-KEY", "confirm": "on"}
 
 @pytest.fixture
 def roles(tenant, other_tenant):
-    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=SCOPE)
-    role_set_permissions(role=role_of(tenant, SUPERVISOR), permissions=[VIEW_BCP_ENABLEMENT], scope=SCOPE)
-    role_set_permissions(role=role_of(other_tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=SCOPE)
+    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=SCOPE,
+                         actor=Actor.system())
+    role_set_permissions(role=role_of(tenant, SUPERVISOR), permissions=[VIEW_BCP_ENABLEMENT], scope=SCOPE,
+                         actor=Actor.system())
+    role_set_permissions(role=role_of(other_tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=SCOPE,
+                         actor=Actor.system())
 
 
 @pytest.fixture

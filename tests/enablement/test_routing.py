@@ -75,7 +75,8 @@ def test_a_person_made_after_the_last_sync_is_told_whom_to_ask(client, synced, c
     from accounts.roles import AGENT
     from tests.factories import role_of
 
-    cc.agent_create(tenant=configured, username="newbie", password=PASSWORD, role=role_of(configured, AGENT))
+    cc.agent_create(tenant=configured, username="newbie", password=PASSWORD, role=role_of(configured, AGENT),
+                    actor=Actor.system())
     _switch(synced, force=True, reason="Primary is down; newbie gets an account after the next sync")
     response = _sign_in(client, username="newbie")
     assert response.status_code == 200

@@ -312,7 +312,7 @@ URLS = [
 def enabler(tenant):
     """The tenant's administrators hold BCP Tenant Enablement Edit (the seed's step 3)."""
     role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT],
-                         scope=[VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT])
+                         scope=[VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT], actor=Actor.system())
 
 
 def _args(name, tenant, region):

@@ -128,7 +128,7 @@ def test_a_sync_stops_before_its_next_write_once_the_bcp_tenant_is_active(synced
     from tests.enablement.conftest import run_sync
 
     for n in range(5):
-        cc.tag_create(tenant=configured, name=f"Late {n}")
+        cc.tag_create(tenant=configured, name=f"Late {n}", actor=Actor.system())
     calls = []
 
     def switch_during_the_run(run):

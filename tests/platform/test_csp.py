@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_CONFIGURATIONS, VIEW_BCP_CONFIGURATIONS
 from accounts.services import role_set_permissions
+from audit.services import Actor
 from bcp_project.models import Heartbeat
 from tests.factories import role_of
 
@@ -46,7 +47,7 @@ def assert_strict(header: str):
 @pytest.fixture
 def signed_in(client, rep, tenant_admin, agent, tenant):
     role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_CONFIGURATIONS],
-                         scope=[VIEW_BCP_CONFIGURATIONS, CHANGE_BCP_CONFIGURATIONS])
+                         scope=[VIEW_BCP_CONFIGURATIONS, CHANGE_BCP_CONFIGURATIONS], actor=Actor.system())
     Heartbeat.objects.update_or_create(name="celery", defaults={"beat_at": timezone.now()})
     people = {"rep": rep, "tenant_admin": tenant_admin, "agent": agent}
 

@@ -35,26 +35,29 @@ def configured(tenant, mapping):
     """What a small contact center has, made through the services."""
     admin_role = role_of(tenant, ADMINISTRATOR)
     role_set_permissions(role=admin_role, permissions=[CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT],
-                         scope=[CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT])
-    team = cc.team_create(tenant=tenant, name="Billing Support", description="Invoices")
-    cc.team_create(tenant=tenant, name="Sales")
-    phone = cc.skill_create(tenant=tenant, name="Billing Inquiries", channel="phone")
-    chat = cc.skill_create(tenant=tenant, name="Web Chat", channel="chat")
+                         scope=[CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT], actor=Actor.system())
+    team = cc.team_create(tenant=tenant, name="Billing Support", description="Invoices", actor=Actor.system())
+    cc.team_create(tenant=tenant, name="Sales", actor=Actor.system())
+    phone = cc.skill_create(tenant=tenant, name="Billing Inquiries", channel="phone", actor=Actor.system())
+    chat = cc.skill_create(tenant=tenant, name="Web Chat", channel="chat", actor=Actor.system())
     hours = cc.hours_create(tenant=tenant, name="Business Hours", timezone="America/New_York",
-                            exceptions=[{"date": date(2026, 12, 25), "name": "Christmas Day", "closed": True}])
-    cc.hours_create(tenant=tenant, name="Weekend", week={d: (time(10), time(14)) if d >= 5 else None for d in range(7)})
+                            exceptions=[{"date": date(2026, 12, 25), "name": "Christmas Day", "closed": True}],
+                            actor=Actor.system())
+    cc.hours_create(tenant=tenant, name="Weekend", week={d: (time(10), time(14)) if d >= 5 else None for d in range(7)},
+                    actor=Actor.system())
     cc.point_of_contact_create(tenant=tenant, name="Billing Line", channel="phone", address="+14155550100",
-                               skill=phone, hours=hours)
+                               skill=phone, hours=hours, actor=Actor.system())
     cc.point_of_contact_create(tenant=tenant, name="Website Chat", channel="chat", address="web-chat",
-                               skill=chat, hours=hours)
-    cc.disposition_create(tenant=tenant, name="Resolved", skills=[phone, chat])
-    cc.unavailable_code_create(tenant=tenant, name="Lunch")
-    cc.tag_create(tenant=tenant, name="VIP", description="Important customer")
+                               skill=chat, hours=hours, actor=Actor.system())
+    cc.disposition_create(tenant=tenant, name="Resolved", skills=[phone, chat], actor=Actor.system())
+    cc.unavailable_code_create(tenant=tenant, name="Lunch", actor=Actor.system())
+    cc.tag_create(tenant=tenant, name="VIP", description="Important customer", actor=Actor.system())
     cc.agent_create(tenant=tenant, username="alice", password=PASSWORD, role=admin_role, first_name="Alice",
-                    last_name="Admin", email="alice@classics.example.com", team=team)
+                    last_name="Admin", email="alice@classics.example.com", team=team, actor=Actor.system())
     cc.agent_create(tenant=tenant, username="andy", password=PASSWORD, role=role_of(tenant, AGENT),
-                    first_name="Andy", team=team, skills={phone: 1, chat: 5})
-    cc.agent_create(tenant=tenant, username="sam", password=PASSWORD, role=role_of(tenant, SUPERVISOR))
+                    first_name="Andy", team=team, skills={phone: 1, chat: 5}, actor=Actor.system())
+    cc.agent_create(tenant=tenant, username="sam", password=PASSWORD, role=role_of(tenant, SUPERVISOR),
+                    actor=Actor.system())
     # The continuity plan syncs too: the starter plan and a contact linked to one of its teams.
     if plan_of(tenant=tenant) is None:
         plan_services.plan_start(tenant=tenant, actor=Actor.system())

@@ -5,6 +5,7 @@ from datetime import time
 import pytest
 
 from accounts.models import User
+from audit.services import Actor
 from contactcenter import services as cc
 from contactcenter.models import AgentProfile, HoursOfOperation, PointOfContact, Skill, Tag, Team
 from sync.models import Correlation, SyncRun
@@ -23,7 +24,7 @@ def bcp(model, bcp_tenant, **lookup):
 
 def test_a_change_reaches_the_copy_and_nothing_else_is_written(synced, bcp_tenant):
     tag = Tag.objects.get(tenant=synced, name="VIP")
-    cc.tag_update(tag=tag, name="VIP", description="Top customer")
+    cc.tag_update(tag=tag, name="VIP", description="Top customer", actor=Actor.system())
     run = run_sync(synced)
     assert bcp(Tag, bcp_tenant, name="VIP").description == "Top customer"
     assert run.counts["tag"]["updated"] == 1 and run.totals["updated"] == 1
@@ -32,7 +33,7 @@ def test_a_change_reaches_the_copy_and_nothing_else_is_written(synced, bcp_tenan
 def test_a_rename_keeps_the_link(synced, bcp_tenant, mapping):
     skill = Skill.objects.get(tenant=synced, name="Billing Inquiries")
     copy_id = bcp(Skill, bcp_tenant, name="Billing Inquiries").pk
-    cc.skill_update(skill=skill, name="Billing", channel="phone", direction="inbound")
+    cc.skill_update(skill=skill, name="Billing", channel="phone", direction="inbound", actor=Actor.system())
     run_sync(synced)
     assert bcp(Skill, bcp_tenant, name="Billing").pk == copy_id
     assert bcp(PointOfContact, bcp_tenant, name="Billing Line").skill_id == copy_id
@@ -42,9 +43,9 @@ def test_two_records_swapping_names_swap_on_the_bcp_tenant(synced, bcp_tenant):
     billing, sales = Team.objects.get(tenant=synced, name="Billing Support"), Team.objects.get(tenant=synced,
                                                                                               name="Sales")
     billing_copy = bcp(Team, bcp_tenant, name="Billing Support").pk
-    cc.team_update(team=billing, name="Swap")
-    cc.team_update(team=sales, name="Billing Support")
-    cc.team_update(team=billing, name="Sales")
+    cc.team_update(team=billing, name="Swap", actor=Actor.system())
+    cc.team_update(team=sales, name="Billing Support", actor=Actor.system())
+    cc.team_update(team=billing, name="Sales", actor=Actor.system())
     run = run_sync(synced)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert bcp(Team, bcp_tenant, name="Sales").pk == billing_copy
@@ -54,12 +55,12 @@ def test_two_records_swapping_names_swap_on_the_bcp_tenant(synced, bcp_tenant):
 def test_usernames_and_addresses_can_swap_too(synced, bcp_tenant):
     line = PointOfContact.objects.get(tenant=synced, name="Billing Line")
     cc.point_of_contact_create(tenant=synced, name="Spare Line", channel="phone", address="+14155550199",
-                               skill=line.skill, hours=line.hours)
+                               skill=line.skill, hours=line.hours, actor=Actor.system())
     spare = PointOfContact.objects.get(tenant=synced, name="Spare Line")
     run_sync(synced)
     for poc, address in ((line, "+14155550000"), (spare, "+14155550100"), (line, "+14155550199")):
         cc.point_of_contact_update(point_of_contact=poc, name=poc.name, channel="phone", address=address,
-                                   skill=poc.skill, hours=poc.hours)
+                                   skill=poc.skill, hours=poc.hours, actor=Actor.system())
     run = run_sync(synced)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert bcp(PointOfContact, bcp_tenant, name="Spare Line").address == "+14155550100"
@@ -67,9 +68,10 @@ def test_usernames_and_addresses_can_swap_too(synced, bcp_tenant):
 
 
 def test_deletions_reach_the_bcp_tenant_in_dependency_order(synced, bcp_tenant, mapping):
-    cc.point_of_contact_delete(point_of_contact=PointOfContact.objects.get(tenant=synced, name="Website Chat"))
-    cc.skill_delete(skill=Skill.objects.get(tenant=synced, name="Web Chat"))
-    cc.agent_delete(user=User.objects.get(tenant=synced, username="sam"))
+    cc.point_of_contact_delete(point_of_contact=PointOfContact.objects.get(tenant=synced, name="Website Chat"),
+                               actor=Actor.system())
+    cc.skill_delete(skill=Skill.objects.get(tenant=synced, name="Web Chat"), actor=Actor.system())
+    cc.agent_delete(user=User.objects.get(tenant=synced, username="sam"), actor=Actor.system())
     run = run_sync(synced)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert not Skill.objects.filter(tenant=bcp_tenant, name="Web Chat").exists()
@@ -83,8 +85,8 @@ def test_deletions_reach_the_bcp_tenant_in_dependency_order(synced, bcp_tenant, 
 
 
 def test_a_deleted_and_recreated_name_is_copied_again(synced, bcp_tenant):
-    cc.tag_delete(tag=Tag.objects.get(tenant=synced, name="VIP"))
-    cc.tag_create(tenant=synced, name="VIP", description="again")
+    cc.tag_delete(tag=Tag.objects.get(tenant=synced, name="VIP"), actor=Actor.system())
+    cc.tag_create(tenant=synced, name="VIP", description="again", actor=Actor.system())
     run = run_sync(synced)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert bcp(Tag, bcp_tenant, name="VIP").description == "again"
@@ -93,9 +95,10 @@ def test_a_deleted_and_recreated_name_is_copied_again(synced, bcp_tenant):
 def test_child_rows_travel_with_their_parent(synced, bcp_tenant):
     hours = HoursOfOperation.objects.get(tenant=synced, name="Weekend")
     cc.hours_update(hours=hours, name="Weekend", timezone="UTC",
-                    week={d: (time(8), time(12)) if d >= 5 else None for d in range(7)}, exceptions=[])
+                    week={d: (time(8), time(12)) if d >= 5 else None for d in range(7)}, exceptions=[],
+                    actor=Actor.system())
     andy = User.objects.get(tenant=synced, username="andy")
-    cc.agent_update(user=andy, username="andy", role=andy.role, team=None, skills={})
+    cc.agent_update(user=andy, username="andy", role=andy.role, team=None, skills={}, actor=Actor.system())
     run = run_sync(synced)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     days = bcp(HoursOfOperation, bcp_tenant, name="Weekend").days.filter(closed=False)
@@ -112,8 +115,8 @@ def test_changes_made_on_the_bcp_tenant_to_copies_are_overwritten(synced, bcp_te
 
 
 def test_records_made_on_the_bcp_tenant_are_left_alone(synced, bcp_tenant):
-    own = cc.tag_create(tenant=bcp_tenant, name="Backup only")
-    cc.team_create(tenant=bcp_tenant, name="Night Shift")
+    own = cc.tag_create(tenant=bcp_tenant, name="Backup only", actor=Actor.system())
+    cc.team_create(tenant=bcp_tenant, name="Night Shift", actor=Actor.system())
     for _ in range(2):
         assert run_sync(synced).status == SyncRun.Status.SUCCEEDED
     own.refresh_from_db()
@@ -122,8 +125,8 @@ def test_records_made_on_the_bcp_tenant_are_left_alone(synced, bcp_tenant):
 
 
 def test_a_name_taken_by_a_bcp_record_fails_that_record_by_name(synced, bcp_tenant):
-    cc.tag_create(tenant=bcp_tenant, name="Escalated", description="made on the backup")
-    cc.tag_create(tenant=synced, name="Escalated")
+    cc.tag_create(tenant=bcp_tenant, name="Escalated", description="made on the backup", actor=Actor.system())
+    cc.tag_create(tenant=synced, name="Escalated", actor=Actor.system())
     run = run_sync(synced)
     assert run.status == SyncRun.Status.FAILED
     assert run.counts["tag"]["failed"] == 1

@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import connection, connections
 from django.utils import timezone
 
+from audit.services import Actor
 from contactcenter import services as cc
 from contactcenter.models import Tag
 from sync.models import Frequency, SyncConfiguration, SyncRun
@@ -69,7 +70,7 @@ def test_continuous_mode_makes_one_run_for_a_burst_of_changes(sync_enabled, conf
     SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(frequency=Frequency.CONTINUOUS,
                                                                next_run_at=timezone.now() + timedelta(hours=1))
     for n in range(1000):
-        cc.tag_create(tenant=configured, name=f"Burst {n:04d}")
+        cc.tag_create(tenant=configured, name=f"Burst {n:04d}", actor=Actor.system())
     sync_enabled.refresh_from_db()
     assert sync_enabled.changes_pending_since is not None
     later = timezone.now() + CONTINUOUS_SETTLE

@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import User
+from audit.services import Actor
 from bcp_project.exceptions import ApplicationError
 from contactcenter import services as cc
 from tests.factories import PASSWORD, role_of
@@ -29,16 +30,16 @@ def test_a_username_taken_on_another_tenant_is_refused_and_nothing_is_saved(conf
     before = User.objects.count()
     with pytest.raises(ApplicationError, match="already taken") as error:
         cc.agent_create(tenant=other_tenant, username="ANDY", password=PASSWORD,
-                        role=role_of(other_tenant, "Agent"))
+                        role=role_of(other_tenant, "Agent"), actor=Actor.system())
     assert error.value.field == "username"
     assert User.objects.count() == before
 
 
 def test_renaming_a_user_to_a_username_taken_elsewhere_is_refused(configured, other_tenant):
     nora = cc.agent_create(tenant=other_tenant, username="nora", password=PASSWORD,
-                           role=role_of(other_tenant, "Agent"))
+                           role=role_of(other_tenant, "Agent"), actor=Actor.system())
     with pytest.raises(ApplicationError, match="already taken"):
-        cc.agent_update(user=nora, username="sam", role=nora.role)
+        cc.agent_update(user=nora, username="sam", role=nora.role, actor=Actor.system())
     nora.refresh_from_db()
     assert nora.username == "nora"
 

@@ -25,10 +25,12 @@ BCP_SCOPE = [VIEW_BCP_CONFIGURATIONS, CHANGE_BCP_CONFIGURATIONS]
 @pytest.fixture
 def roles(tenant, other_tenant):
     """The seed's step 3: the Administrator role gets BCP Configurations Edit; supervisors may look."""
-    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_CONFIGURATIONS], scope=BCP_SCOPE)
-    role_set_permissions(role=role_of(tenant, SUPERVISOR), permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE)
+    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_CONFIGURATIONS], scope=BCP_SCOPE,
+                         actor=Actor.system())
+    role_set_permissions(role=role_of(tenant, SUPERVISOR), permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE,
+                         actor=Actor.system())
     role_set_permissions(role=role_of(other_tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_CONFIGURATIONS],
-                         scope=BCP_SCOPE)
+                         scope=BCP_SCOPE, actor=Actor.system())
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def enabled(primary):
 
 @pytest.fixture
 def a_run(enabled, primary):
-    cc.tag_create(tenant=primary, name="VIP")
+    cc.tag_create(tenant=primary, name="VIP", actor=Actor.system())
     return run_sync(primary)
 
 
@@ -140,7 +142,7 @@ def test_history_shows_the_run_with_its_counts_and_trigger(client, tenant_admin,
 
 
 def test_changes_since_the_last_sync_lists_what_the_bcp_tenant_lacks(client, tenant_admin, a_run, primary):
-    cc.tag_create(tenant=primary, name="Escalated")
+    cc.tag_create(tenant=primary, name="Escalated", actor=Actor.system())
     client.force_login(tenant_admin)
     page = client.get(reverse("sync:changes")).text
     assert "Escalated" in page and "VIP" not in page
@@ -165,7 +167,8 @@ def test_the_bcp_tenant_and_an_unmapped_tenant_say_where_syncing_is_configured(c
     from tests.factories import UserFactory
 
     bcp_admin = UserFactory(username="bcp.admin", tenant=bcp_tenant, role=role_of(bcp_tenant, ADMINISTRATOR))
-    role_set_permissions(role=bcp_admin.role, permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE)
+    role_set_permissions(role=bcp_admin.role, permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE,
+                         actor=Actor.system())
     client.force_login(bcp_admin)
     page = client.get(reverse("sync:configuration")).text
     assert "This is the BCP tenant" in page and "Classics Inc." in page

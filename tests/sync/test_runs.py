@@ -118,8 +118,8 @@ def test_each_run_writes_one_audit_row_with_its_actor(configured, mapping):
 
 
 def test_a_failed_run_emails_the_bcp_administrators(configured, bcp_tenant):
-    cc.tag_create(tenant=bcp_tenant, name="Escalated")
-    cc.tag_create(tenant=configured, name="Escalated")
+    cc.tag_create(tenant=bcp_tenant, name="Escalated", actor=Actor.system())
+    cc.tag_create(tenant=configured, name="Escalated", actor=Actor.system())
     mail.outbox.clear()
     run_sync(configured)
     assert [m.to for m in mail.outbox] == [["alice@classics.example.com"]]

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from django.db import OperationalError, close_old_connections, connection
 
+from audit.services import Actor
 from bcp_project.exceptions import ApplicationError
 from tenants.bcp import services as bcp_services
 from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
@@ -77,7 +78,7 @@ def call_waiting_for_sqlite(call):
 def create(primary, secondary):
     hashed = passkey_hash(passkey_generate())
     return lambda: mapping_create(primary=primary, secondary=secondary, region=secondary.region, passkey_hash=hashed,
-                                  configurations_enabled=True, enablement_enabled=True)
+                                  configurations_enabled=True, enablement_enabled=True, actor=Actor.system())
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 
 from audit.models import AuditEvent
+from audit.services import Actor
 from bcp_project.exceptions import ApplicationError
 from tenants.bcp import services as bcp_services
 from tenants.bcp.services import (
@@ -33,11 +34,11 @@ from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: 
 pytestmark = pytest.mark.django_db
 
 
-def rep_request(rep):
+def rep_actor(rep):
     request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.7")
     request.user = rep
     request.impersonation = None
-    return request
+    return Actor.from_request(request)
 
 
 # --- validation: one message per problem ------------------------------------------------------------------
@@ -171,7 +172,7 @@ def test_it_accepts_the_passkey_with_or_without_dashes_spaces_and_case(tenant, b
 
 
 def test_it_stores_only_a_password_hash(tenant, bcp_tenant, rep):
-    mapping, passkey = make_mapping(tenant, bcp_tenant, request=rep_request(rep))
+    mapping, passkey = make_mapping(tenant, bcp_tenant, actor=rep_actor(rep))
     mapping.refresh_from_db()
     identify_hasher(mapping.passkey_hash)
     raw = passkey_normalize(passkey)
@@ -186,7 +187,7 @@ def test_it_stores_only_a_password_hash(tenant, bcp_tenant, rep):
 def test_it_replaces_the_passkey_from_either_side_and_the_old_one_fails(tenant, bcp_tenant, rep, side):
     mapping, old = make_mapping(tenant, bcp_tenant)
     from_tenant = tenant if side == "primary" else bcp_tenant
-    new = mapping_passkey_replace(mapping=mapping, request=rep_request(rep), from_tenant=from_tenant)
+    new = mapping_passkey_replace(mapping=mapping, actor=rep_actor(rep), from_tenant=from_tenant)
     mapping.refresh_from_db()
     assert new != old
     assert passkey_check(mapping, new)
@@ -201,7 +202,7 @@ def test_it_replaces_the_passkey_from_either_side_and_the_old_one_fails(tenant, 
 
 
 def test_it_creates_the_mapping_and_audits_who_and_where(tenant, bcp_tenant, rep):
-    mapping, _ = make_mapping(tenant, bcp_tenant, request=rep_request(rep))
+    mapping, _ = make_mapping(tenant, bcp_tenant, actor=rep_actor(rep))
     assert mapping.primary == tenant and mapping.secondary == bcp_tenant
     assert mapping.active_side == BcpMapping.Side.PRIMARY and mapping.routing_epoch == 0
     assert mapping.created_by == rep and not mapping.secondary_enabled
@@ -217,7 +218,7 @@ def test_it_revalidates_on_save(tenant, region_na):
     with pytest.raises(MappingInvalid) as exc:
         mapping_create(primary=tenant, secondary=same_region, region=region_na,
                        passkey_hash=passkey_hash(passkey_generate()), configurations_enabled=True,
-                       enablement_enabled=True)
+                       enablement_enabled=True, actor=Actor.system())
     assert len(exc.value.problems) == 1
     assert not BcpMapping.objects.exists()
 
@@ -226,7 +227,7 @@ def test_it_refuses_a_mapping_without_a_passkey_hash(tenant, bcp_tenant, region_
     for bad in ("", "ABCD-EFGH", passkey_generate()):
         with pytest.raises(ApplicationError, match="Generate a passkey"):
             mapping_create(primary=tenant, secondary=bcp_tenant, region=region_eu, passkey_hash=bad,
-                           configurations_enabled=True, enablement_enabled=True)
+                           configurations_enabled=True, enablement_enabled=True, actor=Actor.system())
     assert not BcpMapping.objects.exists()
 
 
@@ -237,7 +238,7 @@ def test_the_database_decides_when_validation_raced(tenant, bcp_tenant, region_e
         with pytest.raises(ApplicationError, match="was mapped by someone else a moment ago"):
             mapping_create(primary=tenant, secondary=bcp_tenant, region=region_eu,
                            passkey_hash=passkey_hash(passkey_generate()), configurations_enabled=True,
-                           enablement_enabled=True)
+                           enablement_enabled=True, actor=Actor.system())
     assert BcpMapping.objects.count() == 1
     assert not BcpMembership.objects.filter(tenant=tenant).exists()
 
@@ -266,20 +267,21 @@ def test_the_database_refuses_an_unknown_active_side(tenant, bcp_tenant):
 def test_it_enables_the_secondary_once(tenant, bcp_tenant, rep):
     mapping, passkey = make_mapping(tenant, bcp_tenant)
     mapping = mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=False,
-                                       request=rep_request(rep))
+                                       actor=rep_actor(rep))
     mapping.refresh_from_db()
     assert mapping.secondary_enabled and mapping.secondary_enabled_by == rep
     assert mapping.secondary_configurations_enabled and not mapping.secondary_enablement_enabled
     assert passkey_check(mapping, passkey), "enabling the BCP tenant keeps the shared passkey"
     assert AuditEvent.objects.get(action="bcp.secondary_enable").tenant == bcp_tenant
     with pytest.raises(ApplicationError, match="already on"):
-        mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=True)
+        mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=True,
+                                 actor=Actor.system())
 
 
 @pytest.mark.parametrize("side", ["primary", "secondary"])
 def test_it_removes_the_mapping_from_either_side(tenant, bcp_tenant, rep, side):
     mapping, _ = make_mapping(tenant, bcp_tenant)
-    mapping_remove(mapping=mapping, request=rep_request(rep), from_tenant=tenant if side == "primary" else bcp_tenant)
+    mapping_remove(mapping=mapping, actor=rep_actor(rep), from_tenant=tenant if side == "primary" else bcp_tenant)
     assert not BcpMapping.objects.exists() and not BcpMembership.objects.exists()
     event = AuditEvent.objects.get(action="bcp.mapping_remove")
     assert event.changes["side"] == side and event.actor == rep
@@ -289,5 +291,5 @@ def test_it_refuses_to_remove_the_mapping_while_the_backup_is_active(tenant, bcp
     mapping, _ = make_mapping(tenant, bcp_tenant)
     BcpMapping.objects.filter(pk=mapping.pk).update(active_side=BcpMapping.Side.SECONDARY)
     with pytest.raises(ApplicationError, match="is the active tenant now"):
-        mapping_remove(mapping=mapping)
+        mapping_remove(mapping=mapping, actor=Actor.system())
     assert BcpMapping.objects.count() == 1 and BcpMembership.objects.count() == 2

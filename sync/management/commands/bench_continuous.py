@@ -28,15 +28,15 @@ class Command(BaseCommand):
         previous = configuration.frequency
         sync_settings_save(configuration=configuration, frequency=Frequency.CONTINUOUS, custom=configuration.custom,
                            entity_types=configuration.entity_types, actor=Actor.system())
-        tag = Tag.objects.filter(tenant=primary).order_by("pk").first() or cc.tag_create(tenant=primary,
-                                                                                          name="Latency probe")
+        tag = Tag.objects.filter(tenant=primary).order_by("pk").first() or cc.tag_create(
+            tenant=primary, name="Latency probe", actor=Actor.system())
         secondary_id = configuration.mapping.secondary_id
         seconds = []
         try:
             for n in range(changes):
                 marker = f"latency probe {time.time():.6f}"
                 started = time.monotonic()
-                cc.tag_update(tag=tag, name=tag.name, description=marker)
+                cc.tag_update(tag=tag, name=tag.name, description=marker, actor=Actor.system())
                 while not Tag.objects.filter(tenant_id=secondary_id, name=tag.name, description=marker).exists():
                     if time.monotonic() - started > timeout:
                         raise CommandError(f"change {n + 1} did not reach the BCP tenant within {timeout:.0f} s: "
