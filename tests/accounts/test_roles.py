@@ -357,7 +357,7 @@ def test_delete_asks_first_and_refuses_while_users_have_the_role(client, tenant_
 @pytest.mark.parametrize("name", ["accounts:role_create", "accounts:role_permissions", "accounts:role_details",
                                   "accounts:role_delete"])
 def test_posts_need_the_csrf_token(tenant_admin, tenant, name):
-    role = role_create(tenant=tenant, name="Guarded")
+    role = role_create(tenant=tenant, name="Guarded", actor=Actor.system())
     client = Client(enforce_csrf_checks=True)
     client.force_login(tenant_admin)
     response = client.post(reverse(name, args=_args(name, role)), {"name": "Changed", "change_bcp_enablement": "on"})

@@ -11,7 +11,6 @@ from contactcenter import services
 from contactcenter.models import AgentProfile, SkillAssignment
 from contactcenter.user_import.services import MAX_BYTES, MAX_ROWS, template_csv
 from contactcenter.user_import.views import SESSION_KEY
-from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
 

@@ -12,7 +12,6 @@ from accounts.roles import ADMINISTRATOR, AGENT
 from audit.services import Actor
 from continuity.models import CriticalSystem, EmergencyContact, Plan, PlanTeam, PlanVersion, Procedure
 from continuity.plan import services
-from tests.conftest import PERSONAS
 from tests.factories import UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
 

@@ -22,7 +22,6 @@ from audit.services import Actor
 from status.models import PlatformStatus, StatusLevel, StatusSubscription
 from status.selectors import effective_status, effective_status_by_tenant_id, subscriber_emails
 from status.services import StatusError, platform_status_set, status_subscription_set
-from tests.conftest import PERSONAS
 from tests.factories import TenantFactory, UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
 
