@@ -1,4 +1,4 @@
-"""Personas, as in STYLE.md: an account representative, a tenant's administrator, supervisor and
+"""Personas (docs/architecture.md, "Tests"): an account representative, a tenant's administrator, supervisor and
 agent, the administrator of another tenant, and an anonymous visitor."""
 
 import os
