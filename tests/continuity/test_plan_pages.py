@@ -289,3 +289,11 @@ def test_a_review_date_after_today_is_refused_with_a_sentence(plan_admin, tenant
     response = plan_admin.post(url_for("item_create", section="contacts"),
                                {"name": "Pat", "last_reviewed": timezone.localdate().isoformat()})
     assert response.status_code == 302 and EmergencyContact.objects.filter(tenant=tenant, name="Pat").exists()
+
+
+def test_a_text_area_with_a_limit_says_it_beside_the_field(plan_admin, tenant):
+    procedure = Procedure.objects.filter(tenant=tenant).first()
+    page = plan_admin.get(url_for("item_edit", section="procedures", pk=procedure.pk)).text
+    assert 'maxlength="2000"' in page and "At most 2000 characters." in page  # a step's text
+    assert page.count("At most ") == 1  # the procedure's own text areas have no limit: a long text flows in the PDF
+    assert "At most 5000 characters." in plan_admin.get(reverse("continuity:drill_create")).text
