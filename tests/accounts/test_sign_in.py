@@ -282,3 +282,19 @@ def test_a_success_before_the_limit_resets_the_count(client, agent, password):
     client.post(SIGN_OUT, REMOTE_ADDR=ADDRESS)
     responses = fail(client, "andy", settings.AXES_FAILURE_LIMIT - 1)
     assert all(r.status_code == 200 for r in responses)
+
+
+@pytest.mark.parametrize("length", [151, 255, 256, 1000])
+def test_an_over_long_username_is_refused_with_the_form_and_counted(client, agent, length):
+    """Longer than any username can be: the same sentence as any wrong sign-in, and the failure is still
+    counted (by a key the throttle's table can hold), never a 500. PostgreSQL enforces the column's length."""
+    username = "a" * length
+    response = post_sign_in(client, username, "wrong")
+    assert response.status_code == 200 and "The username or password is not right" in response.text
+    assert signed_in_user(client) is None
+    attempt = AccessAttempt.objects.get(ip_address=ADDRESS)
+    assert attempt.failures_since_start == 1 and len(attempt.username) <= 255
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        post_sign_in(client, username, "wrong")
+    assert post_sign_in(client, username, "wrong").status_code == 429
+    assert post_sign_in(client, "andy", "wrong").status_code == 200  # another username is not locked
