@@ -4,7 +4,7 @@ settings, and the contact-center configuration. Other apps above the sync add th
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.models import Role, User, username_key
 from accounts.services import role_group_name
 from contactcenter.models import (
     AgentProfile,
@@ -21,7 +21,7 @@ from contactcenter.models import (
 )
 from tenants.models import Tenant, TenantGroupObjectPermission
 
-from .bulk import chunks, insert_rows
+from .bulk import chunks, insert_rows, update_rows
 from .types import Child, Entity
 
 
@@ -107,9 +107,19 @@ class UserEntity(Entity):
         # Platform staff have no tenant; on the BCP tenant only copies are ever compared or written.
         return User.objects.filter(tenant_id=tenant_id)
 
+    def _with_key(self, values: tuple) -> dict:
+        row = dict(zip(self.columns, values, strict=True))
+        return {**row, "username_key": username_key(row["username"])}  # the raw writes skip the model's save
+
     def create(self, tenant_id, rows):
-        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **dict(zip(self.columns, values, strict=True))}
-                                  for values in rows])
+        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **self._with_key(values)} for values in rows])
+
+    def update(self, tenant_id, rows):
+        update_rows(User, {pk: self._with_key(values) for pk, values in rows.items()})
+
+    def set_placeholders(self, tenant_id, ids):
+        objects = [User(pk=pk, username=f"~sync~{pk}~", username_key=f"~sync~{pk}~") for pk in ids]
+        User.objects.bulk_update(objects, ["username", "username_key"], batch_size=500)
 
     def delete(self, tenant_id, ids):
         User.objects.filter(tenant_id=tenant_id, is_bcp_copy=True, pk__in=ids).delete()
@@ -133,6 +143,7 @@ CONTACT_CENTER: list[Entity] = [
     UserEntity(label=_("Users"), item=_("user"), model=User,
                fields=("username", "password", "first_name", "last_name", "email", "is_active", "language"),
                links={"role_id": "role"}, unique=(("username",),), describe_field="username",
+               unique_keys={"username": ("username_key", username_key)},
                fixed={"is_bcp_copy": True, "is_staff": False, "is_superuser": False},
                children=(Child(key="profile", model=AgentProfile, parent="user_id", fields=("active",),
                                links={"team_id": "team"}, cascades=True),

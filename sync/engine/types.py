@@ -43,6 +43,11 @@ class Child:
     # removed): the continuous mode listens to their deletes too. Others' deletes cost no signal.
     deleted_alone: bool = False
 
+    def fold(self, name: str, value: str) -> str:
+        """A unique text value as the database's constraint compares it."""
+        keyed = self.unique_keys.get(name)
+        return keyed[1](value) if keyed else value.lower()
+
     @property
     def columns(self) -> tuple[str, ...]:
         return self.fields + tuple(self.links)
@@ -103,6 +108,9 @@ class Entity:
     describe_field: str = "name"
     # A record made on the BCP tenant with the same unique values is taken over instead of refused.
     adopt_by_name: bool = False
+    # Unique text fields whose constraint holds a stored key rather than lower(): {field: (key column, the function
+    # that makes the key)}. Every write of the field writes the key too.
+    unique_keys: dict = field(default_factory=dict)
     # The engine may compare this type inside the database (on PostgreSQL, both tenants in one database): what
     # read() returns, of the type and of its children, is what rows() selects. A type whose read() is more than
     # its rows(), or with a JSON column (no equality in PostgreSQL), says False and is compared in Python.
