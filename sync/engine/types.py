@@ -43,11 +43,6 @@ class Child:
     # removed): the continuous mode listens to their deletes too. Others' deletes cost no signal.
     deleted_alone: bool = False
 
-    def fold(self, name: str, value: str) -> str:
-        """A unique text value as the database's constraint compares it."""
-        keyed = self.unique_keys.get(name)
-        return keyed[1](value) if keyed else value.lower()
-
     @property
     def columns(self) -> tuple[str, ...]:
         return self.fields + tuple(self.links)
@@ -119,6 +114,11 @@ class Entity:
     @property
     def key(self) -> str:
         return self.model.ENTITY_TYPE
+
+    def fold(self, name: str, value: str) -> str:
+        """A unique text value as the database's constraint compares it."""
+        keyed = self.unique_keys.get(name)
+        return keyed[1](value) if keyed else value.lower()
 
     @property
     def columns(self) -> tuple[str, ...]:

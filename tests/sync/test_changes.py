@@ -152,7 +152,7 @@ def test_the_copies_keep_their_username_keys_through_renames_and_look_alike_swap
     andy, sam = User.objects.get(tenant=synced, username="andy"), User.objects.get(tenant=synced, username="sam")
     andy_copy = bcp(User, bcp_tenant, username="andy").pk
     for user, name in ((andy, "andy.tmp"), (sam, "ＡＮＤＹ"), (andy, "sam")):
-        cc.agent_update(user=user, username=name, role=user.role)
+        cc.agent_update(user=user, username=name, role=user.role, actor=Actor.system())
     run = run_sync(synced)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert bcp(User, bcp_tenant, username="sam").pk == andy_copy
