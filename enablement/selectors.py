@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -17,8 +16,7 @@ from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
 def mapping_of(*, tenant: Tenant) -> BcpMapping | None:
     """The pair the tenant belongs to, on either side, or None."""
-    return (BcpMapping.objects.select_related("primary", "secondary", "switched_by")
-            .filter(Q(primary=tenant) | Q(secondary=tenant)).first())
+    return BcpMapping.objects.of_tenant(tenant).select_related("primary", "secondary", "switched_by").first()
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
                         _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops "
                           "before its next write."), needs_reason=True))
 
-    other = secondary if mapping.active_side == BcpMapping.Side.PRIMARY else primary
+    other = mapping.inactive_tenant
     holders = enablement_holders(tenant=other).count()
     checks.append(Check(
         "switch_back", holders > 0,
@@ -130,3 +128,4 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
         needs_reason=True))
     return Readiness(mapping=mapping, configuration=configuration, last_success=last_success, active_run=active_run,
                      checks=checks)
+

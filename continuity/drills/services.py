@@ -16,9 +16,10 @@ from audit.models import AuditEvent
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from enablement.selectors import readiness
-from enablement.services import EnablementError, passkey_check, tenant_switch
+from enablement.services import EnablementError, passkey_verify, tenant_switch
 from sync.models import SyncRun
 from sync.services import SyncError, sync_run_request
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
 
 from ..models import Drill, FollowUpAction
@@ -206,7 +207,7 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
     even when the rest fails, so this is not one transaction), every readiness check is run, the RPO a switch
     would have had now is recorded, the switch itself is timed in a dry run that is rolled back, and a sync is
     started; the Drill stays "In progress" until the task sees that sync end (rehearsal_complete)."""
-    mapping = (BcpMapping.objects.select_related("primary", "secondary").filter(primary=tenant).first())
+    mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.PRIMARY)
     if mapping is None:
         raise DrillError(_("Rehearsals need a BCP tenant. Your account representative maps one in Tenant "
                            "Management first."))
@@ -215,7 +216,7 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
                            "on BC Enablement first."))
     if actor.user is None:
         raise DrillError(_("A rehearsal is started by a person, who enters the passkey."))
-    passkey_check(mapping=mapping, passkey=passkey, actor=actor, purpose="rehearsal")
+    passkey_verify(mapping=mapping, passkey=passkey, actor=actor, purpose="rehearsal")
 
     now = timezone.now()
     state = readiness(mapping=mapping, now=now)
