@@ -16,7 +16,7 @@ from status.selectors import subscriber_emails
 from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
-from .models import PasskeyAttempt
+from .models import PasskeyAttempt, Switch
 from .routing import epoch_cache_set
 from .selectors import enablement_holders, readiness
 from .signals import tenant_switched
@@ -106,7 +106,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
                   reason: str = "", on_behalf: bool = False) -> SwitchResult:
     """Makes `to_side` the active tenant of the pair. The passkey is checked (and throttled) first; then, in one
     transaction holding the mapping's row lock, the active side flips, the routing epoch increments (every
-    session of the pair must sign in again) and the audit log records it. The
+    session of the pair must sign in again), and the switch is recorded: a Switch row and its audit row. The
     lock is BcpMapping.objects.locked(); the sync's writes take locked_for_sync_write(), which waits for it and
     is waited for, so a switch waits for the chunk being written and the run stops before its next one."""
     if to_side not in BcpMapping.Side.values:
@@ -138,16 +138,22 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         event = audit_record(action="enablement.switch", by=actor, tenant=locked.primary, obj=locked,
                              changes={"from": previous, "to": to_side, "routing_epoch": locked.routing_epoch,
                                       "on_behalf": on_behalf, "switched_anyway": overridden, "reason": reason})
+        # At the audit row's instant, so that the two tell the same time.
+        switch = Switch.objects.create(
+            mapping=locked, primary=locked.primary, from_side=previous, to_side=to_side, by=actor.user,
+            by_name=actor.name, acting_as=actor.acting_as, on_behalf=on_behalf, at=event.created_at,
+            ip_address=actor.ip_address, switched_anyway=overridden, reason=reason,
+            routing_epoch=locked.routing_epoch, audit_event=event)
         epoch, mapping_id = locked.routing_epoch, locked.pk
         transaction.on_commit(lambda: epoch_cache_set(mapping_id=mapping_id, epoch=epoch))
         transaction.on_commit(lambda: _notify_switch(locked, actor=actor))
-        transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event))
+        transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch))
     return SwitchResult(mapping=locked, changed=True)
 
 
-def _announce_switch(mapping: BcpMapping, *, to_side: str, event) -> None:
+def _announce_switch(mapping: BcpMapping, *, to_side: str, event, switch: Switch) -> None:
     for receiver, response in tenant_switched.send_robust(sender=BcpMapping, mapping=mapping, to_side=to_side,
-                                                          event=event):
+                                                          event=event, switch=switch):
         if isinstance(response, Exception):
             logger.error("a tenant_switched receiver failed: %s", receiver, exc_info=response)
 
