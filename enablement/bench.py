@@ -22,6 +22,7 @@ def switch(out) -> None:
     from accounts.roles import ADMINISTRATOR
     from audit.services import Actor
     from enablement import services
+    from enablement.routing import ROUTE_KEY
     from sync.models import SyncConfiguration, SyncRun
     from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
     from tenants.models import Region
@@ -50,7 +51,7 @@ def switch(out) -> None:
     def sessions(count: int) -> None:
         """Live sessions of the pair's users, as the sign-in leaves them (route and epoch included)."""
         have = Session.objects.count()
-        data = store.encode({"_auth_user_id": str(admin.pk), "bcp_route": [mapping.pk, mapping.routing_epoch,
+        data = store.encode({"_auth_user_id": str(admin.pk), ROUTE_KEY: [mapping.pk, mapping.routing_epoch,
                                                                               "primary"]})
         Session.objects.bulk_create([Session(session_key=f"bench{n:027d}", session_data=data, expire_date=expires)
                                      for n in range(have, count)], batch_size=5000)

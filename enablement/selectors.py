@@ -1,9 +1,9 @@
-"""Reads for BC Enablement: the pair a tenant belongs to, where it stands, and whether it is ready to switch."""
+"""Reads for BC Enablement: the pair a tenant belongs to, where it stands, whether it is ready to switch, and the
+switches it has had (which continuity reads to record each switch and its revert as a drill)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -14,11 +14,12 @@ from sync.models import Correlation, SyncConfiguration, SyncRun
 from sync.services import STALE_GRACE
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
+from .models import Switch
+
 
 def mapping_of(*, tenant: Tenant) -> BcpMapping | None:
     """The pair the tenant belongs to, on either side, or None."""
-    return (BcpMapping.objects.select_related("primary", "secondary", "switched_by")
-            .filter(Q(primary=tenant) | Q(secondary=tenant)).first())
+    return BcpMapping.objects.of_tenant(tenant).select_related("primary", "secondary", "switched_by").first()
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
                         _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops "
                           "before its next write."), needs_reason=True))
 
-    other = secondary if mapping.active_side == BcpMapping.Side.PRIMARY else primary
+    other = mapping.inactive_tenant
     holders = enablement_holders(tenant=other).count()
     checks.append(Check(
         "switch_back", holders > 0,
@@ -130,3 +131,33 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
         needs_reason=True))
     return Readiness(mapping=mapping, configuration=configuration, last_success=last_success, active_run=active_run,
                      checks=checks)
+
+
+# --- switches ------------------------------------------------------------------------------------------------
+# A switch and the revert that ends it belong to the same primary: BCP cannot be turned off (nor the primary
+# mapped again) while the BCP tenant is active, so they are paired by the primary, and stay paired after the
+# pair's row is gone.
+
+
+def switches_to_bcp():
+    """Every switch to a BCP tenant, oldest first, with its pair and tenants."""
+    return (Switch.objects.filter(to_side=BcpMapping.Side.SECONDARY, primary__isnull=False)
+            .select_related("mapping__primary", "mapping__secondary", "primary", "audit_event")
+            .order_by("at", "pk"))
+
+
+def switch_ended_by(*, revert: Switch) -> Switch | None:
+    """The switch to the BCP tenant that `revert` (a switch back to the primary) ended, or None."""
+    if revert.to_side != BcpMapping.Side.PRIMARY or revert.primary_id is None:
+        return None
+    return (switches_to_bcp().filter(primary_id=revert.primary_id, at__lte=revert.at, pk__lt=revert.pk)
+            .order_by("-at", "-pk").first())
+
+
+def switch_revert_of(*, switch: Switch) -> Switch | None:
+    """The switch back to the primary that ended `switch`, or None while the BCP tenant is still active."""
+    if switch.primary_id is None:
+        return None
+    return (Switch.objects.filter(primary_id=switch.primary_id, to_side=BcpMapping.Side.PRIMARY,
+                                  at__gte=switch.at, pk__gt=switch.pk)
+            .select_related("audit_event").order_by("at", "pk").first())

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
@@ -14,10 +13,11 @@ from django.utils.translation import gettext as _
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from status.selectors import subscriber_emails
-from tenants.bcp.services import passkey_check as passkey_matches
+from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
-from .models import PasskeyAttempt
+from .models import PasskeyAttempt, Switch
+from .routing import epoch_cache_set
 from .selectors import enablement_holders, readiness
 from .signals import tenant_switched
 
@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 THROTTLE_LIMIT = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 REASON_MAX = 500
-EPOCH_CACHE = "routing"
 
 
 class EnablementError(ApplicationError):
@@ -71,48 +70,18 @@ class SwitchResult:
     changed: bool
 
 
-def _epoch_key(mapping_id: int) -> str:
-    return f"bcp:routing-epoch:{mapping_id}"
-
-
-# A switch writes the new epoch to the cache when it commits; the timeout only bounds how long a cache that
-# missed that write (Redis restarted in between) could keep the old one.
-EPOCH_CACHE_SECONDS = 60
-
-
-def _cache_epoch(mapping_id: int, epoch: int) -> None:
-    try:
-        caches[EPOCH_CACHE].set(_epoch_key(mapping_id), epoch, timeout=EPOCH_CACHE_SECONDS)
-    except Exception:  # noqa: BLE001 - without the cache, routing asks the database
-        logger.warning("routing cache unavailable", exc_info=True)
-
-
-def routing_epoch(*, mapping_id: int) -> int | None:
-    """The pair's routing epoch: from the cache when there is one (Redis in production), else one query."""
-    try:
-        epoch = caches[EPOCH_CACHE].get(_epoch_key(mapping_id))
-    except Exception:  # noqa: BLE001 - a cache that is down must not take sign-ins with it
-        logger.warning("routing cache unavailable", exc_info=True)
-        epoch = None
-    if epoch is None:
-        epoch = BcpMapping.objects.filter(pk=mapping_id).values_list("routing_epoch", flat=True).first()
-        if epoch is not None:
-            _cache_epoch(mapping_id, epoch)
-    return epoch
-
-
 def _attempts_window(*, mapping: BcpMapping, user, now: datetime):
     return PasskeyAttempt.objects.filter(mapping=mapping, user=user, succeeded=False, at__gt=now - THROTTLE_WINDOW)
 
 
-def passkey_check(*, mapping: BcpMapping, passkey: str, actor: Actor, purpose: str = "switch") -> None:
+def passkey_verify(*, mapping: BcpMapping, passkey: str, actor: Actor, purpose: str = "switch") -> None:
     """Raises unless the passkey is right and the person is not throttled. Every attempt is kept (committed even
     when the caller's work fails), and wrong ones are audited: after THROTTLE_LIMIT wrong passkeys in
     THROTTLE_WINDOW for one person and pair, even the right one is refused until the window has passed."""
     now = timezone.now()
     with transaction.atomic():
         # Serialises the attempts of one pair, so that two at once cannot both slip under the limit.
-        BcpMapping.objects.select_for_update().filter(pk=mapping.pk).values_list("pk").first()
+        BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
         wrong = list(_attempts_window(mapping=mapping, user=actor.user, now=now).order_by("at")
                      .values_list("at", flat=True))
         retry_at = right = None
@@ -137,16 +106,17 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
                   reason: str = "", on_behalf: bool = False) -> SwitchResult:
     """Makes `to_side` the active tenant of the pair. The passkey is checked (and throttled) first; then, in one
     transaction holding the mapping's row lock, the active side flips, the routing epoch increments (every
-    session of the pair must sign in again) and the audit log records it. The sync's writes hold the same lock,
-    so a switch waits for the chunk being written and the run stops before its next one."""
+    session of the pair must sign in again), and the switch is recorded: a Switch row and its audit row. The
+    lock is BcpMapping.objects.locked(); the sync's writes take locked_for_sync_write(), which waits for it and
+    is waited for, so a switch waits for the chunk being written and the run stops before its next one."""
     if to_side not in BcpMapping.Side.values:
         raise EnablementError(_("Choose which tenant should be active."), field="to_side")
     reason = reason.strip()
     if len(reason) > REASON_MAX:
         raise EnablementError(_("Keep the reason under %(max)d characters.") % {"max": REASON_MAX}, field="reason")
-    passkey_check(mapping=mapping, passkey=passkey, actor=actor)
+    passkey_verify(mapping=mapping, passkey=passkey, actor=actor)
     with transaction.atomic():
-        locked = BcpMapping.objects.select_for_update().select_related("primary", "secondary").get(pk=mapping.pk)
+        locked = BcpMapping.objects.locked().select_related("primary", "secondary").get(pk=mapping.pk)
         if locked.active_side == to_side:
             return SwitchResult(mapping=locked, changed=False)
         overridden = []
@@ -168,23 +138,29 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         event = audit_record(action="enablement.switch", by=actor, tenant=locked.primary, obj=locked,
                              changes={"from": previous, "to": to_side, "routing_epoch": locked.routing_epoch,
                                       "on_behalf": on_behalf, "switched_anyway": overridden, "reason": reason})
+        # At the audit row's instant, so that the two tell the same time.
+        switch = Switch.objects.create(
+            mapping=locked, primary=locked.primary, from_side=previous, to_side=to_side, by=actor.user,
+            by_name=actor.name, acting_as=actor.acting_as, on_behalf=on_behalf, at=event.created_at,
+            ip_address=actor.ip_address, switched_anyway=overridden, reason=reason,
+            routing_epoch=locked.routing_epoch, audit_event=event)
         epoch, mapping_id = locked.routing_epoch, locked.pk
-        transaction.on_commit(lambda: _cache_epoch(mapping_id, epoch))
+        transaction.on_commit(lambda: epoch_cache_set(mapping_id=mapping_id, epoch=epoch))
         transaction.on_commit(lambda: _notify_switch(locked, actor=actor))
-        transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event))
+        transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch))
     return SwitchResult(mapping=locked, changed=True)
 
 
-def _announce_switch(mapping: BcpMapping, *, to_side: str, event) -> None:
+def _announce_switch(mapping: BcpMapping, *, to_side: str, event, switch: Switch) -> None:
     for receiver, response in tenant_switched.send_robust(sender=BcpMapping, mapping=mapping, to_side=to_side,
-                                                          event=event):
+                                                          event=event, switch=switch):
         if isinstance(response, Exception):
             logger.error("a tenant_switched receiver failed: %s", receiver, exc_info=response)
 
 
 def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:
     """The BCP administrators of both tenants and everyone subscribed to status alerts hear of every switch."""
-    active = mapping.secondary if mapping.active_side == BcpMapping.Side.SECONDARY else mapping.primary
+    active = mapping.active_tenant
     people = {}
     for tenant in (mapping.primary, mapping.secondary):
         for user in enablement_holders(tenant=tenant).exclude(email=""):

@@ -24,7 +24,7 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
     state = selectors.readiness(mapping=mapping) if mapping is not None else None
     active = None
     if mapping is not None:
-        active = mapping.secondary if mapping.active_side == BcpMapping.Side.SECONDARY else mapping.primary
+        active = mapping.active_tenant
         if form is None:
             form = SwitchForm(initial={"bcp_active": mapping.active_side == BcpMapping.Side.SECONDARY})
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
@@ -62,9 +62,8 @@ def _done_message(mapping: BcpMapping) -> str:
 
 
 def _unchanged_message(mapping: BcpMapping) -> str:
-    active = mapping.secondary if mapping.active_side == BcpMapping.Side.SECONDARY else mapping.primary
     return _("“%(tenant)s” is already the active tenant, so nothing changed and nobody was signed out.") % {
-        "tenant": active.name}
+        "tenant": mapping.active_tenant.name}
 
 
 @guard

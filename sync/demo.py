@@ -6,6 +6,7 @@ from accounts.roles import ADMINISTRATOR
 from accounts.services import role_set_permissions
 from audit.services import Actor
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, CHANGE_BCP_ENABLEMENT
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.bcp.services import mapping_create, mapping_enable_secondary, passkey_hash
 from tenants.models import BcpMapping
 
@@ -19,7 +20,7 @@ DEMO_PASSKEY = "DEMO-BCPK-EYCL-ASSI-CSAB-CDEF-GHJK"
 def seed(*, tenants) -> BcpMapping:
     primary, secondary = tenants["Classics Inc."], tenants["Classics Inc. BCP"]
     actor = Actor.system()
-    mapping = BcpMapping.objects.filter(primary=primary).first() or mapping_create(
+    mapping = mapping_for_tenant(tenant=primary, side=BcpMapping.Side.PRIMARY) or mapping_create(
         primary=primary, secondary=secondary, region=secondary.region, passkey_hash=passkey_hash(DEMO_PASSKEY),
         configurations_enabled=True, enablement_enabled=True, actor=actor)
     if not mapping.secondary_enabled:  # the seed's last step: BCP turned on for the BCP tenant too

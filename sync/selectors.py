@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from contactcenter.models import Deletion
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
 
 from .engine.registry import BY_KEY, ENTITIES
@@ -40,8 +41,7 @@ class SyncState:
 
 
 def sync_state(*, tenant: Tenant) -> SyncState:
-    mapping = (BcpMapping.objects.select_related("primary", "secondary")
-               .filter(Q(primary=tenant) | Q(secondary=tenant)).first())
+    mapping = mapping_for_tenant(tenant=tenant)
     configuration = active = last = success = None
     if mapping is not None:
         configuration = SyncConfiguration.objects.filter(mapping=mapping).first()

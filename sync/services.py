@@ -22,6 +22,7 @@ from audit.services import Actor, audit_record
 from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
 from .engine import Engine, SyncCrash, SyncInterrupted
@@ -58,7 +59,7 @@ def next_slot(*, anchor: datetime, interval: timedelta, after: datetime) -> date
 
 
 def _mapping_of_primary(tenant: Tenant) -> BcpMapping:
-    mapping = BcpMapping.objects.select_related("primary", "secondary").filter(primary=tenant).first()
+    mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.PRIMARY)
     if mapping is None:
         raise SyncError(_("This tenant has no BCP tenant to sync to. Your account representative maps one in "
                           "Tenant Management first."))
@@ -204,8 +205,8 @@ def sync_run_request(*, tenant: Tenant, actor: Actor, trigger: str = SyncRun.Tri
                      enqueue: bool = True) -> SyncRun:
     """Sync now. With enqueue=False the caller runs it itself (the bcp_sync command)."""
     mapping = _mapping_of_primary(tenant)
-    BcpMapping.objects.select_for_update().filter(pk=mapping.pk).values_list("pk").first()
-    mapping.refresh_from_db(fields=["active_side"])
+    # Under the pair's lock: a switch committed before this is seen, and one submitted now waits for the run.
+    mapping.active_side = BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("active_side", flat=True).get()
     configuration = SyncConfiguration.objects.filter(mapping=mapping).first()
     if trigger == SyncRun.Trigger.MANUAL and (configuration is None or not configuration.enabled):
         raise SyncError(_("Enable Sync first; then you can start a run."))

@@ -67,6 +67,43 @@ class TenantGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Tenant, on_delete=models.CASCADE)
 
 
+class BcpMappingQuerySet(models.QuerySet):
+    """The one place that says which pair a tenant belongs to and how a switch and a sync lock a pair."""
+
+    def of_tenant(self, tenant, *, side: str | None = None):
+        """The pair `tenant` (a Tenant or its id) belongs to, on either side; with `side`, only the pair in
+        which it is on that side ("primary": the pair it is the primary of; "secondary": the pair it backs up)."""
+        tenant_id = getattr(tenant, "pk", tenant)
+        if side == BcpMapping.Side.PRIMARY:
+            return self.filter(primary_id=tenant_id)
+        if side == BcpMapping.Side.SECONDARY:
+            return self.filter(secondary_id=tenant_id)
+        if side is not None:
+            raise ValueError(f"not a side of a BCP pair: {side!r}")
+        return self.filter(models.Q(primary_id=tenant_id) | models.Q(secondary_id=tenant_id))
+
+    # Two lock strengths, both on the pair's own row only (of=self: never the tenant rows a select_related
+    # joins, so a switch does not hold up role changes or a plan being started in either tenant).
+    #
+    # locked() is FOR UPDATE: a switch or revert, a passkey attempt (so two at once cannot both slip under
+    # the throttle), a sync request (so it sees a switch, or the switch waits for it) and every change to the
+    # pair's set-up (BCP on for the BCP tenant, a new passkey, BCP off, which deletes the row).
+    #
+    # locked_for_sync_write() is FOR NO KEY UPDATE, taken by each write transaction of a sync run. It conflicts
+    # with locked() and with itself, so a switch waits for the chunk being written and the next chunk sees
+    # the BCP tenant active and stops: the two never interleave. Unlike FOR UPDATE it does not conflict with
+    # the KEY SHARE lock that inserting a row pointing at the pair takes (a passkey attempt, a sync run being
+    # queued, a correlation), so those do not wait for a long chunk.
+
+    def locked(self):
+        """Rows locked FOR UPDATE until the transaction ends: what a switch and the pair's set-up take."""
+        return self.select_for_update(of=("self",))
+
+    def locked_for_sync_write(self):
+        """Rows locked FOR NO KEY UPDATE until the transaction ends: what a sync run's write takes."""
+        return self.select_for_update(no_key=True, of=("self",))
+
+
 class BcpMapping(models.Model):
     """A primary tenant paired with its BCP (backup) tenant in another region.
 
@@ -104,6 +141,8 @@ class BcpMapping(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = BcpMappingQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("BCP mapping")
         verbose_name_plural = _("BCP mappings")
@@ -126,6 +165,20 @@ class BcpMapping(models.Model):
 
     def partner_of(self, tenant) -> Tenant:
         return self.secondary if tenant.pk == self.primary_id else self.primary
+
+    @property
+    def active_tenant(self) -> Tenant:
+        """The tenant people sign in to now."""
+        return self.secondary if self.active_side == self.Side.SECONDARY else self.primary
+
+    @property
+    def active_tenant_id(self):
+        return self.secondary_id if self.active_side == self.Side.SECONDARY else self.primary_id
+
+    @property
+    def inactive_tenant(self) -> Tenant:
+        """The other one: where a switch (or a revert) would take people."""
+        return self.primary if self.active_side == self.Side.SECONDARY else self.secondary
 
     @property
     def secondary_enabled(self) -> bool:

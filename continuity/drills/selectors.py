@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
 
 from ..models import Drill, FollowUpAction, Plan
@@ -86,5 +87,5 @@ def action_get(*, tenant: Tenant, pk: int) -> FollowUpAction:
 
 def rehearsal_mapping(*, tenant: Tenant) -> BcpMapping | None:
     """The pair a rehearsal would use: the tenant must be its primary, and the primary must be active."""
-    return (BcpMapping.objects.select_related("primary", "secondary")
-            .filter(primary=tenant, active_side=BcpMapping.Side.PRIMARY).first())
+    mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.PRIMARY)
+    return mapping if mapping is not None and mapping.active_side == BcpMapping.Side.PRIMARY else None

@@ -17,10 +17,12 @@ from audit.services import Actor, audit_record
 from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.health import check_broker
-from enablement.selectors import readiness
-from enablement.services import EnablementError, passkey_check, tenant_switch
+from enablement.models import Switch
+from enablement.selectors import readiness, switch_ended_by, switch_revert_of, switches_to_bcp
+from enablement.services import EnablementError, passkey_verify, tenant_switch
 from sync.models import SyncRun
 from sync.services import SyncError, sync_run_request
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
 
 from ..models import Drill, FollowUpAction
@@ -208,7 +210,7 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
     even when the rest fails, so this is not one transaction), every readiness check is run, the RPO a switch
     would have had now is recorded, the switch itself is timed in a dry run that is rolled back, and a sync is
     started; the Drill stays "In progress" until the task sees that sync end (rehearsal_complete)."""
-    mapping = (BcpMapping.objects.select_related("primary", "secondary").filter(primary=tenant).first())
+    mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.PRIMARY)
     if mapping is None:
         raise DrillError(_("Rehearsals need a BCP tenant. Your account representative maps one in Tenant "
                            "Management first."))
@@ -222,7 +224,7 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
         raise DrillError(_("The task queue does not answer right now, so a rehearsal could not run its sync. "
                            "Nothing was checked or recorded and the passkey was not tried: try again in a few "
                            "minutes."))
-    passkey_check(mapping=mapping, passkey=passkey, actor=actor, purpose="rehearsal")
+    passkey_verify(mapping=mapping, passkey=passkey, actor=actor, purpose="rehearsal")
 
     now = timezone.now()
     state = readiness(mapping=mapping, now=now)
@@ -276,70 +278,56 @@ def _enqueue_completion(drill_id: int) -> None:
                        "completes it", drill_id, type(exc).__name__, exc)
 
 
-# --- real switches, from the audit log ----------------------------------------------------------------------
-
-SWITCH_ACTION = "enablement.switch"
-MAPPING_LABEL = "tenants.BcpMapping"
+# --- real switches, from enablement's record of them ---------------------------------------------------------
 
 
-def _switch_events(object_id: str):
-    return AuditEvent.objects.filter(action=SWITCH_ACTION, object_type=MAPPING_LABEL, object_id=object_id)
-
-
-def switch_drill_record(*, revert_event: AuditEvent) -> Drill | None:
-    """The switch to the BCP tenant that `revert_event` (an enablement.switch back to the primary) ended,
-    recorded once as a Drill of the primary: when it was switched, the first sign-in on the BCP tenant after it
-    (how long people were without a tenant), when it was reverted, who did both and whether it was forced."""
-    if revert_event.action != SWITCH_ACTION or (revert_event.changes or {}).get("to") != BcpMapping.Side.PRIMARY:
+def switch_drill_record(*, revert: Switch) -> Drill | None:
+    """The switch to the BCP tenant that `revert` (a switch back to the primary) ended, recorded once as a Drill
+    of the primary: when it was switched, the first sign-in on the BCP tenant after it (how long people were
+    without a tenant), when it was reverted, who did both and whether it was forced. The drill points at the
+    switch's audit row, which is what makes it recorded once."""
+    switch = switch_ended_by(revert=revert)
+    if switch is None or Drill.objects.filter(switch_event_id=switch.audit_event_id).exists():
         return None
-    switch = (_switch_events(revert_event.object_id).filter(changes__to=BcpMapping.Side.SECONDARY)
-              .filter(created_at__lte=revert_event.created_at, pk__lt=revert_event.pk)
-              .order_by("-created_at", "-pk").first())
-    if switch is None or Drill.objects.filter(switch_event=switch).exists():
-        return None
-    mapping = BcpMapping.objects.select_related("primary", "secondary").filter(pk=revert_event.object_id).first()
-    tenant = mapping.primary if mapping else switch.tenant
-    if tenant is None:
-        return None
+    mapping, tenant = switch.mapping, switch.primary
     first_sign_in = None
     if mapping is not None:
         first_sign_in = (AuditEvent.objects.filter(action="auth.sign_in", tenant=mapping.secondary,
-                                                   created_at__gte=switch.created_at,
-                                                   created_at__lte=revert_event.created_at)
+                                                   created_at__gte=switch.at, created_at__lte=revert.at)
                          .order_by("created_at", "pk").first())
-    forced = list(switch.changes.get("switched_anyway") or [])
+    forced = list(switch.switched_anyway or [])
     findings = []
     if first_sign_in is None:
         findings.append({"code": "no_sign_in"})
     if forced:
-        findings.append({"code": "forced", "checks": forced, "reason": switch.changes.get("reason", "")})
+        findings.append({"code": "forced", "checks": forced, "reason": switch.reason})
     report = {
         "bcp": mapping.secondary.name if mapping else "",
         "primary": tenant.name,
-        "switched_at": switch.created_at.isoformat(),
-        "switched_by": switch.actor_name, "switched_acting_as": switch.acting_as,
-        "on_behalf": bool(switch.changes.get("on_behalf")),
-        "forced": bool(forced), "forced_checks": forced, "reason": switch.changes.get("reason", ""),
+        "switched_at": switch.at.isoformat(),
+        "switched_by": switch.by_name, "switched_acting_as": switch.acting_as,
+        "on_behalf": switch.on_behalf,
+        "forced": bool(forced), "forced_checks": forced, "reason": switch.reason,
         "first_sign_in_at": first_sign_in.created_at.isoformat() if first_sign_in else None,
         "first_sign_in_by": first_sign_in.actor_name if first_sign_in else "",
-        "seconds_to_first_sign_in": (elapsed_seconds(switch.created_at, first_sign_in.created_at)
+        "seconds_to_first_sign_in": (elapsed_seconds(switch.at, first_sign_in.created_at)
                                      if first_sign_in else None),
-        "reverted_at": revert_event.created_at.isoformat(),
-        "reverted_by": revert_event.actor_name, "reverted_acting_as": revert_event.acting_as,
-        "seconds_on_bcp": elapsed_seconds(switch.created_at, revert_event.created_at),
-        "revert_event": revert_event.pk,
+        "reverted_at": revert.at.isoformat(),
+        "reverted_by": revert.by_name, "reverted_acting_as": revert.acting_as,
+        "seconds_on_bcp": elapsed_seconds(switch.at, revert.at),
+        "revert_event": revert.audit_event_id,
         "findings": findings,
     }
     try:
         with transaction.atomic():
             drill = Drill.objects.create(
-                tenant=tenant, kind=Drill.Kind.SWITCH, held_on=timezone.localdate(switch.created_at),
+                tenant=tenant, kind=Drill.Kind.SWITCH, held_on=timezone.localdate(switch.at),
                 scenario=f"Real switch to {report['bcp'] or 'the BCP tenant'} and back",
-                participants=", ".join(dict.fromkeys(n for n in (switch.actor_name, revert_event.actor_name) if n)),
+                participants=", ".join(dict.fromkeys(n for n in (switch.by_name, revert.by_name) if n)),
                 outcome=Drill.Outcome.PARTIAL if findings else Drill.Outcome.PASSED, report=report,
-                switch_event=switch)
+                switch_event_id=switch.audit_event_id)
             audit_record(action="continuity.drill_switch_record", by=Actor.system(), tenant=tenant, obj=drill,
-                         changes={"switch_event": switch.pk, "revert_event": revert_event.pk,
+                         changes={"switch_event": switch.audit_event_id, "revert_event": revert.audit_event_id,
                                   "seconds_to_first_sign_in": report["seconds_to_first_sign_in"],
                                   "seconds_on_bcp": report["seconds_on_bcp"]})
     except IntegrityError:
@@ -348,20 +336,15 @@ def switch_drill_record(*, revert_event: AuditEvent) -> Drill | None:
 
 
 def switch_drills_catch_up() -> list[Drill]:
-    """Every switch-and-revert pair in the audit log that has no drill yet is recorded (a missed signal, a
+    """Every switch-and-revert pair enablement recorded that has no drill yet is recorded (a missed signal, a
     worker that was down). Running it again records nothing."""
     recorded = Drill.objects.filter(switch_event__isnull=False).values("switch_event_id")
     made = []
-    pending = (AuditEvent.objects.filter(action=SWITCH_ACTION, object_type=MAPPING_LABEL,
-                                         changes__to=BcpMapping.Side.SECONDARY)
-               .exclude(pk__in=recorded).order_by("created_at", "pk"))
-    for switch in pending.iterator(chunk_size=500):
-        revert = (_switch_events(switch.object_id).filter(changes__to=BcpMapping.Side.PRIMARY,
-                                                         created_at__gte=switch.created_at, pk__gt=switch.pk)
-                  .order_by("created_at", "pk").first())
+    for switch in switches_to_bcp().exclude(audit_event_id__in=recorded).iterator(chunk_size=500):
+        revert = switch_revert_of(switch=switch)
         if revert is None:
             continue  # still on the BCP tenant
-        drill = switch_drill_record(revert_event=revert)
+        drill = switch_drill_record(revert=revert)
         if drill is not None:
             made.append(drill)
     return made

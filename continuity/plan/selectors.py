@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from bcp_project.permissions import CHANGE_CONTINUITY_PLAN
 from sync.selectors import sync_state
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
 from ..models import (
@@ -174,4 +175,5 @@ def reminder_recipients(*, plan: Plan) -> list:
 
 def primary_of(*, tenant: Tenant) -> str | None:
     """On a BCP tenant, the name of its primary, where the plan's settings live; None elsewhere."""
-    return BcpMapping.objects.filter(secondary=tenant).values_list("primary__name", flat=True).first()
+    mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.SECONDARY)
+    return mapping.primary.name if mapping is not None else None

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from sync.models import SyncRun
+from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping
 
 from ..models import Plan, PlanVersion
@@ -78,16 +79,11 @@ class Edition:
         return f"continuity-plan-{slug}-v{self.number or 0}.pdf"
 
 
-def _secondary_mapping(tenant) -> BcpMapping | None:
-    """The pair in which this tenant is the BCP tenant, or None."""
-    return BcpMapping.objects.select_related("primary").filter(secondary=tenant).first()
-
-
 def current_edition(*, tenant) -> Edition:
     """The plan as it is now. On a BCP tenant the rows arrive through the sync but the history does not, so the
     edition names the primary and the last successful sync run instead of a version."""
     snapshot = plan_snapshot(tenant=tenant)
-    mapping = _secondary_mapping(tenant)
+    mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.SECONDARY)
     if mapping is not None:
         run = (SyncRun.objects.filter(mapping=mapping, status=SyncRun.Status.SUCCEEDED)
                .order_by("-finished_at", "-id").only("finished_at").first())

@@ -32,11 +32,11 @@ class Writer:
 
     @contextmanager
     def _write(self):
-        """One write transaction. It holds the mapping's row lock (FOR NO KEY UPDATE) while it writes, and a
-        switch takes FOR UPDATE on that row: a switch waits for the chunk being written, and the run stops
-        before its next chunk once the BCP tenant is active. The two never interleave."""
+        """One write transaction. It holds the mapping's row lock (locked_for_sync_write) while it writes, and a
+        switch takes the stronger locked() on that row: a switch waits for the chunk being written, and the run
+        stops before its next chunk once the BCP tenant is active. The two never interleave."""
         with transaction.atomic():
-            active = (BcpMapping.objects.select_for_update(no_key=True).filter(pk=self.state.mapping.pk)
+            active = (BcpMapping.objects.locked_for_sync_write().filter(pk=self.state.mapping.pk)
                       .values_list("active_side", flat=True).first())
             if active != BcpMapping.Side.PRIMARY:
                 raise SyncInterrupted

@@ -32,10 +32,11 @@ class BcpState:
         return self.side == BcpMapping.Side.SECONDARY
 
 
-def mapping_for_tenant(*, tenant: Tenant) -> BcpMapping | None:
-    """The mapping this tenant belongs to, on either side."""
-    return (BcpMapping.objects.select_related("primary__region", "secondary__region")
-            .filter(memberships__tenant=tenant).first())
+def mapping_for_tenant(*, tenant: Tenant, side: str | None = None) -> BcpMapping | None:
+    """The mapping this tenant belongs to, on either side, or None; with `side`, only the one in which the tenant
+    is on that side (BcpMapping.Side.PRIMARY: the pair it is the primary of). Both tenants come with it."""
+    return (BcpMapping.objects.of_tenant(tenant, side=side).select_related("primary__region", "secondary__region")
+            .first())
 
 
 def bcp_state(*, tenant: Tenant) -> BcpState:

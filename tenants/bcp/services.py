@@ -54,7 +54,9 @@ def passkey_hash(passkey: str) -> str:
     return make_password(passkey_normalize(passkey))
 
 
-def passkey_check(mapping: BcpMapping, passkey: str) -> bool:
+def passkey_matches(mapping: BcpMapping, passkey: str) -> bool:
+    """Whether `passkey` is the pair's, compared with its hash. Nothing is counted or throttled here: a person
+    entering a passkey goes through enablement's passkey_verify."""
     normalized = passkey_normalize(passkey)
     if not normalized or not mapping.passkey_hash:
         return False
@@ -177,8 +179,7 @@ def mapping_create(
 
 def _locked(mapping: BcpMapping) -> BcpMapping:
     try:
-        return (BcpMapping.objects.select_for_update().select_related("primary", "secondary")
-                .get(pk=mapping.pk))
+        return BcpMapping.objects.locked().select_related("primary", "secondary").get(pk=mapping.pk)
     except BcpMapping.DoesNotExist:
         raise BcpError(_("This BCP pair no longer exists. Reload the page to see the current state.")) from None
 

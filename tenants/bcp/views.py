@@ -115,8 +115,8 @@ def bcp_wizard_settings_view(request, tenant_id):
 def _mapping_step(request, tenant, wizard: WizardState, *, form=None, problems=(), passkey: str = "",
                   status: int = 200, changed: bool = False) -> HttpResponse:
     if wizard.mode == MODE_SECONDARY:
-        mapping = BcpMapping.objects.select_related("primary__region").filter(
-            pk=wizard.mapping_id, secondary=tenant).first()
+        mapping = (BcpMapping.objects.of_tenant(tenant, side=BcpMapping.Side.SECONDARY)
+                   .select_related("primary__region").filter(pk=wizard.mapping_id).first())
         return _dialog(request, tenant, "step_mapping_secondary", {"wizard": wizard, "mapping": mapping},
                        status=status)
     regions = list(bcp_regions_available(primary=tenant))
@@ -159,7 +159,7 @@ def bcp_wizard_mapping_view(request, tenant_id):
 def _finish_secondary(request, tenant, wizard: WizardState) -> HttpResponse:
     if request.POST.get("action") != "finish":
         return _mapping_step(request, tenant, wizard, status=400)
-    mapping = BcpMapping.objects.filter(pk=wizard.mapping_id, secondary=tenant).first()
+    mapping = BcpMapping.objects.of_tenant(tenant, side=BcpMapping.Side.SECONDARY).filter(pk=wizard.mapping_id).first()
     if mapping is None:
         wizard_drop(request, tenant=tenant)
         return _problem(request, tenant, _("“%(tenant)s” is no longer mapped to a primary tenant. Nothing was "
@@ -287,7 +287,7 @@ def _save_primary(request, tenant, wizard: WizardState) -> None:
 
 
 def _save_secondary(request, tenant, wizard: WizardState) -> None:
-    mapping = BcpMapping.objects.filter(pk=wizard.mapping_id, secondary=tenant).first()
+    mapping = BcpMapping.objects.of_tenant(tenant, side=BcpMapping.Side.SECONDARY).filter(pk=wizard.mapping_id).first()
     if mapping is None:
         raise ApplicationError(_("“%(tenant)s” is no longer mapped to a primary tenant. Nothing was saved.")
                                % {"tenant": tenant})

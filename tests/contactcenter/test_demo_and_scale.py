@@ -184,7 +184,7 @@ def test_two_generated_tenants_do_not_collide(db):
 
 
 def test_with_bcp_maps_a_bcp_tenant_and_prints_the_passkey_once(db):
-    from tenants.bcp.services import passkey_check
+    from tenants.bcp.services import passkey_matches
     from tenants.models import BcpMapping
 
     out = StringIO()
@@ -192,4 +192,4 @@ def test_with_bcp_maps_a_bcp_tenant_and_prints_the_passkey_once(db):
     mapping = BcpMapping.objects.get(primary__name="Big")
     assert mapping.secondary.name == "Big BCP" and mapping.secondary.region.code == "eu"
     passkey = out.getvalue().split("Passkey (shown only now; keep it to switch): ")[1].split()[0]
-    assert passkey_check(mapping, passkey)
+    assert passkey_matches(mapping, passkey)

@@ -19,6 +19,7 @@ from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
 from continuity.drills import services as drills
 from continuity.drills.selectors import add_months, drill_schedule
 from continuity.models import Drill, EmergencyContact, FollowUpAction, Plan
+from enablement.models import Switch
 from tests.enablement.conftest import (  # noqa: F401
     PASSKEY,
     _fresh_routing_cache,
@@ -376,7 +377,9 @@ def test_a_real_switch_sign_in_and_revert_become_a_drill_of_the_primary(client, 
     # The daily scan finds nothing more to record; and it records a pair whose signal was missed, once.
     assert drills.switch_drills_catch_up() == []
     drill.delete()
+    # The switch moved to 125 s before the first sign-in, in the audit log and in enablement's record alike.
     AuditEvent.objects.filter(pk=switch.pk).update(created_at=first.created_at - timedelta(seconds=125))
+    Switch.objects.filter(audit_event=switch).update(at=first.created_at - timedelta(seconds=125))
     made = drills.switch_drills_catch_up()
     assert len(made) == 1 and made[0].report["seconds_to_first_sign_in"] == 125.0
     assert drills.switch_drills_catch_up() == []

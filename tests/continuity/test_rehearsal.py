@@ -24,6 +24,7 @@ from continuity.drills import services as drills
 from continuity.drills.rehearsal_completion import REHEARSAL_TIMEOUT, rehearsal_complete
 from continuity.drills.selectors import drill_schedule
 from continuity.models import Drill
+from enablement import routing
 from enablement import services as enablement
 from enablement.models import PasskeyAttempt
 from sync.models import SyncRun
@@ -57,7 +58,7 @@ def _signed_in(username="andy") -> Client:
 def _nothing_was_switched(pair):
     pair.refresh_from_db()
     assert (pair.active_side, pair.routing_epoch, pair.switched_by) == (BcpMapping.Side.PRIMARY, 0, None)
-    assert enablement.routing_epoch(mapping_id=pair.pk) == 0
+    assert routing.routing_epoch(mapping_id=pair.pk) == 0
     assert not AuditEvent.objects.filter(action="enablement.switch").exists()
     assert not [m for m in mail.outbox if "switched" in m.subject or "active again" in m.subject]
 

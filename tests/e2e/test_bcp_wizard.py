@@ -3,7 +3,7 @@ the primary through the pop-up (Validate, Generate Passkey, Finish, Save), then 
 
 import re
 
-from tenants.bcp.services import passkey_check
+from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 from tests.e2e.conftest import save_screenshot
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
@@ -93,7 +93,7 @@ def set_up_the_pair(page, accessible, *, bcp_tenant) -> str:
     assert "On, as the primary tenant of the BCP tenant “Classics Inc. BCP”" in \
         page.get_by_test_id("bcp-state").inner_text()
     mapping = BcpMapping.objects.get()
-    assert passkey_check(mapping, passkey)
+    assert passkey_matches(mapping, passkey)
     accessible(page, where="Applications & Features, BCP on for the primary")
     save_screenshot(page, "tm-bcp-on-primary.png")
 
@@ -117,7 +117,7 @@ def set_up_the_pair(page, accessible, *, bcp_tenant) -> str:
     assert "On, as the BCP tenant of “Classics Inc.”" in page.get_by_test_id("bcp-state").inner_text()
     accessible(page, where="Applications & Features, BCP on for the BCP tenant")
     mapping.refresh_from_db()
-    assert mapping.secondary_enabled and passkey_check(mapping, passkey)
+    assert mapping.secondary_enabled and passkey_matches(mapping, passkey)
     return passkey
 
 
@@ -158,7 +158,7 @@ def test_a_new_passkey_from_the_bcp_tenant_and_turning_bcp_off(page, sign_in, ac
     new = dialog(page).get_by_test_id("bcp-passkey").inner_text().strip()
     accessible(page, where="new passkey")
     mapping.refresh_from_db()
-    assert passkey_check(mapping, new) and not passkey_check(mapping, old)
+    assert passkey_matches(mapping, new) and not passkey_matches(mapping, old)
     dialog(page).get_by_role("link", name="Done").click()
 
     open_applications(page, "Classics Inc.")
@@ -191,4 +191,4 @@ def test_the_wizard_also_works_as_plain_pages(page, sign_in, accessible, rep, pa
     page.get_by_role("button", name="Finish").click()
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_role("status").filter(has_text="is mapped to the BCP tenant").wait_for()
-    assert passkey_check(BcpMapping.objects.get(), passkey)
+    assert passkey_matches(BcpMapping.objects.get(), passkey)

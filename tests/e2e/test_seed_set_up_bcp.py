@@ -12,7 +12,7 @@ from bcp_project.permissions import (
     VIEW_BCP_CONFIGURATIONS,
     VIEW_BCP_ENABLEMENT,
 )
-from tenants.bcp.services import passkey_check
+from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 from tests.e2e.test_bcp_permissions import (
     grant_bcp_permissions_by_impersonating,
@@ -31,7 +31,7 @@ def test_set_up_bcp_as_the_seed_page_says(page, sign_in, accessible, rep, tenant
     passkey = set_up_the_pair(page, accessible, bcp_tenant=bcp_tenant)
     mapping = BcpMapping.objects.get(primary=tenant, secondary=bcp_tenant)
     assert mapping.secondary_enabled
-    assert passkey_check(mapping, passkey), "the passkey copied on the primary still works after step 2"
+    assert passkey_matches(mapping, passkey), "the passkey copied on the primary still works after step 2"
 
     # Step 3: Impersonate & Support on the primary, Roles and Permissions, Administrator, BCP, Save.
     grant_bcp_permissions_by_impersonating(page, accessible, tenant=tenant)

@@ -180,7 +180,7 @@ def test_a_switch_waits_for_the_sync_chunk_being_written(synced):
     def chunk():  # what the engine holds while it writes a chunk
         try:
             with transaction.atomic():
-                BcpMapping.objects.select_for_update(no_key=True).filter(pk=synced.pk).values_list("pk").first()
+                BcpMapping.objects.locked_for_sync_write().filter(pk=synced.pk).values_list("pk").first()
                 holding.set()
                 release.wait(10)
         finally:

@@ -105,7 +105,7 @@ def test_the_demo_maps_classics_with_a_daily_sync_and_one_run_done(db):
 
     from sync.demo import DEMO_PASSKEY
     from sync.models import SyncConfiguration
-    from tenants.bcp.services import passkey_check
+    from tenants.bcp.services import passkey_matches
     from tenants.models import BcpMapping
 
     out = StringIO()
@@ -113,7 +113,7 @@ def test_the_demo_maps_classics_with_a_daily_sync_and_one_run_done(db):
     configuration = SyncConfiguration.objects.get(mapping__primary__name="Classics Inc.")
     assert configuration.enabled and configuration.frequency == "daily"
     assert configuration.mapping.secondary.name == "Classics Inc. BCP"
-    assert passkey_check(configuration.mapping, DEMO_PASSKEY) and DEMO_PASSKEY in out.getvalue()
+    assert passkey_matches(configuration.mapping, DEMO_PASSKEY) and DEMO_PASSKEY in out.getvalue()
     run = SyncRun.objects.get(mapping=configuration.mapping)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert User.objects.filter(tenant=configuration.mapping.secondary, username="agent", is_bcp_copy=True).exists()

@@ -22,9 +22,9 @@ from tenants.bcp.services import (
     mapping_passkey_replace,
     mapping_remove,
     mapping_validate,
-    passkey_check,
     passkey_generate,
     passkey_hash,
+    passkey_matches,
     passkey_normalize,
 )
 from tenants.models import BcpMapping, BcpMembership, Tenant
@@ -166,9 +166,9 @@ def test_it_accepts_the_passkey_with_or_without_dashes_spaces_and_case(tenant, b
     mapping, passkey = make_mapping(tenant, bcp_tenant)
     raw = passkey.replace("-", "")
     for typed in (passkey, raw, raw.lower(), " ".join(passkey.split("-")), f"  {passkey.lower()}  "):
-        assert passkey_check(mapping, typed), typed
-    assert not passkey_check(mapping, "")
-    assert not passkey_check(mapping, raw[:-1] + ("A" if raw[-1] != "A" else "B"))
+        assert passkey_matches(mapping, typed), typed
+    assert not passkey_matches(mapping, "")
+    assert not passkey_matches(mapping, raw[:-1] + ("A" if raw[-1] != "A" else "B"))
 
 
 def test_it_stores_only_a_password_hash(tenant, bcp_tenant, rep):
@@ -190,8 +190,8 @@ def test_it_replaces_the_passkey_from_either_side_and_the_old_one_fails(tenant, 
     new = mapping_passkey_replace(mapping=mapping, actor=rep_actor(rep), from_tenant=from_tenant)
     mapping.refresh_from_db()
     assert new != old
-    assert passkey_check(mapping, new)
-    assert not passkey_check(mapping, old)
+    assert passkey_matches(mapping, new)
+    assert not passkey_matches(mapping, old)
     event = AuditEvent.objects.get(action="bcp.passkey_replace")
     assert event.tenant == from_tenant and event.changes == {"side": side}
     assert event.actor == rep and event.ip_address == "203.0.113.7"
@@ -271,7 +271,7 @@ def test_it_enables_the_secondary_once(tenant, bcp_tenant, rep):
     mapping.refresh_from_db()
     assert mapping.secondary_enabled and mapping.secondary_enabled_by == rep
     assert mapping.secondary_configurations_enabled and not mapping.secondary_enablement_enabled
-    assert passkey_check(mapping, passkey), "enabling the BCP tenant keeps the shared passkey"
+    assert passkey_matches(mapping, passkey), "enabling the BCP tenant keeps the shared passkey"
     assert AuditEvent.objects.get(action="bcp.secondary_enable").tenant == bcp_tenant
     with pytest.raises(ApplicationError, match="already on"):
         mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=True,

@@ -7,7 +7,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from tenants.bcp.services import passkey_check, passkey_normalize
+from tenants.bcp.services import passkey_matches, passkey_normalize
 from tenants.models import BcpMapping, BcpMembership, Tenant
 from tests.factories import TenantFactory
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
@@ -109,7 +109,7 @@ def test_it_sets_up_the_pair_and_stores_it_only_on_save(signed_in, tenant, bcp_t
     mapping = BcpMapping.objects.get()
     assert (mapping.primary, mapping.secondary) == (tenant, bcp_tenant)
     assert mapping.primary_configurations_enabled and mapping.primary_enablement_enabled
-    assert passkey_check(mapping, passkey)
+    assert passkey_matches(mapping, passkey)
     assert wizard_state(signed_in, tenant) is None
 
     page = signed_in.get(url("applications", tenant)).text
@@ -297,7 +297,7 @@ def test_the_wizard_works_as_pages_without_javascript(signed_in, tenant, bcp_ten
     assert response.status_code == 200 and "<html" in response.text and 'hx-post' not in response.text
     wizard_id, passkey = through_finish(signed_in, tenant, bcp_tenant)
     assert signed_in.post(url("bcp_save", tenant), {"wizard_id": wizard_id}).status_code == 302
-    assert passkey_check(BcpMapping.objects.get(), passkey)
+    assert passkey_matches(BcpMapping.objects.get(), passkey)
 
 
 # --- the BCP tenant's side ------------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ def test_the_bcp_tenant_shows_the_mapping_and_needs_no_passkey(signed_in, tenant
     assert signed_in.post(url("bcp_save", bcp_tenant), {"wizard_id": wizard_id}).status_code == 302
     mapping.refresh_from_db()
     assert mapping.secondary_enabled and mapping.secondary_enablement_enabled
-    assert passkey_check(mapping, passkey), "the primary's passkey still works"
+    assert passkey_matches(mapping, passkey), "the primary's passkey still works"
     page = signed_in.get(url("applications", bcp_tenant)).text
     assert "On, as the BCP tenant of “Classics Inc.” (North America)." in page
     assert signed_in.post(url("bcp_save", bcp_tenant), {"wizard_id": wizard_id}).status_code == 409
@@ -344,7 +344,7 @@ def test_a_new_passkey_from_either_side_replaces_the_old_one(signed_in, tenant, 
     response = signed_in.post(url("bcp_passkey", where), **HTMX)
     new = PASSKEY_RE.search(response.text).group(0)
     mapping.refresh_from_db()
-    assert passkey_check(mapping, new) and not passkey_check(mapping, old)
+    assert passkey_matches(mapping, new) and not passkey_matches(mapping, old)
 
 
 def test_turning_bcp_off_removes_the_mapping_after_confirmation(signed_in, tenant, bcp_tenant):
