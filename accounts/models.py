@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -36,6 +38,23 @@ class Role(models.Model):
         return self.name
 
 
+def username_key(username: str) -> str:
+    """How usernames compare, on saving and on signing in: Unicode NFKC and case-folded, so that "ａｇｅｎｔ"
+    (full-width), "AGENT" and "agent" are one name, and so are "Straße" and "STRASSE"."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username or "").casefold())
+
+
+class UsernameKeyField(models.TextField):
+    """The username's comparison key, filled from the username on every save and every bulk_create (Django asks
+    a field's pre_save for each row it inserts). Writes that bypass both (a queryset's update(), bulk_update(),
+    the sync's raw inserts) set it themselves with username_key()."""
+
+    def pre_save(self, model_instance, add):
+        value = username_key(model_instance.username)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class User(AbstractUser):
     """A person who signs in. Platform staff have no tenant; everyone else belongs to exactly one.
 
@@ -55,13 +74,15 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
     is_bcp_copy = models.BooleanField(_("copy on the BCP tenant"), default=False, editable=False,
                                       help_text=_("Made by the sync from the same person on the primary tenant."))
+    # What the unique constraints hold: look-alike usernames (full-width letters, another case) are one name.
+    username_key = UsernameKeyField(_("username key"), editable=False, default="")
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            models.UniqueConstraint(Lower("username"), "tenant", name="user_username_unique_per_tenant"),
-            models.UniqueConstraint(Lower("username"), condition=Q(is_bcp_copy=False),
+            models.UniqueConstraint("username_key", "tenant", name="user_username_unique_per_tenant"),
+            models.UniqueConstraint("username_key", condition=Q(is_bcp_copy=False),
                                     name="user_username_unique_person"),
             models.CheckConstraint(condition=Q(is_bcp_copy=False) | Q(tenant__isnull=False, is_staff=False,
                                                                        is_superuser=False),
@@ -70,6 +91,12 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields and "username_key" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "username_key"]
+        super().save(*args, **kwargs)
 
     @property
     def is_account_representative(self) -> bool:

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, get_group_perms, remove_perm
@@ -11,7 +10,7 @@ from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import APP_LABEL, MANAGE_ROLES, ROLE_PERMISSIONS, TM_ADMIN, qualified
 from tenants.models import Tenant, TenantGroupObjectPermission
 
-from .models import Role, User
+from .models import Role, User, username_key
 from .roles import DEFAULT_ROLES, with_implied
 
 
@@ -172,16 +171,16 @@ def username_taken_error(username: str) -> ApplicationError:
 
 
 def usernames_taken(usernames, *, exclude_pk=None) -> set[str]:
-    """The lower-cased usernames among `usernames` that a person on the platform already has. The BCP
-    tenant's copies do not count: they are the same person."""
-    wanted = sorted({name.lower() for name in usernames if name})
+    """The keys (username_key: NFKC, case-folded) of the usernames among `usernames` that a person on the platform
+    already has, as sign-in compares them: "ａｇｅｎｔ" is taken when "agent" is. The BCP tenant's copies do not
+    count: they are the same person."""
+    wanted = sorted({username_key(name) for name in usernames if name})
     taken: set[str] = set()
     for start in range(0, len(wanted), 500):
-        rows = (User.objects.filter(is_bcp_copy=False).annotate(lower=Lower("username"))
-                .filter(lower__in=wanted[start:start + 500]))
+        rows = User.objects.filter(is_bcp_copy=False, username_key__in=wanted[start:start + 500])
         if exclude_pk is not None:
             rows = rows.exclude(pk=exclude_pk)
-        taken |= set(rows.values_list("lower", flat=True))
+        taken |= set(rows.values_list("username_key", flat=True))
     return taken
 
 

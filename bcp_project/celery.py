@@ -2,6 +2,11 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from kombu.exceptions import OperationalError
+
+# What sending a task raises when the broker does not answer (refused, timed out, gone): the caller decides what
+# the person is told, never a 500.
+BROKER_ERRORS = (OperationalError, OSError)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bcp_project.settings")
 

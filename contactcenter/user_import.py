@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Role, User
+from accounts.models import Role, User, username_key
 from accounts.services import usernames_taken
 from audit.services import audit_record
 from bcp_project.exceptions import ApplicationError
@@ -147,9 +147,7 @@ def check_rows(*, tenant, rows: list[ImportRow]) -> ImportCheck:
     roles = {role.name.lower(): role for role in Role.objects.filter(tenant=tenant)}
     teams = {team.name.lower(): team for team in Team.objects.filter(tenant=tenant)}
     skills = {skill.name.lower(): skill for skill in Skill.objects.filter(tenant=tenant)}
-    wanted = {row.username.lower() for row in rows if row.username}
-    wanted = sorted(wanted)
-    taken = usernames_taken(wanted)
+    taken = usernames_taken({row.username for row in rows if row.username})
     first_line: dict[str, int] = {}
     for row in rows:
         _check_username(row, taken, first_line)
@@ -171,7 +169,7 @@ def _check_username(row: ImportRow, taken: set[str], first_line: dict[str, int])
         _username_validator(username)
     except ValidationError:
         row.errors.append(_("The username may contain only letters, digits and @ . + - _."))
-    key = username.lower()
+    key = username_key(username)  # as sign-in compares: "ａｇｅｎｔ" and "Agent" are "agent"
     if key in first_line:
         row.errors.append(_("The username “%(username)s” is also on line %(line)s of this file.")
                           % {"username": username, "line": first_line[key]})

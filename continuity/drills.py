@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
+from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
+from bcp_project.health import check_broker
 from enablement.selectors import readiness
 from enablement.services import EnablementError, passkey_check, tenant_switch
 from sync.models import SyncRun
@@ -255,6 +257,11 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
                            "on BC Enablement first."))
     if actor.user is None:
         raise DrillError(_("A rehearsal is started by a person, who enters the passkey."))
+    if not check_broker()[0]:
+        # Refused before anything is done: a rehearsal is its sync and the task that waits for it.
+        raise DrillError(_("The task queue does not answer right now, so a rehearsal could not run its sync. "
+                           "Nothing was checked or recorded and the passkey was not tried: try again in a few "
+                           "minutes."))
     passkey_check(mapping=mapping, passkey=passkey, actor=actor, purpose="rehearsal")
 
     now = timezone.now()
@@ -304,7 +311,11 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
 def _enqueue_completion(drill_id: int) -> None:
     from .tasks import complete_rehearsal
 
-    complete_rehearsal.delay(drill_id)
+    try:
+        complete_rehearsal.delay(drill_id)
+    except BROKER_ERRORS as exc:  # the queue went down since the check: the daily task completes it
+        logger.warning("rehearsal %s is recorded, but the task queue did not answer (%s: %s); the daily task "
+                       "completes it", drill_id, type(exc).__name__, exc)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:

@@ -9,7 +9,7 @@ Every section row is written through continuity.services, which records a PlanVe
 contactcenter.Deletion per deleted row (so that "Changes since the last sync" lists it).
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -139,11 +139,15 @@ class EmergencyContact(Positioned):
         constraints = [_unique_name("contact")]
 
     @property
-    def review_due(self):
+    def review_due(self) -> date:
+        # A stored date near the calendar's end (however it got there) has no due date after it: the last day.
+        if self.last_reviewed > date.max - timedelta(days=CONTACT_REVIEW_DAYS):
+            return date.max
         return self.last_reviewed + timedelta(days=CONTACT_REVIEW_DAYS)
 
     def is_stale(self, today=None) -> bool:
-        return (today or timezone.localdate()) > self.review_due
+        # Subtracting two dates never overflows, whatever was stored.
+        return ((today or timezone.localdate()) - self.last_reviewed).days > CONTACT_REVIEW_DAYS
 
 
 class Procedure(Positioned):

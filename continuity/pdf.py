@@ -5,6 +5,7 @@ included) plus the typographic marks of Windows-1252 (“ ” – … €). Ever
 Paragraph reads a small XML markup: a "<" or "&" typed into the plan must print as itself.
 """
 
+import re
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -103,21 +104,60 @@ def _numbered_canvas(header_left: str, header_right: str, footer_left: str):
     return NumberedCanvas
 
 
-def _value(field, styles):
+# A long text is laid out as several table rows of about this many characters: a table row cannot be taller than
+# a page, and rows split from page to page cheaply (one cell of 100,000 characters split in place is re-measured
+# whole on every page).
+PIECE = 1500
+_SENTENCE_END = re.compile(r"[.!?]\s")
+
+
+def _cut(line: str) -> int:
+    """Where to end a piece of an over-long line: after the last sentence before PIECE, else at a space."""
+    ends = [match.end() for match in _SENTENCE_END.finditer(line, 0, PIECE)]
+    if ends and ends[-1] > PIECE // 2:
+        return ends[-1]
+    space = line.rfind(" ", 0, PIECE)
+    return space + 1 if space > 0 else PIECE
+
+
+def _pieces(text: str) -> list[str]:
+    """The text in pieces of at most PIECE characters, cut at line breaks where it can, and all of it."""
+    pieces, lines, size = [], [], 0
+    for line in text.replace("\r\n", "\n").split("\n"):
+        while len(line) > PIECE:
+            if lines:
+                pieces.append("\n".join(lines))
+                lines, size = [], 0
+            cut = _cut(line)
+            pieces.append(line[:cut].rstrip())
+            line = line[cut:]
+        if lines and size + len(line) > PIECE:
+            pieces.append("\n".join(lines))
+            lines, size = [], 0
+        lines.append(line)
+        size += len(line) + 1
+    if lines:
+        pieces.append("\n".join(lines))
+    return pieces
+
+
+def _cells(field, styles) -> list:
+    """A field's value as one flowable per table row: a long text in pieces, steps one by one."""
     if field.is_steps:
         if not field.steps:
-            return Paragraph(_markup(_("No steps yet")), styles["muted"])
-        items = []
+            return [Paragraph(_markup(_("No steps yet")), styles["muted"])]
+        cells = []
         for step in field.steps:
             text = _markup(step.text)
             if step.team:
                 text += " <i>(" + _markup(step.team) + ")</i>"
-            items.append(ListItem(Paragraph(text, styles["body"]), value=step.number))
-        return ListFlowable(items, bulletType="1", bulletFormat="%s.", bulletFontName="Helvetica",
-                            bulletFontSize=10, leftIndent=14)
+            cells.append(ListFlowable([ListItem(Paragraph(text, styles["body"]), value=step.number)], bulletType="1",
+                                      bulletFormat="%s.", bulletFontName="Helvetica", bulletFontSize=10,
+                                      leftIndent=14))
+        return cells
     if not field.text:
-        return Paragraph("–", styles["muted"])
-    return Paragraph(_markup(field.text), styles["body"])
+        return [Paragraph("–", styles["muted"])]
+    return [Paragraph(_markup(piece), styles["body"]) for piece in _pieces(str(field.text))]
 
 
 def _section(section: SectionView, styles, width: float) -> list:
@@ -128,14 +168,25 @@ def _section(section: SectionView, styles, width: float) -> list:
         return story
     label_width = 48 * mm
     for item in section.items:
-        rows = [[Paragraph(_markup(field.label), styles["label"]), _value(field, styles)] for field in item.fields]
-        table = Table(rows, colWidths=[label_width, width - label_width])
+        rows, commands = [], []
+        for field in item.fields:
+            first = len(rows)
+            cells = _cells(field, styles)
+            rows += [[Paragraph(_markup(field.label), styles["label"]) if index == 0 else "", cell]
+                     for index, cell in enumerate(cells)]
+            if first:  # a line between two fields; the pieces of one field run on without a gap
+                commands.append(("LINEABOVE", (0, first), (-1, first), 0.25, colors.HexColor("#cccccc")))
+            if len(cells) > 1:
+                commands += [("BOTTOMPADDING", (0, first), (-1, len(rows) - 2), 0),
+                             ("TOPPADDING", (0, first + 1), (-1, len(rows) - 1), 0)]
+        # splitInRow: a row split at the foot of a page goes on at the top of the next.
+        table = Table(rows, colWidths=[label_width, width - label_width], splitInRow=1)
         table.setStyle(TableStyle([
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LINEBELOW", (0, 0), (-1, -2), 0.25, colors.HexColor("#cccccc")),
             ("TOPPADDING", (0, 0), (-1, -1), 3),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
             ("LEFTPADDING", (0, 0), (0, -1), 0),
+            *commands,
         ]))
         heading = Paragraph(_markup(item.name), styles["item"])
         # The heading stays with the first rows of its item (never alone at the foot of a page).

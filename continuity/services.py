@@ -229,6 +229,10 @@ def _validated(section: Section, *, tenant, values: Mapping, instance=None) -> d
                 raise PlanError(_("Choose one of this plan's own entries."), field=field)
             if instance is not None and linked.pk == instance.pk and type(instance) is model:
                 raise PlanError(_("Choose another entry."), field=field)
+    reviewed = data.get("last_reviewed")
+    if reviewed is not None and reviewed > timezone.localdate():
+        raise PlanError(_("A review cannot have happened after today: enter the date someone last confirmed these "
+                          "details, today at the latest."), field="last_reviewed")
     for field in allowed:
         if field in data and isinstance(data[field], str):
             data[field] = data[field].strip()

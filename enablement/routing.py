@@ -1,13 +1,13 @@
 """Which account a person signs in to: the one on the active tenant of their BCP pair."""
 
-from accounts.models import User
+from accounts.models import User, username_key
 from sync.models import Correlation
 from tenants.models import BcpMapping
 
 
 def person_for(username: str) -> User | None:
     """The person a username names on the platform (never one of the sync's copies)."""
-    return (User.objects.select_related("tenant").filter(username__iexact=username, is_bcp_copy=False)
+    return (User.objects.select_related("tenant").filter(username_key=username_key(username), is_bcp_copy=False)
             .order_by("pk").first())
 
 

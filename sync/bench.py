@@ -108,7 +108,7 @@ def _change_one_percent(primary, rows: int) -> int:
 
 
 # The floor: each table copied with one INSERT … SELECT, links resolved by joining on the natural keys through
-# their indexes (lower(username) with the tenant, as the unique index has it).
+# their indexes (username_key with the tenant, as the unique index has it).
 _FLOOR_SQL = [
     """INSERT INTO contactcenter_team (tenant_id, created_at, updated_at, name, description)
        SELECT %(t)s, created_at, updated_at, name, description FROM contactcenter_team WHERE tenant_id = %(s)s""",
@@ -131,16 +131,16 @@ _FLOOR_SQL = [
        JOIN contactcenter_hoursofoperation th ON th.tenant_id = %(t)s AND th.name = sh.name
        WHERE e.tenant_id = %(s)s""",
     """INSERT INTO accounts_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff,
-                                  is_active, date_joined, tenant_id, role_id, language, is_bcp_copy)
+                                  is_active, date_joined, tenant_id, role_id, language, is_bcp_copy, username_key)
        SELECT u.password, NULL, FALSE, u.username, u.first_name, u.last_name, u.email, FALSE, u.is_active,
-              u.date_joined, %(t)s, tr.id, u.language, TRUE
+              u.date_joined, %(t)s, tr.id, u.language, TRUE, u.username_key
        FROM accounts_user u LEFT JOIN accounts_role sr ON sr.id = u.role_id
        LEFT JOIN accounts_role tr ON tr.tenant_id = %(t)s AND tr.name = sr.name
        WHERE u.tenant_id = %(s)s""",
     """INSERT INTO contactcenter_agentprofile (tenant_id, created_at, updated_at, user_id, team_id, active)
        SELECT %(t)s, p.created_at, p.updated_at, tu.id, tt.id, p.active
        FROM contactcenter_agentprofile p JOIN accounts_user su ON su.id = p.user_id
-       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND lower(tu.username) = lower(su.username)
+       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND tu.username_key = su.username_key
        LEFT JOIN contactcenter_team st ON st.id = p.team_id
        LEFT JOIN contactcenter_team tt ON tt.tenant_id = %(t)s AND tt.name = st.name
        WHERE p.tenant_id = %(s)s""",
@@ -148,7 +148,7 @@ _FLOOR_SQL = [
        SELECT %(t)s, a.created_at, a.updated_at, tp.id, tk.id, a.proficiency
        FROM contactcenter_skillassignment a JOIN contactcenter_agentprofile sp ON sp.id = a.agent_id
        JOIN accounts_user su ON su.id = sp.user_id
-       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND lower(tu.username) = lower(su.username)
+       JOIN accounts_user tu ON tu.tenant_id = %(t)s AND tu.username_key = su.username_key
        JOIN contactcenter_agentprofile tp ON tp.user_id = tu.id
        JOIN contactcenter_skill sk ON sk.id = a.skill_id
        JOIN contactcenter_skill tk ON tk.tenant_id = %(t)s AND tk.name = sk.name

@@ -111,7 +111,7 @@ def _same_children(entity: Entity, source_children: dict, pk: int, children: dic
 
 def _unique_key(entity: Entity, group: tuple[str, ...], values: tuple) -> tuple:
     row = dict(zip(entity.columns, values, strict=True))
-    return (group, tuple(v.lower() if isinstance(v, str) else v for v in (row[name] for name in group)))
+    return (group, tuple(entity.fold(name, row[name]) if isinstance(row[name], str) else row[name] for name in group))
 
 
 @dataclass
@@ -497,11 +497,14 @@ class Engine:
             index = entity.columns.index(name)
             values = {plan.values_target[pk][index] for pk in checked}
             strings = {value for value in values if isinstance(value, str)}
-            if any(not value.isascii() for value in strings) or len(values) > READ_ALL_ABOVE:
+            keyed = entity.unique_keys.get(name)
+            if (keyed is None and any(not value.isascii() for value in strings)) or len(values) > READ_ALL_ABOVE:
                 condition = Q()  # Python's lower() and the database's may part on other letters: read them all
                 break
             condition |= Q(**{f"{name}__in": values - strings - {None}})
-            if strings:
+            if strings and keyed is not None:  # a stored key, made in Python: compared as it is
+                condition |= Q(**{f"{keyed[0]}__in": {keyed[1](v) for v in strings}})
+            elif strings:
                 condition |= Q(pk__in=rows.alias(_unique=Lower(name)).filter(_unique__in={v.lower() for v in strings})
                                .values("pk"))
             if None in values:

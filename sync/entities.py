@@ -20,7 +20,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.models import Role, User, username_key
 from accounts.services import role_group_name
 from contactcenter.models import (
     AgentProfile,
@@ -252,6 +252,14 @@ class Entity:
     describe_field: str = "name"
     # A record made on the BCP tenant with the same unique values is taken over instead of refused.
     adopt_by_name: bool = False
+    # Unique text fields whose constraint holds a stored key rather than lower(): {field: (key column, the function
+    # that makes the key)}. Every write of the field writes the key too.
+    unique_keys: dict = field(default_factory=dict)
+
+    def fold(self, name: str, value: str) -> str:
+        """A unique text value as the database's constraint compares it."""
+        keyed = self.unique_keys.get(name)
+        return keyed[1](value) if keyed else value.lower()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -358,9 +366,19 @@ class UserEntity(Entity):
         # Platform staff have no tenant; on the BCP tenant only copies are ever compared or written.
         return User.objects.filter(tenant_id=tenant_id)
 
+    def _with_key(self, values: tuple) -> dict:
+        row = dict(zip(self.columns, values, strict=True))
+        return {**row, "username_key": username_key(row["username"])}  # the raw writes skip the model's save
+
     def create(self, tenant_id, rows):
-        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **dict(zip(self.columns, values, strict=True))}
-                                  for values in rows])
+        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **self._with_key(values)} for values in rows])
+
+    def update(self, tenant_id, rows):
+        update_rows(User, {pk: self._with_key(values) for pk, values in rows.items()})
+
+    def set_placeholders(self, tenant_id, ids):
+        objects = [User(pk=pk, username=f"~sync~{pk}~", username_key=f"~sync~{pk}~") for pk in ids]
+        User.objects.bulk_update(objects, ["username", "username_key"], batch_size=500)
 
     def delete(self, tenant_id, ids):
         User.objects.filter(tenant_id=tenant_id, is_bcp_copy=True, pk__in=ids).delete()
@@ -384,6 +402,7 @@ ENTITIES: list[Entity] = [
     UserEntity(key="user", label=_("Users"), item=_("user"), model=User,
                fields=("username", "password", "first_name", "last_name", "email", "is_active", "language"),
                links={"role_id": "role"}, unique=(("username",),), describe_field="username",
+               unique_keys={"username": ("username_key", username_key)},
                fixed={"is_bcp_copy": True, "is_staff": False, "is_superuser": False},
                children=(Child(key="profile", model=AgentProfile, parent="user_id", fields=("active",),
                                links={"team_id": "team"}, cascades=True),

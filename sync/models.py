@@ -81,6 +81,10 @@ QUEUE_PATIENCE = timedelta(minutes=1)
 class SyncRun(models.Model):
     """One run of the sync for a mapping: a row a person can open, with counts per entity type."""
 
+    # Not stored: set on the instance a service returns when its hand-over to the task queue failed after the run
+    # was saved (the broker did not answer). The run stays queued and the dispatcher sends it again.
+    waiting_for_queue = False
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import Actor, audit_record
+from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
@@ -159,6 +160,22 @@ def _enqueue(run_ids: list[int]) -> None:
             run_sync.apply_async((run_id,), producer=producer)
 
 
+def _enqueue_after_commit(run: SyncRun) -> None:
+    """Hands the run to the task queue once the transaction has committed. A queue that does not answer then
+    leaves the run saved and queued (run.waiting_for_queue says so to the caller): the dispatcher sends queued runs
+    again after REQUEUE_AFTER, so it starts when the queue is back."""
+
+    def send():
+        try:
+            _enqueue([run.pk])
+        except BROKER_ERRORS as exc:
+            logger.warning("sync run %s is queued, but the task queue did not answer (%s: %s); the dispatcher sends "
+                           "it again when the queue is back", run.pk, type(exc).__name__, exc)
+            run.waiting_for_queue = True
+
+    transaction.on_commit(send)
+
+
 def _queue(*, mapping: BcpMapping, configuration: SyncConfiguration | None, trigger: str, actor: Actor,
            full: bool = False, enqueue: bool = True) -> SyncRun:
     try:
@@ -166,10 +183,15 @@ def _queue(*, mapping: BcpMapping, configuration: SyncConfiguration | None, trig
             run = SyncRun.objects.create(mapping=mapping, trigger=trigger, requested_by=actor.user, full=full,
                                          entity_types=entity_keys_for(configuration))
     except IntegrityError:
+        waiting = SyncRun.objects.filter(mapping=mapping, status=SyncRun.Status.QUEUED).exists()
+        if waiting:  # saved, not started: perhaps the task queue was down when it was requested
+            raise SyncError(_("A sync is already waiting to start for this tenant: it starts as soon as a worker "
+                              "takes it (if the task queue was down, once it is back). Its progress is shown on "
+                              "this page.")) from None
         raise SyncError(_("A sync is already running for this tenant. Wait for it to finish; its progress is "
                           "shown on this page.")) from None
     if enqueue:
-        transaction.on_commit(lambda: _enqueue([run.pk]))
+        _enqueue_after_commit(run)
     return run
 
 

@@ -71,9 +71,14 @@ def enable(request, *, tenant):
     except services.SyncError as exc:
         messages.error(request, exc.message)
         return _page(request, selectors.sync_state(tenant=tenant), status=409)
-    messages.success(request, _("Sync is enabled. The first sync has started; from now on the data syncs every day "
-                                "at this time. Change how often under Sync Settings.") if run else
-                     _("Sync is enabled. It starts once the primary tenant is active again."))
+    if run is not None and run.waiting_for_queue:
+        messages.warning(request, _("Sync is enabled and the first sync is saved, but the task queue does not answer "
+                                    "right now: the run will start when the task queue is back. There is nothing "
+                                    "more to do."))
+    else:
+        messages.success(request, _("Sync is enabled. The first sync has started; from now on the data syncs every "
+                                    "day at this time. Change how often under Sync Settings.") if run else
+                         _("Sync is enabled. It starts once the primary tenant is active again."))
     return redirect_after_save(request, reverse("sync:configuration"))
 
 
@@ -134,11 +139,15 @@ def disable(request, *, tenant):
 def run_now(request, *, tenant):
     _primary_state(tenant)
     try:
-        services.sync_run_request(tenant=tenant, actor=Actor.from_request(request))
+        run = services.sync_run_request(tenant=tenant, actor=Actor.from_request(request))
     except services.SyncError as exc:
         messages.error(request, exc.message)
         return _page(request, selectors.sync_state(tenant=tenant), status=409)
-    messages.success(request, _("The sync has started. Its progress is shown below."))
+    if run.waiting_for_queue:
+        messages.warning(request, _("The sync is saved, but the task queue does not answer right now: the run will "
+                                    "start when the task queue is back. There is nothing more to do."))
+    else:
+        messages.success(request, _("The sync has started. Its progress is shown below."))
     return redirect_after_save(request, reverse("sync:configuration"))
 
 

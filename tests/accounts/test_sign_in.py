@@ -282,3 +282,67 @@ def test_a_success_before_the_limit_resets_the_count(client, agent, password):
     client.post(SIGN_OUT, REMOTE_ADDR=ADDRESS)
     responses = fail(client, "andy", settings.AXES_FAILURE_LIMIT - 1)
     assert all(r.status_code == 200 for r in responses)
+
+
+@pytest.mark.parametrize("length", [151, 255, 256, 1000])
+def test_an_over_long_username_is_refused_with_the_form_and_counted(client, agent, length):
+    """Longer than any username can be: the same sentence as any wrong sign-in, and the failure is still
+    counted (by a key the throttle's table can hold), never a 500. PostgreSQL enforces the column's length."""
+    username = "a" * length
+    response = post_sign_in(client, username, "wrong")
+    assert response.status_code == 200 and "The username or password is not right" in response.text
+    assert signed_in_user(client) is None
+    attempt = AccessAttempt.objects.get(ip_address=ADDRESS)
+    assert attempt.failures_since_start == 1 and len(attempt.username) <= 255
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        post_sign_in(client, username, "wrong")
+    assert post_sign_in(client, username, "wrong").status_code == 429
+    assert post_sign_in(client, "andy", "wrong").status_code == 200  # another username is not locked
+
+
+@pytest.mark.parametrize("look_alike", ["ａｎｄｙ", "ＡＮＤＹ", "Andy"])
+def test_a_look_alike_username_is_refused_by_the_database(agent, other_tenant, look_alike):
+    """The constraint holds the key sign-in compares (NFKC, case-folded), not only a form."""
+    from accounts.models import User
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username=look_alike, tenant=other_tenant)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.bulk_create([User(username=look_alike, tenant=other_tenant)])
+    # The sync's copy on a BCP tenant shares the person's name: still allowed, once per tenant.
+    User.objects.create(username=look_alike, tenant=other_tenant, is_bcp_copy=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="andy", tenant=other_tenant, is_bcp_copy=True)
+
+
+def test_a_rename_keeps_the_key_in_step(agent, other_tenant):
+    agent.username = "Ａｎｄｒｅａ"
+    agent.save(update_fields=["username"])
+    agent.refresh_from_db()
+    assert agent.username_key == "andrea"
+    UserFactory(username="andy", tenant=other_tenant)  # the old name is free again
+
+
+def test_full_width_letters_sign_in_as_the_person(client, agent, password):
+    response = post_sign_in(client, "ａｎｄｙ", password)
+    assert response.status_code == 302 and signed_in_user(client) == agent
+
+
+def test_the_migration_fills_the_keys_and_names_look_alikes(agent, supervisor, other_tenant):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    from accounts.models import User
+
+    migration = import_module("accounts.migrations.0004_username_key")
+    editor = type("Editor", (), {"connection": connection})()
+    for pk in User.objects.values_list("pk", flat=True):  # keys as a database before the migration has none
+        User.objects.filter(pk=pk).update(username_key=f"unset-{pk}")
+    migration.fill_keys(apps, editor)
+    assert set(User.objects.values_list("username", "username_key")) >= {("andy", "andy"), ("sam", "sam")}
+    # A look-alike stored before the constraint existed: the migration stops and says which.
+    User.objects.filter(pk=supervisor.pk).update(username="ＡＮＤＹ", username_key="unset")
+    with pytest.raises(RuntimeError, match="look alike and would sign in as one: “andy” and “ＡＮＤＹ”"):
+        migration.fill_keys(apps, editor)

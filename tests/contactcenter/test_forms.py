@@ -213,3 +213,13 @@ def test_an_administrator_cannot_change_their_own_role(admin_client, tenant, con
     assert "your own role" in field_errors(post(admin_client, "users", data, pk=tenant_admin.pk), "role")
     tenant_admin.refresh_from_db()
     assert tenant_admin.role.name == "Administrator"
+
+
+@pytest.mark.parametrize("look_alike", ["ｚｏｅ", "Ｚｏｅ", "ZOE", "zoe"])
+def test_a_username_that_looks_like_a_taken_one_is_refused(admin_client, tenant, config, look_alike):
+    """Full-width letters or another case make the same name on the sign-in page (NFKC, case-folded)."""
+    from accounts.models import User
+
+    response = post(admin_client, "users", {**valid_data("users", tenant, config), "username": look_alike})
+    assert response.status_code == 400 and "already taken" in field_errors(response, "username")
+    assert User.objects.filter(username_key="zoe").count() == 1

@@ -309,3 +309,13 @@ def test_the_menu_offers_the_import_to_administrators_only(as_persona, setup):
 
 def test_the_menu_hides_the_import_from_supervisors(as_persona, setup):
     assert 'href="/admin/users/import/"' not in as_persona("supervisor").get("/admin/users/").content.decode()
+
+
+def test_a_look_alike_username_is_refused_on_its_row(admin_client, tenant, setup, agent):
+    """“ａｎｄｙ” (full-width) is “andy” on the sign-in page; so is “ＢＯＢ” beside “bob” in the same file."""
+    content = HEADER + "ａｎｄｙ,Wide,Andy,,Agent,,,\nbob,Bob,One,,Agent,,,\nＢＯＢ,Bob,Two,,Agent,,,\n"
+    response = preview(admin_client, content)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "“ａｎｄｙ” is already taken on the platform" in page and "“ＢＯＢ” is also on line 3 of this file" in page
+    assert not User.objects.filter(tenant=tenant, username__in=["ａｎｄｙ", "bob", "ＢＯＢ"]).exists()

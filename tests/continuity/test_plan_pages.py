@@ -263,3 +263,37 @@ def test_removing_a_step_asks_with_the_steps_own_words(plan_admin, tenant):
     page = plan_admin.get(reverse("continuity:step_remove", args=[procedure.pk, step.pk])).text
     assert step.text.split("\n")[0][:40] in page and f"Step 1 of “{procedure.name}”" in page
     assert f"“Step 1 of “{procedure.name}”" not in page
+
+
+def test_a_review_date_at_the_end_of_the_calendar_does_not_break_the_plan(plan_admin, agent_client, tenant):
+    """A date near 9999-12-31 (stored before the form refused it, or by a sync) reads as reviewed, not due."""
+    from datetime import date
+
+    contact = services.section_item_create(tenant=tenant, section_key=CONTACT, actor=Actor.system(),
+                                           values={"name": "Far Future"})[0]
+    EmergencyContact.objects.filter(pk=contact.pk).update(last_reviewed=date(9999, 12, 31))
+    for browser in (plan_admin, agent_client):
+        response = browser.get(url_for("plan"))
+        assert response.status_code == 200 and "Far Future" in response.text
+        assert 'data-testid="review-due"' not in response.text
+    assert plan_admin.get(url_for("item_edit", section="contacts", pk=contact.pk)).status_code == 200
+    assert plan_admin.get(reverse("continuity:pdf")).status_code == 200
+
+
+def test_a_review_date_after_today_is_refused_with_a_sentence(plan_admin, tenant):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    for value in ("9999-12-31", tomorrow.isoformat()):
+        response = plan_admin.post(url_for("item_create", section="contacts"), {"name": "Pat", "last_reviewed": value})
+        assert response.status_code == 400 and "A review cannot have happened after today" in response.text
+    assert not EmergencyContact.objects.filter(tenant=tenant, name="Pat").exists()
+    response = plan_admin.post(url_for("item_create", section="contacts"),
+                               {"name": "Pat", "last_reviewed": timezone.localdate().isoformat()})
+    assert response.status_code == 302 and EmergencyContact.objects.filter(tenant=tenant, name="Pat").exists()
+
+
+def test_a_text_area_with_a_limit_says_it_beside_the_field(plan_admin, tenant):
+    procedure = Procedure.objects.filter(tenant=tenant).first()
+    page = plan_admin.get(url_for("item_edit", section="procedures", pk=procedure.pk)).text
+    assert 'maxlength="2000"' in page and "At most 2000 characters." in page  # a step's text
+    assert page.count("At most ") == 1  # the procedure's own text areas have no limit: a long text flows in the PDF
+    assert "At most 5000 characters." in plan_admin.get(reverse("continuity:drill_create")).text

@@ -125,3 +125,15 @@ def test_the_demo_plan_is_copied_to_classics_bcp(db):
     assert CriticalSystem.objects.filter(tenant__name="Classics Inc. BCP", name="IVR").exists()
     call_command("seed_demo", stdout=StringIO())  # again: nothing doubles
     assert EmergencyContact.objects.filter(tenant__name="Classics Inc.").count() == 2
+
+
+def test_a_review_date_at_the_end_of_the_calendar_reaches_the_bcp_copy_and_it_renders(
+        client, configured, sync_enabled, bcp_tenant):  # noqa: F811
+    from datetime import date
+
+    EmergencyContact.objects.filter(tenant=configured, name="Dana Duty").update(last_reviewed=date(9999, 12, 31))
+    _sync(configured)
+    assert EmergencyContact.objects.get(tenant=bcp_tenant, name="Dana Duty").last_reviewed == date(9999, 12, 31)
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
+    response = client.get(reverse("continuity:plan"))
+    assert response.status_code == 200 and "Dana Duty" in response.text

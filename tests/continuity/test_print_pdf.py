@@ -183,3 +183,45 @@ def test_on_the_bcp_tenant_the_pdf_is_the_synced_copy(client, bcp_reader, synced
     pages = _pdf_pages(response)
     assert all("Copied from Classics Inc. by the sync, " in page for page in pages)
     assert "Network services" in "\n".join(pages)
+
+
+def _prose(sentences: int) -> str:
+    return " ".join(f"Step {n:04d}: call the carrier, confirm the failover of the trunk and note the time."
+                    for n in range(1, sentences + 1))
+
+
+# The header and footer every page carries; a text that flows on to the next page runs through them.
+_PAGE_FURNITURE = re.compile(r"Classics Inc\. · Continuity plan Version \d+ of .*? Printed .*? Page \d+ of \d+ ?")
+
+
+def test_a_long_text_flows_across_pages_whole_in_every_versions_pdf(agent_client, tenant, admin_actor):
+    """One field of ordinary prose taller than a page (about 4,100 characters, and 100,000) prints in full."""
+    ivr = CriticalSystem.objects.get(tenant=tenant, name="IVR")
+    short, long = _prose(52), _prose(1220)
+    assert len(short) > 4100 and len(long) > 99_900
+    services.section_item_update(tenant=tenant, section_key=SYSTEM, obj=ivr, values={"recovery_procedure": short},
+                                 actor=admin_actor)
+    services.section_item_update(tenant=tenant, section_key=SYSTEM, obj=ivr, values={"restoration_procedure": long},
+                                 actor=admin_actor)
+    for url, sentences, at_least in ((reverse("continuity:version_pdf", args=[2]), 52, 5),
+                                     (reverse("continuity:pdf"), 1220, 25)):
+        response = agent_client.get(url)
+        assert response.status_code == 200, url
+        pages = _pdf_pages(response)
+        words = _PAGE_FURNITURE.sub("", " ".join("\n".join(pages).split()))
+        missing = [n for n in range(1, sentences + 1) if f"Step {n:04d}: call the carrier, confirm the failover of " \
+                   "the trunk and note the time." not in words]
+        assert not missing and len(pages) >= at_least, (url, missing, len(pages))
+
+
+def test_many_long_steps_and_long_lines_print_whole(tenant):
+    """A procedure whose steps fill pages, and a text of long lines and blank lines, print every word."""
+    steps = [{"text": f"Step {n:04d} " + "x" * 60 + " " + "word " * 380, "team": ""} for n in range(1, 41)]
+    lines = "\n\n".join(f"Line {n:03d} " + "y" * 3000 for n in range(1, 4))  # no space to cut at for 3,000
+    snapshot = {"sections": {Procedure.ENTITY_TYPE: [{"id": 1, "name": "Evacuate", "values": {
+        "kind": "other", "description": lines, "steps": steps}}]}}
+    edition = versions.Edition(tenant=tenant, snapshot=snapshot, number=7)
+    pages = [p.extract_text() for p in PdfReader(BytesIO(plan_pdf(edition=edition, printed_at=_now()))).pages]
+    words = "".join("\n".join(pages).split())
+    assert all(f"Step{n:04d}" in words for n in range(1, 41)) and words.count("word") == 40 * 380
+    assert all(f"Line{n:03d}" in words for n in range(1, 4)) and words.count("y") >= 3 * 3000

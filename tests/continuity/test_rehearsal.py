@@ -268,3 +268,15 @@ def test_a_real_worker_completes_the_rehearsal_and_the_dry_run_left_nothing(sync
     assert agent.get(reverse("accounts:profile")).status_code == 200
     assert list(PasskeyAttempt.objects.values_list("succeeded", flat=True)) == [True]
     assert not Drill.objects.filter(kind=Drill.Kind.SWITCH).exists()
+
+
+def test_with_the_task_queue_down_a_rehearsal_is_refused_and_changes_nothing(client, synced):  # noqa: F811
+    from tests.broker import broker_down
+
+    client.force_login(alice())
+    with broker_down():
+        response = client.post(reverse("continuity:rehearse"), {"passkey": PASSKEY, "confirm": "on"})
+    assert response.status_code == 409 and "The task queue does not answer right now" in response.text
+    assert not Drill.objects.exists() and not PasskeyAttempt.objects.exists()
+    assert not SyncRun.objects.filter(trigger=SyncRun.Trigger.MANUAL).exists()
+    _nothing_was_switched(synced)

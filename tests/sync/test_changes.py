@@ -139,3 +139,20 @@ def test_a_record_deleted_on_the_bcp_tenant_is_copied_again(synced, bcp_tenant, 
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert bcp(Tag, bcp_tenant, name="VIP")
     assert Correlation.objects.filter(mapping=mapping, entity_type="tag").count() == 1
+
+
+def test_the_copies_keep_their_username_keys_through_renames_and_look_alike_swaps(synced, bcp_tenant):
+    """The copies' key column (what the unique constraints hold) is written with every username the sync writes,
+    and two people trading names that differ only in width or case swap on the BCP tenant too."""
+    from accounts.models import username_key
+
+    andy, sam = User.objects.get(tenant=synced, username="andy"), User.objects.get(tenant=synced, username="sam")
+    andy_copy = bcp(User, bcp_tenant, username="andy").pk
+    for user, name in ((andy, "andy.tmp"), (sam, "ＡＮＤＹ"), (andy, "sam")):
+        cc.agent_update(user=user, username=name, role=user.role)
+    run = run_sync(synced)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert bcp(User, bcp_tenant, username="sam").pk == andy_copy
+    copies = User.objects.filter(tenant=bcp_tenant).values_list("username", "username_key")
+    assert sorted(copies) == sorted((name, username_key(name)) for name, _key in copies)
+    assert {key for _name, key in copies} >= {"andy", "sam", "alice"}

@@ -133,8 +133,11 @@ def test_sync_now_twice_is_refused_while_the_first_is_queued(client, tenant_admi
     client.force_login(tenant_admin)
     assert client.post(reverse("sync:run")).status_code == 302
     response = client.post(reverse("sync:run"))
-    assert response.status_code == 409 and "already running" in response.text
+    assert response.status_code == 409 and "already waiting to start" in response.text
     assert SyncRun.objects.filter(status=SyncRun.Status.QUEUED).count() == 1
+    SyncRun.objects.filter(status=SyncRun.Status.QUEUED).update(status=SyncRun.Status.RUNNING)
+    response = client.post(reverse("sync:run"))
+    assert response.status_code == 409 and "already running" in response.text
 
 
 def test_history_shows_the_run_with_its_counts_and_trigger(client, tenant_admin, a_run):
