@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bcp_project.fields import ModelMultipleChoiceField
+
 from .drill_selectors import tenant_people
 from .drills import RECORDED_KINDS, TEXT_MAX
 from .models import Drill, Plan
@@ -20,7 +22,7 @@ class PersonChoice(forms.ModelChoiceField):
         return _person_label(obj)
 
 
-class PeopleChoice(forms.ModelMultipleChoiceField):
+class PeopleChoice(ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return _person_label(obj)
 

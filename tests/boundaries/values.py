@@ -7,7 +7,7 @@ field, in a 4xx) or accept it (then every page that shows it must render).
 
 from django import forms
 
-LONG_TEXT = 5_000  # a text field without a limit gets a text this long: longer than a page of the PDF
+LONG_TEXT = 4_500  # a text field without a limit gets texts this long: past the ~4,100 characters of issue 15's PDF
 
 # Texts that have broken renderers elsewhere; each is short, so that it fits every field.
 CONTROL = "tab\there\x07bell\x1b[31mesc\x7fdel\x0bvt\x0cff"
@@ -29,7 +29,7 @@ def text_values(limit: int | None) -> list[tuple[str, str]]:
         (f"longest ({n} characters)", _fill(n, "x")),
         (f"{n} characters of words and lines", _fill(n, "word ğ € – “quoted” and\r\nnext line ")),
         (f"{n} characters without a space", _fill(n, "Ünbreakable")),
-        (f"{n} emoji", _fill(n, "😀")),
+        *([(f"{n} emoji", _fill(n, "😀"))] if limit else []),  # (a long text of them is the words' case again)
         ("control characters", CONTROL),
         ("right-to-left and combining", RTL_COMBINING),
         ("emoji", EMOJI),
