@@ -21,6 +21,6 @@ def audit_event_list(*, user, actor: str = "", action: str = "", tenant: str = "
         qs = qs.filter(tenant_name__icontains=tenant)
     if day_from:
         qs = qs.filter(created_at__gte=datetime.combine(day_from, time.min, tzinfo=UTC))
-    if day_to:
+    if day_to and day_to < date.max:  # "to 31 December 9999" has no day after it: it is no upper bound at all
         qs = qs.filter(created_at__lt=datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=UTC))
     return qs

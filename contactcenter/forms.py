@@ -6,6 +6,8 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
+from bcp_project.fields import ModelMultipleChoiceField
+
 from . import selectors
 from .models import (
     PROFICIENCY_MAX,
@@ -90,6 +92,7 @@ class DispositionForm(ConfigForm):
         model = Disposition
         fields = ["name", "classification", "skills"]
         widgets = {"skills": forms.CheckboxSelectMultiple}
+        field_classes = {"skills": ModelMultipleChoiceField}
 
     def limit_choices(self, tenant) -> None:
         self.fields["skills"].queryset = selectors.skill_choices(tenant=tenant)

@@ -5,6 +5,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bcp_project.fields import ModelMultipleChoiceField
+
 from ..models import ActivationTrigger, CriticalSystem, EmergencyContact, Plan, PlanTeam, Procedure
 from .selectors import tenant_people
 from .services import DOWN, EDITABLE, UP
@@ -111,7 +113,7 @@ class PersonChoice(forms.ModelChoiceField):
         return _person_label(obj)
 
 
-class PeopleChoice(forms.ModelMultipleChoiceField):
+class PeopleChoice(ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return _person_label(obj)
 
