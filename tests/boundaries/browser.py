@@ -140,7 +140,7 @@ def request(client, method: str, url: str, failures: Failures, where: str, data=
     except Exception as error:  # noqa: BLE001 (any exception is the 500 a person would get)
         failures.record(where, url, data, error)
         return None
-    outage = "enablement/status/outage.html" in [t.name for t in response.templates]
+    outage = "status/outage.html" in [t.name for t in response.templates]
     if response.status_code >= 500 and not (response.status_code == 503 and outage):  # an outage's page is 503
         failures.record(where, url, data, status=response.status_code)
         return None

@@ -348,7 +348,7 @@ def _import_users(client, ctx, k: int, outcome: Outcome, failures: Failures) -> 
     """The CSV import: one row per column and value (the file is all or nothing, so refused rows are dropped and
     the rest imported), plus files that are wrong as a whole."""
     from contactcenter.forms import AgentForm
-    from contactcenter.user_import import COLUMNS
+    from contactcenter.user_import.services import COLUMNS
 
     upload_url, confirm_url = reverse("contactcenter:users_import"), reverse("contactcenter:users_import_confirm")
     agent_fields = AgentForm(tenant=ctx.tenant).fields
@@ -409,7 +409,7 @@ def ctx(configured, sync_enabled, bcp_tenant, rep, region_na):  # noqa: F811
     admin = User.objects.get(username="alice", is_bcp_copy=False)
     sections = {model.ENTITY_TYPE: model for model in (CriticalSystem, PlanTeam, EmergencyContact, Procedure,
                                                       ActivationTrigger)}
-    role = role_create(tenant=configured, name="Boundary role")
+    role = role_create(tenant=configured, name="Boundary role", actor=Actor.system())
     return SimpleNamespace(
         tenant=configured, bcp_tenant=bcp_tenant, admin=admin, rep=rep, role=role, sections=sections,
         plan_rows={key: set(model.objects.filter(tenant=configured).values_list("pk", flat=True))
@@ -443,7 +443,7 @@ def _render_everything(ctx, clients, failures: Failures, k: int, bcp_client: Cli
 
 
 def _switch_to_bcp(ctx):
-    from tenants.bcp_services import passkey_generate, passkey_hash
+    from tenants.bcp.services import passkey_generate, passkey_hash
 
     from enablement.services import tenant_switch
     from tenants.models import BcpMapping
@@ -471,7 +471,7 @@ def _remove_plan_rows(ctx):
 
 
 def _reset_status(ctx):
-    from enablement.status import platform_status_set
+    from status.services import platform_status_set
 
     for target in ({"region": ctx.tenant.region}, {"tenant": ctx.tenant}):
         platform_status_set(level="operational", message="", actor=Actor.system(), **target)
