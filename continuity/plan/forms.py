@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from bcp_project.fields import ModelMultipleChoiceField
 
 from ..models import ActivationTrigger, CriticalSystem, EmergencyContact, Plan, PlanTeam, Procedure
+from .changes import DOWN, UP
 from .selectors import tenant_people
-from .services import DOWN, EDITABLE, UP
+from .services import EDITABLE
 
 TEXT = forms.Textarea(attrs={"rows": 3})
 PHONE = re.compile(r"\+?[0-9 ()./-]+(\s*(ext\.?|x)\s*[0-9]+)?", re.IGNORECASE)

@@ -7,19 +7,15 @@ really changed, raises the plan's version, writes a PlanVersion and an audit eve
 writes neither. A removed row leaves a contactcenter.Deletion, so that the sync page's "Changes since the last
 sync" lists it.
 
-A PlanVersion's `changes` are {"section": section key, "item": the item's name, "field": a field key of
-plan.sections.SECTIONS (or "name", "position"), "old": text, "new": text}: keys, not labels, so that the history reads
-in its reader's language. Its `summary` is one sentence in the language of whoever made the change.
+What a version records (its changes and summary) is worked out in changes.py.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
@@ -38,7 +34,8 @@ from ..models import (
     ProcedureStep,
 )
 from . import starter
-from .sections import BY_KEY, Section, field_label
+from .changes import DOWN, UP, Subject, change_summary, snapshot_changes
+from .sections import BY_KEY, Section
 from .selectors import plan_snapshot, primary_of, tenant_people
 
 
@@ -58,20 +55,9 @@ EDITABLE: dict[str, tuple[str, ...]] = {
 # Links to other rows of the plan: they must belong to the same tenant.
 LINKS = {"responsible_team": PlanTeam, "team": PlanTeam, "procedure": Procedure}
 
-UP, DOWN = "up", "down"
-_SUMMARY_LENGTH = PlanVersion._meta.get_field("summary").max_length
 
 
 # --- the one way a change is made -------------------------------------------------------------------------
-
-@dataclass
-class _Subject:
-    """What a change is about, for its summary and audit event."""
-
-    section: Section
-    obj: Model | None = None
-    name: str = ""
-
 
 def _lock_plan(tenant) -> Plan:
     plan = Plan.objects.select_for_update().filter(tenant=tenant).first()
@@ -95,75 +81,6 @@ def _ordered(model, **filters) -> list:
     return list(model.objects.filter(**filters).order_by("position", "id"))
 
 
-def _steps_text(steps: list[dict]) -> str:
-    lines = []
-    for number, step in enumerate(steps, start=1):
-        who = f" ({step['team']})" if step.get("team") else ""
-        lines.append(f"{number}. {step['text']}{who}")
-    return "\n".join(lines)
-
-
-def _text(value) -> str:
-    return _steps_text(value) if isinstance(value, list) else str(value)
-
-
-def _diff(before: dict, after: dict, *, subject_id: int | None, subject_key: str) -> list[dict]:
-    """What differs between two snapshots, item by item: new and removed items with their non-empty fields,
-    changed fields of the others, and the subject's own move (the others only shift because of it)."""
-    changes = []
-    for section_key, new_items in after["sections"].items():
-        old_items = before["sections"].get(section_key, [])
-        old_by_id = {item["id"]: (index, item) for index, item in enumerate(old_items, start=1)}
-        new_ids = set()
-        for index, item in enumerate(new_items, start=1):
-            new_ids.add(item["id"])
-            found = old_by_id.get(item["id"])
-            if found is None:
-                changes.append({"section": section_key, "item": item["name"], "field": "name", "old": "",
-                                "new": item["name"]})
-                changes += [{"section": section_key, "item": item["name"], "field": field, "old": "",
-                             "new": _text(value)} for field, value in item["values"].items() if value]
-                continue
-            old_index, old = found
-            if old["name"] != item["name"]:
-                changes.append({"section": section_key, "item": item["name"], "field": "name", "old": old["name"],
-                                "new": item["name"]})
-            for field, value in item["values"].items():
-                was = old["values"].get(field, "")
-                if was != value:
-                    changes.append({"section": section_key, "item": item["name"], "field": field, "old": _text(was),
-                                    "new": _text(value)})
-            if old_index != index and item["id"] == subject_id and section_key == subject_key:
-                changes.append({"section": section_key, "item": item["name"], "field": "position",
-                                "old": str(old_index), "new": str(index)})
-        for item in old_items:
-            if item["id"] not in new_ids:
-                changes.append({"section": section_key, "item": item["name"], "field": "name", "old": item["name"],
-                                "new": ""})
-                changes += [{"section": section_key, "item": item["name"], "field": field, "old": _text(value),
-                             "new": ""} for field, value in item["values"].items() if value]
-    return changes
-
-
-def _summary(verb: str, subject: _Subject, changes: list[dict], direction: str = "") -> str:
-    section = subject.section
-    params = {"item": section.model._meta.verbose_name, "name": subject.name}
-    if verb == "created":
-        text = _("Added %(item)s “%(name)s”") % params
-    elif verb == "deleted":
-        text = _("Removed %(item)s “%(name)s”") % params
-    elif verb == "moved":
-        text = (_("Moved %(item)s “%(name)s” up") if direction == UP else _("Moved %(item)s “%(name)s” down")) % params
-    else:
-        own = [c["field"] for c in changes if c["section"] == section.key and c["item"] == subject.name]
-        if not own:  # a rename: the item's entries carry its new name
-            own = [c["field"] for c in changes if c["section"] == section.key]
-        labels = list(dict.fromkeys(field_label(section, field) for field in own))
-        text = _("Changed %(item)s “%(name)s”: %(fields)s") % {**params, "fields": ", ".join(labels)}
-    text = capfirst(text)
-    return text if len(text) <= _SUMMARY_LENGTH else text[:_SUMMARY_LENGTH - 1] + "…"
-
-
 def _record(*, plan: Plan, tenant, actor: Actor, summary: str, changes: list[dict], snapshot: dict) -> PlanVersion:
     plan.version += 1
     plan.save(update_fields=["version", "updated_at"])
@@ -171,7 +88,7 @@ def _record(*, plan: Plan, tenant, actor: Actor, summary: str, changes: list[dic
                                       summary=summary, changes=changes, snapshot=snapshot)
 
 
-def _change(*, tenant, actor: Actor, subject: _Subject, verb: str, apply: Callable[[], Model | None],
+def _change(*, tenant, actor: Actor, subject: Subject, verb: str, apply: Callable[[], Model | None],
             direction: str = "") -> tuple[Model | None, PlanVersion | None]:
     """Locks the plan, applies the change, and records it if it changed anything. `apply` validates first and
     raises PlanError (the transaction rolls back), then writes and returns the row it is about."""
@@ -184,11 +101,11 @@ def _change(*, tenant, actor: Actor, subject: _Subject, verb: str, apply: Callab
             subject.name = obj.name
         after = plan_snapshot(tenant=tenant)
         subject_id = subject.obj.pk if subject.obj is not None and verb != "deleted" else None
-        changes = _diff(before, after, subject_id=subject_id, subject_key=subject.section.key)
+        changes = snapshot_changes(before, after, subject_id=subject_id, subject_key=subject.section.key)
         if not changes:
             return obj, None
-        version = _record(plan=plan, tenant=tenant, actor=actor, summary=_summary(verb, subject, changes, direction),
-                          changes=changes, snapshot=after)
+        version = _record(plan=plan, tenant=tenant, actor=actor, changes=changes, snapshot=after,
+                          summary=change_summary(verb, subject, changes, direction))
         audit_record(action=f"continuity.{subject.section.key}_{verb}", by=actor, tenant=tenant,
                      obj=subject.obj if verb != "deleted" else None,
                      changes={"version": version.number, "item": subject.name,
@@ -262,7 +179,7 @@ def _own(section: Section, *, tenant, obj) -> Model:
 def section_item_create(*, tenant, section_key: str, values: Mapping, actor: Actor) -> tuple[Model, PlanVersion]:
     """Adds a row at the end of its section."""
     section = _section(section_key)
-    subject = _Subject(section)
+    subject = Subject(section)
 
     def apply():
         data = _validated(section, tenant=tenant, values=values)
@@ -280,7 +197,7 @@ def section_item_update(*, tenant, section_key: str, obj: Model, values: Mapping
                         actor: Actor) -> tuple[Model, PlanVersion | None]:
     """Sets the given fields; returns the version, or None when nothing changed."""
     section = _section(section_key)
-    subject = _Subject(section, obj=obj, name=obj.name)
+    subject = Subject(section, obj=obj, name=obj.name)
 
     def apply():
         current = _own(section, tenant=tenant, obj=obj)
@@ -298,7 +215,7 @@ def section_item_update(*, tenant, section_key: str, obj: Model, values: Mapping
 def section_item_delete(*, tenant, section_key: str, obj: Model, actor: Actor) -> PlanVersion | None:
     """Removes the row (links to it become empty), renumbers the rest and leaves a tombstone for the sync."""
     section = _section(section_key)
-    subject = _Subject(section, obj=obj, name=obj.name)
+    subject = Subject(section, obj=obj, name=obj.name)
 
     def apply():
         current = _own(section, tenant=tenant, obj=obj)
@@ -319,7 +236,7 @@ def section_item_move(*, tenant, section_key: str, obj: Model, direction: str, a
     if direction not in (UP, DOWN):
         raise PlanError(_("Choose up or down."))
     section = _section(section_key)
-    subject = _Subject(section, obj=obj, name=obj.name)
+    subject = Subject(section, obj=obj, name=obj.name)
 
     def apply():
         current = _own(section, tenant=tenant, obj=obj)
@@ -346,7 +263,7 @@ def contact_mark_reviewed(*, tenant, contact: EmergencyContact, actor: Actor) ->
 
 def _step_change(*, tenant, procedure: Procedure, actor: Actor, apply: Callable[[Procedure], None]):
     section = BY_KEY[Procedure.ENTITY_TYPE]
-    subject = _Subject(section, obj=procedure, name=procedure.name)
+    subject = Subject(section, obj=procedure, name=procedure.name)
 
     def run():
         current = _own(section, tenant=tenant, obj=procedure)

@@ -22,6 +22,7 @@ from bcp_project.permissions import ACCESS_ADMIN, CHANGE_CONTINUITY_PLAN, VIEW_B
 
 from ..models import ActivationTrigger, EmergencyContact, Plan, Procedure
 from . import selectors, services
+from .changes import UP
 from .forms import FORMS, MoveForm, SettingsForm, StepForm
 from .sections import BY_SLUG, SLUGS, Section
 
@@ -243,7 +244,7 @@ def item_move(request, *, tenant, section, pk):
         messages.error(request, exc.message)
     else:
         if version is None:
-            text = (_("“%(name)s” is already at the top.") if direction == services.UP
+            text = (_("“%(name)s” is already at the top.") if direction == UP
                     else _("“%(name)s” is already at the bottom."))
             messages.info(request, text % {"name": obj.name})
         else:
