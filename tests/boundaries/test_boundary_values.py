@@ -454,9 +454,8 @@ def _render_everything(ctx, clients, failures: Failures, k: int, bcp_client: Cli
 
 
 def _switch_to_bcp(ctx):
-    from tenants.bcp.services import passkey_generate, passkey_hash
-
     from enablement.services import tenant_switch
+    from tenants.bcp.services import passkey_generate, passkey_hash
     from tenants.models import BcpMapping
 
     pair = BcpMapping.objects.get(primary=ctx.tenant)
