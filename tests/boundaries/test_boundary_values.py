@@ -472,7 +472,7 @@ def _switch_to_bcp(ctx):
 def _remove_plan_rows(ctx):
     """The plan's rows this test made, removed once their pages were rendered: the plan, its print view and PDF
     show every row, and a PDF of all the batches' long texts at once takes minutes without showing more."""
-    from continuity.services import EDITABLE, section_item_delete
+    from continuity.plan.services import EDITABLE, section_item_delete
 
     for key, model in ctx.sections.items():
         for obj in model.objects.filter(tenant=ctx.tenant).exclude(pk__in=ctx.plan_rows[key]):
