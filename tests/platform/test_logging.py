@@ -1,14 +1,18 @@
 """What a refused request writes to the log: one line, not a traceback anyone could make the server write."""
 
 import logging
+import logging.config
 
+from django.conf import settings
 from django.urls import reverse
 
 from bcp_project.logfilters import RefusalsOnOneLine
 
 
 def _console():
-    """The handler the settings give the root logger (the one that writes the log)."""
+    """The handler the settings give the root logger (the one that writes the log). Configured from the settings
+    here, as Django does at start-up: a test that ran a Celery worker or gunicorn in-process may have replaced it."""
+    logging.config.dictConfig(settings.LOGGING)
     return next(h for h in logging.getLogger().handlers if any(isinstance(f, RefusalsOnOneLine) for f in h.filters))
 
 
