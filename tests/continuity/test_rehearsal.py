@@ -68,7 +68,8 @@ def test_a_rehearsal_checks_syncs_times_the_switch_and_moves_nothing(synced, dja
         drill = drills.rehearse(tenant=synced.primary, passkey=PASSKEY, actor=Actor(user=alice()))
     # Only the sync run and the rehearsal's completion wait for the commit; the dry run's routing-cache write,
     # its emails and its tenant_switched signal were discarded with its savepoint.
-    assert sorted(c.__qualname__ for c in callbacks) == ["_queue.<locals>.<lambda>", "rehearse.<locals>.<lambda>"]
+    assert sorted(c.__qualname__ for c in callbacks) == ["_enqueue_after_commit.<locals>.send",
+                                                          "rehearse.<locals>.<lambda>"]
     _nothing_was_switched(synced)
     assert agent.get(reverse("accounts:profile")).status_code == 200  # nobody is signed out
     # The rehearsal's right passkey is one attempt; the dry run's own check went with the rollback.

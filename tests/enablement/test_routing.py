@@ -65,7 +65,7 @@ def test_an_htmx_request_after_a_switch_is_sent_to_sign_in_as_a_whole_page(clien
 
 def test_a_person_renamed_since_the_last_sync_is_still_found(client, synced, configured, _switch):
     # Renamed on the primary after the last sync: the copy still has the old name.
-    User.objects.filter(username="andy", is_bcp_copy=False).update(username="andrew")
+    User.objects.filter(username="andy", is_bcp_copy=False).update(username="andrew", username_key="andrew")
     _switch(synced)
     assert _sign_in(client, username="andrew").status_code == 302
     assert client.session["_auth_user_id"] == str(User.objects.get(username="andy", is_bcp_copy=True).pk)

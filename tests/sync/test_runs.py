@@ -63,7 +63,7 @@ def test_a_running_run_is_not_taken_by_a_second_worker(configured, mapping):
 
 def test_a_second_run_for_the_mapping_is_refused_while_one_is_queued(configured, sync_enabled):
     sync_run_request(tenant=configured, actor=Actor.system(), enqueue=False)
-    with pytest.raises(SyncError, match="already running"):
+    with pytest.raises(SyncError, match="already waiting to start"):  # queued, not running yet
         sync_run_request(tenant=configured, actor=Actor.system(), enqueue=False)
 
 
