@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from contactcenter.forms import DispositionForm
-from continuity.drill_forms import SettingsForm
+from continuity.plan.forms import SettingsForm
 
 
 def test_the_audit_log_up_to_the_last_day_there_is_lists_everything(client, rep):
