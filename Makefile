@@ -32,7 +32,7 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 # set in the environment or on the command line wins (`make run DEBUG=true` shows Django's debug pages).
 run: $(VENV)/.run-deps .env
 	@mkdir -p .run/broker/processed
-	$(MANAGE) migrate --noinput
+	$(MANAGE) migrate_all --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) seed_demo --if-empty
 	@echo

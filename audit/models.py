@@ -12,14 +12,14 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(_("when (UTC)"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("who"),
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", verbose_name=_("who"),
     )
     actor_name = models.CharField(_("who"), max_length=200, blank=True)
     acting_as = models.CharField(_("acting as"), max_length=200, blank=True)
     action = models.CharField(_("what"), max_length=80, db_index=True)
     tenant = models.ForeignKey(
-        "tenants.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "tenants.Tenant", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
         verbose_name=_("tenant"),
     )
     tenant_name = models.CharField(_("tenant"), max_length=200, blank=True)

@@ -83,3 +83,41 @@ def env_url(name: str, default: str, schemes: list[str], example: str) -> str:
             f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL such as {example}; {found}."
         )
     return raw
+
+
+REGION_CODE = r"^[a-z][a-z0-9-]{0,19}$"
+
+
+def env_region_urls(name: str, schemes: list[str], example: str) -> dict[str, str]:
+    """`na=postgres://…,eu=postgres://…`: each region's code and its database URL, in the order given. Empty when
+    unset. A pair we cannot read is an error that names the pair's position and region, never its URL (it may
+    hold a password)."""
+    import re
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    urls: dict[str, str] = {}
+    for position, item in enumerate(raw.split(","), start=1):
+        code, sep, url = item.strip().partition("=")
+        code, url = code.strip(), url.strip()
+        if not sep or not url:
+            raise ImproperlyConfigured(
+                f"{name} must list each region as code=URL, separated by commas, such as {example}; "
+                f"entry {position} has no '='."
+            )
+        if not re.match(REGION_CODE, code) or code == "default":
+            raise ImproperlyConfigured(
+                f"{name}: entry {position} names the region {code!r}; a region code is lower-case letters, "
+                "digits and hyphens (as in Tenant Management), such as na or eu."
+            )
+        if code in urls:
+            raise ImproperlyConfigured(f"{name} names the region {code!r} twice.")
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in schemes:
+            raise ImproperlyConfigured(
+                f"{name}: the URL of region {code!r} must be a {' or '.join(s + '://' for s in schemes)} URL "
+                f"such as {example}."
+            )
+        urls[code] = url
+    return urls

@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env, env_bool, env_choice, env_int, env_list, env_str, env_url, read_env_file
+from .env import env, env_bool, env_choice, env_int, env_list, env_region_urls, env_str, env_url, read_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
@@ -98,19 +98,55 @@ TEMPLATES = [
     },
 ]
 
+# Where data lives (docs/architecture.md): DATABASE_URL is the control plane (identity, access, the tenant
+# directory, BCP pairs); REGION_DATABASE_URLS gives each region its own database for its tenants' data, and
+# its aliases are the region codes. Without it and with an SQLite control plane, the demo's three regions get
+# an SQLite file each beside the control plane's, so that the zero-set-up run has the real isolation too.
+_DB_SCHEMES = ["postgres", "postgresql", "sqlite"]
+_DB_EXAMPLE = "postgres://user:password@host:5432/name"
 DATABASES = {
-    "default": env.db_url_config(env_url(
-        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", ["postgres", "postgresql", "sqlite"],
-        "postgres://user:password@host:5432/name",
-    )),
+    "default": env.db_url_config(env_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", _DB_SCHEMES,
+                                         _DB_EXAMPLE)),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A busy timeout lets the web process, the worker and beat share the file without "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+_region_urls = env_region_urls("REGION_DATABASE_URLS", _DB_SCHEMES, "na=postgres://host-na/bcp,eu=postgres://host-eu/bcp")
+if not _region_urls:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        raise ImproperlyConfigured(
+            "REGION_DATABASE_URLS is not set: with a PostgreSQL control plane (DATABASE_URL), name each region's "
+            "own database, such as na=postgres://host-na/bcp,eu=postgres://host-eu/bcp,apac=postgres://host-apac/bcp."
+        )
+    _control = Path(DATABASES["default"]["NAME"])
+    _region_urls = {code: f"sqlite:///{_control.with_name(f'{_control.stem}-{code}{_control.suffix}')}"
+                    for code in ("na", "eu", "apac")}
+for _code, _url in _region_urls.items():
+    DATABASES[_code] = env.db_url_config(_url)
+# The region codes that have a database, in the order configured: creating a region or a tenant anywhere else
+# is refused (tenants.services), and the router sends each region's tables to its alias.
+REGION_DATABASES = list(_region_urls)
+
+# A region that does not answer must not hold a request for long, whichever way it died (docs/architecture.md,
+# "When a region does not answer"): refused at once (connect timeout), packets dropped (keepalives and a TCP
+# user timeout) or a hung server (bcp_project.regions.deadline, a deadline kept on our side).
+REGION_CONNECT_TIMEOUT = env_int("REGION_CONNECT_TIMEOUT", 3, minimum=1)
+REGION_QUERY_DEADLINE = env_int("REGION_QUERY_DEADLINE", 4, minimum=1)
+
+for _alias, _config in DATABASES.items():
+    _config["ATOMIC_REQUESTS"] = False
+    if _config["ENGINE"] == "django.db.backends.sqlite3":
+        # A busy timeout lets the web process, the worker and beat share a file without "database is locked";
+        # WAL lets a sync read a primary's file while people write it.
+        _config.setdefault("OPTIONS", {}).update({
+            "timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;",
+        })
+    else:
+        _config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+        _config["CONN_HEALTH_CHECKS"] = True
+        _config.setdefault("OPTIONS", {}).update({
+            "connect_timeout": REGION_CONNECT_TIMEOUT,
+            "keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 2,
+            "tcp_user_timeout": REGION_QUERY_DEADLINE * 1000,
+        })
+DATABASE_ROUTERS = ["bcp_project.routers.RegionRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

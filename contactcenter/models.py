@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from bcp_project.regions.querysets import RegionManager
+
 PROFICIENCY_MIN = 1
 PROFICIENCY_MAX = 20
 
@@ -84,10 +86,12 @@ def validate_address(channel: str, address: str) -> None:
 
 
 class TenantScoped(models.Model):
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                verbose_name=_("tenant"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RegionManager()
 
     class Meta:
         abstract = True
@@ -156,7 +160,8 @@ class AgentProfile(TenantScoped):
     the agent takes contacts, and skills with a proficiency. Natural key: the username."""
 
     ENTITY_TYPE = "user"
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile",
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING,
+                                db_constraint=False, related_name="agent_profile",
                                 verbose_name=_("user"))
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members",
                              verbose_name=_("team"))
@@ -367,12 +372,14 @@ class Deletion(models.Model):
     that), which this app, below the sync, does not list. `natural_key` is the name (or username) the row had.
     """
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                verbose_name=_("tenant"))
     entity_type = models.CharField(_("entity type"), max_length=20)
     object_id = models.BigIntegerField(_("object ID"))
     natural_key = models.CharField(_("natural key"), max_length=255)
     deleted_at = models.DateTimeField(_("deleted"), auto_now_add=True, db_index=True)
+
+    objects = RegionManager()
 
     class Meta:
         ordering = ["deleted_at", "id"]

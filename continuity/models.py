@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bcp_project.regions.querysets import RegionManager
 from contactcenter.models import NamedTenantScoped
 
 # A contact whose details nobody has confirmed for this long is flagged.
@@ -47,15 +48,18 @@ class Plan(models.Model):
         HALF_YEARLY = 6, _("Every 6 months")
         YEARLY = 12, _("Every year")
 
-    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="continuity_plan",
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.DO_NOTHING,
+                                  db_constraint=False, related_name="continuity_plan",
                                   verbose_name=_("tenant"))
     version = models.PositiveIntegerField(_("version"), default=0)
     drill_every_months = models.PositiveSmallIntegerField(_("drill frequency"), choices=DrillFrequency.choices,
                                                           default=DrillFrequency.QUARTERLY)
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
-                                    verbose_name=_("plan owners"))
+                                    verbose_name=_("plan owners"), db_constraint=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RegionManager()
 
     class Meta:
         verbose_name = _("continuity plan")
@@ -68,11 +72,12 @@ class Plan(models.Model):
 class PlanVersion(models.Model):
     """The whole plan as it was after one change, with who made the change, when, and what it was."""
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                verbose_name=_("tenant"))
     number = models.PositiveIntegerField(_("version"))
     created_at = models.DateTimeField(_("when"), default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False,
                               related_name="+", verbose_name=_("who"))
     actor_name = models.CharField(_("who"), max_length=200, blank=True)
     summary = models.CharField(_("what changed"), max_length=300)
@@ -80,6 +85,8 @@ class PlanVersion(models.Model):
     changes = models.JSONField(_("changes"), default=list, blank=True)
     # {section key: [ {field: value, …}, … ]}: what plan.selectors.plan_snapshot() gives.
     snapshot = models.JSONField(_("plan"), default=dict)
+
+    objects = RegionManager()
 
     class Meta:
         ordering = ["-number"]
@@ -171,7 +178,7 @@ class Procedure(Positioned):
 class ProcedureStep(models.Model):
     """One step of a procedure; it travels with its procedure in the sync."""
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                verbose_name=_("tenant"))
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps",
                                   verbose_name=_("procedure"))
@@ -179,6 +186,8 @@ class ProcedureStep(models.Model):
     text = models.TextField(_("what to do"))
     team = models.ForeignKey(PlanTeam, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              verbose_name=_("who does it"))
+
+    objects = RegionManager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -226,7 +235,7 @@ class Drill(models.Model):
         PARTIAL = "partial", _("Passed with findings")
         FAILED = "failed", _("Failed")
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                verbose_name=_("tenant"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TABLETOP)
     held_on = models.DateField(_("date"), default=timezone.localdate)
@@ -237,12 +246,16 @@ class Drill(models.Model):
     # Rehearsals and switches: what was measured ({"rpo_seconds": …, "switch_ms": …, "checks": […], …}).
     report = models.JSONField(_("report"), default=dict, blank=True)
     # A real switch recorded from the audit log: the switch's audit row (so it is recorded once).
-    switch_event = models.OneToOneField("audit.AuditEvent", null=True, blank=True, on_delete=models.SET_NULL,
+    switch_event = models.OneToOneField("audit.AuditEvent", null=True, blank=True, on_delete=models.DO_NOTHING,
+                                        db_constraint=False,
                                         related_name="+", verbose_name=_("switch"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                    db_constraint=False,
                                     related_name="+", verbose_name=_("recorded by"))
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RegionManager()
 
     class Meta:
         ordering = ["-held_on", "-id"]
@@ -257,14 +270,17 @@ class Drill(models.Model):
 class FollowUpAction(models.Model):
     """Something a drill showed must be fixed, by whom and by when."""
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                verbose_name=_("tenant"))
     drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="actions", verbose_name=_("drill"))
     description = models.CharField(_("action"), max_length=300)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False,
                               related_name="+", verbose_name=_("owner"))
     due_on = models.DateField(_("due"))
     done_on = models.DateField(_("done"), null=True, blank=True)
+
+    objects = RegionManager()
 
     class Meta:
         ordering = ["due_on", "id"]
@@ -281,12 +297,14 @@ class FollowUpAction(models.Model):
 class Reminder(models.Model):
     """A reminder email that went out, so that each cause is reminded of at most once a week."""
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                verbose_name=_("tenant"))
     # "drill_overdue", "contact_stale:<id>", "action_overdue:<id>"
     cause = models.CharField(_("cause"), max_length=80)
     sent_at = models.DateTimeField(_("sent"), default=timezone.now)
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
+
+    objects = RegionManager()
 
     class Meta:
         ordering = ["-sent_at"]

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bcp_project.regions.querysets import RegionManager
+
 
 class Frequency(models.TextChoices):
     DAILY = "daily", _("Every day")
@@ -101,11 +103,13 @@ class SyncRun(models.Model):
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    mapping = models.ForeignKey("tenants.BcpMapping", on_delete=models.CASCADE, related_name="sync_runs",
+    mapping = models.ForeignKey("tenants.BcpMapping", on_delete=models.DO_NOTHING,
+                                db_constraint=False, related_name="sync_runs",
                                 verbose_name=_("BCP mapping"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING,
+                                     db_constraint=False, null=True, blank=True,
                                      related_name="+", verbose_name=_("started by"))
     full = models.BooleanField(_("full comparison"), default=False)
     entity_types = models.JSONField(_("entity types"), default=list)
@@ -121,6 +125,8 @@ class SyncRun(models.Model):
     # Sentences for people: what went wrong, naming the records.
     errors = models.JSONField(_("errors"), default=list)
     skip_reason = models.CharField(_("why it was skipped"), max_length=255, blank=True)
+
+    objects = RegionManager()
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -175,13 +181,16 @@ class Correlation(models.Model):
     was last written to the copy; foreign keys on the copy are remapped through these rows.
     """
 
-    mapping = models.ForeignKey("tenants.BcpMapping", on_delete=models.CASCADE, related_name="correlations",
+    mapping = models.ForeignKey("tenants.BcpMapping", on_delete=models.DO_NOTHING,
+                                db_constraint=False, related_name="correlations",
                                 verbose_name=_("BCP mapping"))
     entity_type = models.CharField(_("entity type"), max_length=30)
     source_id = models.BigIntegerField(_("primary record"))
     target_id = models.BigIntegerField(_("BCP record"))
     content_hash = models.CharField(_("content hash"), max_length=32)
     synced_at = models.DateTimeField(_("last written"))
+
+    objects = RegionManager()
 
     class Meta:
         verbose_name = _("correlation")

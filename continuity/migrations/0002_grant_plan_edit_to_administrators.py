@@ -27,4 +27,5 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
-    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
+    # Roles and permissions live in the control plane (bcp_project.routers).
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop, hints={"control_plane": True})]
