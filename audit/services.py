@@ -69,10 +69,14 @@ class Actor:
 
 
 def audit_record(*, action: str, by: Actor, tenant=None, obj: models.Model | None = None,
-                 changes: dict | None = None) -> AuditEvent:
+                 changes: dict | None = None, using: str | None = None) -> AuditEvent:
+    """Records one change. The row is written in the database of the change (`obj`'s, or `using`; the control
+    plane otherwise), so that the two commit or roll back together."""
     if tenant is None and obj is not None:
         tenant = getattr(obj, "tenant", None)
-    return AuditEvent.objects.create(
+    if using is None:
+        using = obj._state.db if obj is not None and obj._state.db else "default"
+    return AuditEvent.objects.using(using).create(
         actor=by.user,
         actor_name=by.name,
         acting_as=by.acting_as,

@@ -10,6 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from .regions import in_region
+
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -42,7 +44,9 @@ def admin_required(view_perm: str | None = None, change_perm: str | None = None)
                 raise Http404
             if request.method not in _SAFE_METHODS and change_perm and not nav.has(change_perm):
                 raise PermissionDenied
-            return view(request, *args, tenant=nav.admin_tenant, **kwargs)
+            # Queries without a tenant of their own go to this tenant's region (bcp_project.regions).
+            with in_region(nav.admin_tenant):
+                return view(request, *args, tenant=nav.admin_tenant, **kwargs)
 
         return wrapper
 
@@ -66,7 +70,8 @@ def tenant_member_required(change_perm: str | None = None, *, editors_only: bool
             needs_change = editors_only or request.method not in _SAFE_METHODS
             if needs_change and change_perm and not request.nav.has(change_perm):
                 raise PermissionDenied
-            return view(request, *args, tenant=tenant, **kwargs)
+            with in_region(tenant):
+                return view(request, *args, tenant=tenant, **kwargs)
 
         return wrapper
 

@@ -211,7 +211,7 @@ def _seed_people(*, tenant, people, password: str) -> None:
     teams, skills = _by_name(Team, tenant), _by_name(Skill, tenant)
     for username, (team, levels) in NAMED_PEOPLE.items():
         user = people.get(username) or User.objects.filter(tenant=tenant, username__iexact=username).first()
-        if user is not None and not AgentProfile.objects.filter(user=user).exists():
+        if user is not None and not AgentProfile.objects.filter(tenant=tenant, user=user).exists():
             _set_agent_side(user, team=teams[team] if team else None,
                             skills={skills[name]: level for name, level in levels.items()})
 

@@ -23,7 +23,7 @@ REGISTRY = Registry()
 
 AGENTS = REGISTRY.register(ConfigType(
     key="user", slug="users", label=_("user"), label_plural=_("Users"), model=User,
-    form=forms.AgentForm, list=selectors.agent_list, get=selectors.agent_get,
+    form=forms.AgentForm, list=selectors.agent_list, get=selectors.agent_get, decorate=selectors.agent_sides,
     create=services.agent_create, update=lambda user, **kw: services.agent_update(user=user, **kw),
     delete=lambda user, **kw: services.agent_delete(user=user, **kw), usage=selectors.agent_usage,
     filters=forms.agent_filters, form_template="contactcenter/partials/_agent_form.html", menu_order=10,

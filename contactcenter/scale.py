@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import connections
 
 from accounts.models import Role, User
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from audit.services import Actor, audit_record
+from bcp_project import regions
+from bcp_project.regions import CONTROL
+from bcp_project.regions.transactions import tenant_atomic
 from tenants.bcp.services import mapping_create, passkey_generate, passkey_hash
 from tenants.models import Region
 from tenants.services import tenant_create
@@ -124,7 +127,7 @@ def _address(channel: str, n: int) -> str:
     return f"entry-{channel.replace('_', '-')}-{n:05d}"
 
 
-@transaction.atomic
+@tenant_atomic
 def generate(*, tenant, plan: Plan, password: str | None = None, username_prefix: str = "user",
              progress=None) -> dict[str, int]:
     """Fills `tenant` (which has its default roles) according to `plan`; returns the rows created per type.
@@ -189,13 +192,14 @@ def _refresh_planner_statistics() -> None:
     """Autovacuum would notice the new rows in a minute; until then PostgreSQL plans the list pages for
     the empty tables it last saw (and, e.g., JIT-compiles a query it thinks is huge). ANALYZE counts the
     rows this transaction inserted too."""
-    if connection.vendor != "postgresql":
-        return
-    tables = [model._meta.db_table for model in (User, AgentProfile, SkillAssignment, Team, Skill, HoursOfOperation,
-                                                  HoursDay, HoursException, PointOfContact, Disposition,
-                                                  Disposition.skills.through, UnavailableCode, Tag)]
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))
+    region = [AgentProfile, SkillAssignment, Team, Skill, HoursOfOperation, HoursDay, HoursException, PointOfContact,
+              Disposition, Disposition.skills.through, UnavailableCode, Tag]
+    for alias, models in ((CONTROL, [User]), (regions.current(), region)):
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))
 
 
 def _generate_users(*, tenant, plan: Plan, teams, skills, password, prefix, counts, progress) -> None:

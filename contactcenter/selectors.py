@@ -92,18 +92,30 @@ def tag_list(*, tenant, search: str = "") -> QuerySet[Tag]:
 
 
 def agent_list(*, tenant, search: str = "", role: str = "", team: str = "") -> QuerySet[User]:
-    """The tenant's users with their agent side (a user made elsewhere may have none yet)."""
-    users = (
-        User.objects.filter(tenant=tenant)
-        .select_related("role", "agent_profile__team")
-        .annotate(skill_count=_count(SkillAssignment, "agent__user"))
-        .order_by("username", "id")
-    )
+    """The tenant's users (control plane); their agent side lives in the tenant's region and is attached to the
+    rows shown by `agent_sides` (a user made elsewhere may have none yet)."""
+    users = User.objects.filter(tenant=tenant).select_related("role").order_by("username", "id")
     if role:
         users = users.filter(role_id=role)
     if team:
-        users = users.filter(agent_profile__team_id=team)
+        members = AgentProfile.objects.filter(tenant=tenant, team_id=team).values_list("user_id", flat=True)
+        users = users.filter(pk__in=list(members))
     return _search(users, search, "username", "first_name", "last_name", "email")
+
+
+def agent_sides(users, *, tenant) -> list[User]:
+    """Gives each user their agent side (team, skill count) from the tenant's region, in one query for all."""
+    users = list(users)
+    profiles = {
+        profile.user_id: profile
+        for profile in AgentProfile.objects.filter(tenant=tenant, user_id__in=[user.pk for user in users])
+        .select_related("team").annotate(skill_count=Count("assignments"))
+    }
+    for user in users:
+        profile = profiles.get(user.pk)
+        User.agent_profile.related.set_cached_value(user, profile)
+        user.skill_count = profile.skill_count if profile is not None else 0
+    return users
 
 
 def _get(queryset: QuerySet, pk: int):
@@ -139,7 +151,7 @@ def tag_get(*, tenant, pk: int) -> Tag:
 
 
 def agent_get(*, tenant, pk: int) -> User:
-    return _get(User.objects.filter(tenant=tenant).select_related("role", "agent_profile__team"), pk)
+    return agent_sides([_get(User.objects.filter(tenant=tenant).select_related("role"), pk)], tenant=tenant)[0]
 
 
 def skill_choices(*, tenant) -> QuerySet[Skill]:
@@ -182,17 +194,26 @@ def _usage(queryset: QuerySet, name_field: str, *, label, effect, blocks=False) 
     return [Usage(label=str(label), count=count, examples=examples, effect=str(effect), blocks=blocks)]
 
 
+def _user_usage(user_ids: QuerySet, *, label, effect) -> list[Usage]:
+    """Like _usage for rows that name users: the users' names are in the control plane, the rows in a region."""
+    ids = list(user_ids)
+    if not ids:
+        return []
+    examples = list(User.objects.filter(pk__in=ids).order_by("username").values_list("username", flat=True)[:EXAMPLES])
+    return [Usage(label=str(label), count=len(ids), examples=examples, effect=str(effect))]
+
+
 def team_usage(team: Team) -> list[Usage]:
-    return _usage(team.members.all(), "user__username", label=_("Members"),
-                  effect=_("They stay, without a team."))
+    return _user_usage(team.members.values_list("user_id", flat=True), label=_("Members"),
+                       effect=_("They stay, without a team."))
 
 
 def skill_usage(skill: Skill) -> list[Usage]:
     return [
         *_usage(skill.points_of_contact.all(), "name", label=_("Points of contact that route to this skill"),
                 effect=_("Route them to another skill first."), blocks=True),
-        *_usage(skill.assignments.all(), "agent__user__username", label=_("Users who hold this skill"),
-                effect=_("They lose this skill.")),
+        *_user_usage(skill.assignments.values_list("agent__user_id", flat=True), label=_("Users who hold this skill"),
+                     effect=_("They lose this skill.")),
         *_usage(skill.dispositions.all(), "name", label=_("Dispositions offered on this skill"),
                 effect=_("They are no longer offered on this skill.")),
     ]
@@ -209,7 +230,8 @@ def disposition_usage(disposition: Disposition) -> list[Usage]:
 
 
 def agent_usage(user: User) -> list[Usage]:
-    return _usage(SkillAssignment.objects.filter(agent__user=user), "skill__name", label=_("Skills held"),
+    return _usage(SkillAssignment.objects.filter(tenant_id=user.tenant_id, agent__user_id=user.pk), "skill__name",
+                  label=_("Skills held"),
                   effect=_("The assignments are removed with the user."))
 
 

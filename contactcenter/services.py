@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, time
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import ProtectedError
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from accounts.models import Role, User
 from accounts.services import user_create, username_check_free
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions.transactions import tenant_atomic
 
 from .models import (
     PROFICIENCY_MAX,
@@ -149,17 +150,17 @@ def _named_delete(obj: models.Model, *, actor: Actor) -> None:
 
 # --- teams ----------------------------------------------------------------------------------------
 
-@transaction.atomic
+@tenant_atomic
 def team_create(*, tenant, name: str, description: str = "", actor: Actor) -> Team:
     return _named_create(Team, tenant=tenant, name=name, actor=actor, description=description.strip())
 
 
-@transaction.atomic
+@tenant_atomic
 def team_update(*, team: Team, name: str, description: str = "", actor: Actor) -> Team:
     return _named_update(team, name=name, actor=actor, description=description.strip())
 
 
-@transaction.atomic
+@tenant_atomic
 def team_delete(*, team: Team, actor: Actor) -> None:
     """Members stay, without a team."""
     _touch(team.members.all())
@@ -173,7 +174,7 @@ def _skill_values(*, channel: str, direction: str) -> None:
     _check_choice(direction, Direction, "direction")
 
 
-@transaction.atomic
+@tenant_atomic
 def skill_create(*, tenant, name: str, channel: str = Channel.PHONE, direction: str = Direction.INBOUND,
                  description: str = "", actor: Actor) -> Skill:
     _skill_values(channel=channel, direction=direction)
@@ -181,7 +182,7 @@ def skill_create(*, tenant, name: str, channel: str = Channel.PHONE, direction: 
                          description=description.strip())
 
 
-@transaction.atomic
+@tenant_atomic
 def skill_update(*, skill: Skill, name: str, channel: str, direction: str, description: str = "",
                  actor: Actor) -> Skill:
     _skill_values(channel=channel, direction=direction)
@@ -197,7 +198,7 @@ def skill_update(*, skill: Skill, name: str, channel: str, direction: str, descr
                          description=description.strip())
 
 
-@transaction.atomic
+@tenant_atomic
 def skill_delete(*, skill: Skill, actor: Actor) -> None:
     """Blocked while a point of contact routes to it; agents who hold it lose it."""
     names = list(skill.points_of_contact.values_list("name", flat=True)[:3])
@@ -271,7 +272,7 @@ def _schedule_snapshot(hours: HoursOfOperation) -> dict:
     }
 
 
-@transaction.atomic
+@tenant_atomic
 def hours_create(*, tenant, name: str, timezone: str = "UTC", description: str = "",
                  week: Mapping[int, DaySchedule] | None = None, exceptions: Iterable[Mapping] = (),
                  actor: Actor) -> HoursOfOperation:
@@ -286,7 +287,7 @@ def hours_create(*, tenant, name: str, timezone: str = "UTC", description: str =
     return hours
 
 
-@transaction.atomic
+@tenant_atomic
 def hours_update(*, hours: HoursOfOperation, name: str, timezone: str, description: str = "",
                  week: Mapping[int, DaySchedule] | None = None, exceptions: Iterable[Mapping] | None = None,
                  actor: Actor) -> HoursOfOperation:
@@ -309,7 +310,7 @@ def hours_update(*, hours: HoursOfOperation, name: str, timezone: str, descripti
     return hours
 
 
-@transaction.atomic
+@tenant_atomic
 def hours_delete(*, hours: HoursOfOperation, actor: Actor) -> None:
     """Blocked while a point of contact uses these hours."""
     names = list(hours.points_of_contact.values_list("name", flat=True)[:3])
@@ -350,7 +351,7 @@ def _check_routing(*, tenant, channel: str, address: str, skill: Skill, hours: H
     return address
 
 
-@transaction.atomic
+@tenant_atomic
 def point_of_contact_create(*, tenant, name: str, channel: str, address: str, skill: Skill,
                             hours: HoursOfOperation, actor: Actor) -> PointOfContact:
     address = _check_routing(tenant=tenant, channel=channel, address=address, skill=skill, hours=hours)
@@ -358,7 +359,7 @@ def point_of_contact_create(*, tenant, name: str, channel: str, address: str, sk
                          skill=skill, hours=hours)
 
 
-@transaction.atomic
+@tenant_atomic
 def point_of_contact_update(*, point_of_contact: PointOfContact, name: str, channel: str, address: str,
                             skill: Skill, hours: HoursOfOperation, actor: Actor) -> PointOfContact:
     poc = point_of_contact
@@ -367,7 +368,7 @@ def point_of_contact_update(*, point_of_contact: PointOfContact, name: str, chan
     return _named_update(poc, name=name, actor=actor, channel=channel, address=address, skill=skill, hours=hours)
 
 
-@transaction.atomic
+@tenant_atomic
 def point_of_contact_delete(*, point_of_contact: PointOfContact, actor: Actor) -> None:
     _named_delete(point_of_contact, actor=actor)
 
@@ -384,7 +385,7 @@ def _set_skills(disposition: Disposition, skills: Iterable[Skill]) -> dict:
     return {"skills": [before, after]} if before != after else {}
 
 
-@transaction.atomic
+@tenant_atomic
 def disposition_create(*, tenant, name: str, classification: str = Classification.RESOLVED,
                        skills: Iterable[Skill] = (), actor: Actor) -> Disposition:
     name = _check_name_free(Disposition, tenant=tenant, name=name)
@@ -395,7 +396,7 @@ def disposition_create(*, tenant, name: str, classification: str = Classificatio
     return disposition
 
 
-@transaction.atomic
+@tenant_atomic
 def disposition_update(*, disposition: Disposition, name: str, classification: str,
                        skills: Iterable[Skill] | None = None, actor: Actor) -> Disposition:
     name = _check_name_free(Disposition, tenant=disposition.tenant, name=name, instance=disposition)
@@ -406,43 +407,43 @@ def disposition_update(*, disposition: Disposition, name: str, classification: s
     return _save(disposition, action="disposition.update", actor=actor, changes=changes)
 
 
-@transaction.atomic
+@tenant_atomic
 def disposition_delete(*, disposition: Disposition, actor: Actor) -> None:
     _named_delete(disposition, actor=actor)
 
 
 # --- unavailable codes ----------------------------------------------------------------------------
 
-@transaction.atomic
+@tenant_atomic
 def unavailable_code_create(*, tenant, name: str, after_contact_work: bool = False, actor: Actor) -> UnavailableCode:
     return _named_create(UnavailableCode, tenant=tenant, name=name, actor=actor,
                          after_contact_work=after_contact_work)
 
 
-@transaction.atomic
+@tenant_atomic
 def unavailable_code_update(*, unavailable_code: UnavailableCode, name: str, after_contact_work: bool,
                             actor: Actor) -> UnavailableCode:
     return _named_update(unavailable_code, name=name, actor=actor, after_contact_work=after_contact_work)
 
 
-@transaction.atomic
+@tenant_atomic
 def unavailable_code_delete(*, unavailable_code: UnavailableCode, actor: Actor) -> None:
     _named_delete(unavailable_code, actor=actor)
 
 
 # --- tags -----------------------------------------------------------------------------------------
 
-@transaction.atomic
+@tenant_atomic
 def tag_create(*, tenant, name: str, description: str = "", actor: Actor) -> Tag:
     return _named_create(Tag, tenant=tenant, name=name, actor=actor, description=description.strip())
 
 
-@transaction.atomic
+@tenant_atomic
 def tag_update(*, tag: Tag, name: str, description: str = "", actor: Actor) -> Tag:
     return _named_update(tag, name=name, actor=actor, description=description.strip())
 
 
-@transaction.atomic
+@tenant_atomic
 def tag_delete(*, tag: Tag, actor: Actor) -> None:
     _named_delete(tag, actor=actor)
 
@@ -502,7 +503,7 @@ def agent_profile_get_or_create(*, user: User) -> AgentProfile:
     return profile
 
 
-@transaction.atomic
+@tenant_atomic
 def agent_create(*, tenant, username: str, password: str, role: Role, first_name: str = "", last_name: str = "",
                  email: str = "", team: Team | None = None, active: bool = True, skills: SkillLevels = (),
                  actor: Actor) -> User:
@@ -526,7 +527,7 @@ def agent_create(*, tenant, username: str, password: str, role: Role, first_name
     return user
 
 
-@transaction.atomic
+@tenant_atomic
 def agent_update(*, user: User, username: str, role: Role, first_name: str = "", last_name: str = "",
                  email: str = "", team: Team | None = None, active: bool = True, skills: SkillLevels | None = None,
                  password: str = "", actor: Actor) -> User:
@@ -558,13 +559,15 @@ def agent_update(*, user: User, username: str, role: Role, first_name: str = "",
     return user
 
 
-@transaction.atomic
+@tenant_atomic
 def agent_delete(*, user: User, actor: Actor) -> None:
     """Removes the sign-in and the agent side; the user can no longer sign in to either tenant."""
     if user == actor.user:
         raise ApplicationError(_("You cannot delete your own account."))
     tenant, username, user_pk = user.tenant, user.username, user.pk
     audit_record(action="agent.delete", by=actor, tenant=tenant, obj=user)
+    # The agent side is in the tenant's region, where nothing cascades from the control plane: it goes here.
+    AgentProfile.objects.filter(tenant=tenant, user_id=user_pk).delete()
     user.delete()
     # object_id is the accounts.User id; the username is what a sync matches on.
     Deletion.objects.create(tenant=tenant, entity_type=AgentProfile.ENTITY_TYPE, object_id=user_pk,

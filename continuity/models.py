@@ -54,8 +54,9 @@ class Plan(models.Model):
     version = models.PositiveIntegerField(_("version"), default=0)
     drill_every_months = models.PositiveSmallIntegerField(_("drill frequency"), choices=DrillFrequency.choices,
                                                           default=DrillFrequency.QUARTERLY)
-    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
-                                    verbose_name=_("plan owners"), db_constraint=False)
+    # The owners' user ids: users live in the control plane, the plan in the tenant's region, and no table may
+    # join the two (docs/architecture.md, "Where data lives"). Read and set them through `owners`.
+    owner_ids = models.JSONField(_("plan owners"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -67,6 +68,36 @@ class Plan(models.Model):
 
     def __str__(self):
         return str(_("Continuity plan of %(tenant)s") % {"tenant": self.tenant})
+
+    @property
+    def owners(self) -> "PlanOwners":
+        return PlanOwners(self)
+
+
+class PlanOwners:
+    """`plan.owners`: the plan's owners as users of the control plane."""
+
+    def __init__(self, plan: "Plan"):
+        self.plan = plan
+
+    def all(self):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(pk__in=self.plan.owner_ids).order_by("username")
+
+    def values_list(self, *fields, **kwargs):
+        return self.all().values_list(*fields, **kwargs)
+
+    def exists(self) -> bool:
+        return self.all().exists()
+
+    def set(self, users) -> None:
+        self.plan.owner_ids = sorted({getattr(user, "pk", user) for user in users})
+        self.plan.save(update_fields=["owner_ids", "updated_at"])
+
+    def remove(self, user_id: int) -> None:
+        if user_id in self.plan.owner_ids:
+            self.set([pk for pk in self.plan.owner_ids if pk != user_id])
 
 
 class PlanVersion(models.Model):

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from bcp_project.regions.transactions import tenant_transaction
 from tenants.models import Tenant
 
 from .drills.selectors import drill_schedule
@@ -65,7 +66,7 @@ def _causes(plan: Plan, today) -> list[Cause]:
     for contact in EmergencyContact.objects.filter(tenant=tenant, last_reviewed__lt=stale_before):
         causes.append(Cause(f"contact_stale:{contact.pk}", "contact", obj=contact))
     for action in (FollowUpAction.objects.filter(tenant=tenant, done_on__isnull=True, due_on__lt=today)
-                   .select_related("owner")):
+                   ):
         causes.append(Cause(f"action_overdue:{action.pk}", "action", obj=action))
     return causes
 
@@ -121,10 +122,16 @@ def reminders_send(*, now: datetime | None = None) -> list[Sent]:
     today = timezone.localdate(now)
     results = []
     # A BCP tenant's contacts are copies of the primary's: the primary's owners are reminded of them, once.
-    plans = Plan.objects.filter(tenant__status=Tenant.Status.ACTIVE, tenant__bcp_as_secondary__isnull=True)
-    for plan_id in plans.values_list("pk", flat=True):
-        with transaction.atomic():
-            plan = Plan.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=plan_id)
+    # The tenants are in the control plane, their plans in their regions' databases: one region at a time.
+    tenants = Tenant.objects.filter(status=Tenant.Status.ACTIVE, bcp_as_secondary__isnull=True).select_related("region")
+    by_region: dict[str, list] = {}
+    for tenant in tenants:
+        by_region.setdefault(tenant.region.code, []).append(tenant)
+    plans = [(alias, plan_id) for alias, members in by_region.items()
+             for plan_id in Plan.objects.using(alias).filter(tenant__in=members).values_list("pk", flat=True)]
+    for alias, plan_id in plans:
+        with tenant_transaction(alias):
+            plan = Plan.objects.using(alias).select_for_update(of=("self",)).get(pk=plan_id)
             causes = _causes(plan, today)
             recent = set(Reminder.objects.filter(tenant=plan.tenant, sent_at__gt=now - REMIND_EVERY,
                                                  cause__in=[c.key for c in causes]).values_list("cause", flat=True))
@@ -138,7 +145,7 @@ def reminders_send(*, now: datetime | None = None) -> list[Sent]:
             Reminder.objects.bulk_create([Reminder(tenant=plan.tenant, cause=cause.key, sent_at=now,
                                                    recipients=len(recipients)) for cause in causes])
             emails = [(user.email, *_email(user, plan.tenant, causes)) for user in recipients]
-            transaction.on_commit(lambda emails=emails: _send(emails))
+            transaction.on_commit(lambda emails=emails: _send(emails), using=alias)
             results.append(Sent(tenant_id=plan.tenant_id, causes=[c.key for c in causes],
                                 recipients=[user.email for user in recipients]))
     return results

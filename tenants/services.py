@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -8,8 +9,18 @@ from .models import Region, Tenant
 from .signals import tenant_created
 
 
+def _region_has_database(code: str) -> None:
+    """Regions are configuration: a region's tenants need its database (REGION_DATABASE_URLS)."""
+    if code not in settings.REGION_DATABASES:
+        raise ApplicationError(
+            _("Region “%(code)s” has no database. An operator adds it to REGION_DATABASE_URLS (this platform has "
+              "%(known)s) and restarts the application; then create it again.")
+            % {"code": code, "known": ", ".join(settings.REGION_DATABASES)}, field="region")
+
+
 @transaction.atomic
 def region_create(*, name: str, code: str, actor: Actor) -> Region:
+    _region_has_database(code)
     region, created = Region.objects.get_or_create(code=code, defaults={"name": name})
     if created:
         audit_record(action="region.create", by=actor, obj=region)
@@ -26,6 +37,7 @@ def tenant_create(*, name: str, region: Region, actor: Actor) -> Tenant:
         raise ApplicationError(_("Give the tenant a name."), field="name")
     if Tenant.objects.filter(name__iexact=name).exists():
         raise ApplicationError(_duplicate_name(name), field="name")
+    _region_has_database(region.code)
     try:
         with transaction.atomic():
             tenant = Tenant.objects.create(name=name, region=region)

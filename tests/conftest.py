@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
+from bcp_project import regions
 from tests.factories import PASSWORD, RegionFactory, TenantFactory, UserFactory, role_of
 
 
@@ -40,6 +41,19 @@ def pytest_collection_modifyitems(items):
         kwargs = dict(marker.kwargs) if marker is not None else {}
         args = marker.args if marker is not None else ()
         item.add_marker(pytest.mark.django_db(*args, **kwargs, databases="__all__"), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _in_the_region_of_the_test_tenant(request):
+    """A test that has the `tenant` fixture reads, like a request of that tenant, in its region: a query without a
+    tenant of its own (`Team.objects.get(name=...)`) goes there. Other tenants' rows are not there (each region
+    is its own database), so a test that looks for them must say where."""
+    if "tenant" not in request.fixturenames:
+        yield
+        return
+    token = regions.set_current(regions.alias_for_tenant(request.getfixturevalue("tenant")))
+    yield
+    regions.reset_current(token)
 
 
 @pytest.fixture

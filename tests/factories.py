@@ -1,4 +1,5 @@
 import factory
+from django.conf import settings
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
@@ -8,13 +9,17 @@ from tenants.models import Region, Tenant
 PASSWORD = "correct-horse-battery"
 
 
+REGION_NAMES = {"na": "North America", "eu": "Europe", "apac": "Asia Pacific"}
+
+
 class RegionFactory(DjangoModelFactory):
     class Meta:
         model = Region
         django_get_or_create = ("code",)
 
-    name = factory.Sequence(lambda n: f"Region {n}")
-    code = factory.Sequence(lambda n: f"r{n}")
+    # Regions are configuration (settings.REGION_DATABASES): a factory region is one of those, in turn.
+    code = factory.Sequence(lambda n: settings.REGION_DATABASES[n % len(settings.REGION_DATABASES)])
+    name = factory.LazyAttribute(lambda region: REGION_NAMES.get(region.code, region.code))
 
 
 class TenantFactory(DjangoModelFactory):

@@ -20,6 +20,7 @@ from accounts.models import Role, User, username_key
 from accounts.services import usernames_taken
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions.transactions import tenant_atomic
 
 from ..models import PROFICIENCY_MAX, PROFICIENCY_MIN, AgentProfile, Skill, SkillAssignment, Team
 
@@ -247,7 +248,7 @@ def _check_active(row: ImportRow) -> None:
 
 # --- the import -----------------------------------------------------------------------------------
 
-@transaction.atomic
+@tenant_atomic
 def users_import(*, tenant, content: bytes, actor: Actor) -> list[User]:
     """Creates every user in the file, or none: raises ApplicationError when any row is bad."""
     check = check_rows(tenant=tenant, rows=read_rows(content))

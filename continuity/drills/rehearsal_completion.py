@@ -4,10 +4,10 @@ rehearsal whose task was lost."""
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from audit.services import Actor, audit_record
+from bcp_project.regions.transactions import tenant_atomic
 from sync.models import SyncRun
 
 from ..models import Drill
@@ -22,7 +22,7 @@ def elapsed_seconds(start: datetime | None, end: datetime | None) -> float | Non
     return round((end - start).total_seconds(), 1) if start and end else None
 
 
-@transaction.atomic
+@tenant_atomic
 def rehearsal_complete(*, drill_id: int, now: datetime | None = None) -> bool:
     """Completes a rehearsal once its sync run has ended (or REHEARSAL_TIMEOUT has passed). Returns False while
     it should be asked again later, True once there is nothing left to do (also when it was done already)."""

@@ -61,28 +61,28 @@ def drill_schedule(*, tenant: Tenant, plan: Plan | None = None, today: date | No
 
 def drill_list(*, tenant: Tenant):
     """The tenant's drills, newest first, each with its number of open follow-up actions."""
-    return (Drill.objects.filter(tenant=tenant).select_related("recorded_by")
+    return (Drill.objects.filter(tenant=tenant).prefetch_related("recorded_by")
             .annotate(open_actions=Count("actions", filter=Q(actions__done_on__isnull=True)))
             .order_by("-held_on", "-id"))
 
 
 def drill_get(*, tenant: Tenant, pk: int) -> Drill:
     """One drill of the tenant; another tenant's is a 404."""
-    return get_object_or_404(Drill.objects.select_related("recorded_by", "switch_event"), tenant=tenant, pk=pk)
+    return get_object_or_404(Drill.objects.prefetch_related("recorded_by", "switch_event"), tenant=tenant, pk=pk)
 
 
 def open_actions(*, tenant: Tenant):
     """Follow-up actions not done yet, soonest due first, with their owner and drill."""
     return (FollowUpAction.objects.filter(tenant=tenant, done_on__isnull=True)
-            .select_related("owner", "drill").order_by("due_on", "id"))
+            .select_related("drill").prefetch_related("owner").order_by("due_on", "id"))
 
 
 def drill_actions(*, drill: Drill):
-    return drill.actions.select_related("owner").order_by("done_on", "due_on", "id")
+    return drill.actions.prefetch_related("owner").order_by("done_on", "due_on", "id")
 
 
 def action_get(*, tenant: Tenant, pk: int) -> FollowUpAction:
-    return get_object_or_404(FollowUpAction.objects.select_related("drill", "owner"), tenant=tenant, pk=pk)
+    return get_object_or_404(FollowUpAction.objects.select_related("drill").prefetch_related("owner"), tenant=tenant, pk=pk)
 
 
 def rehearsal_mapping(*, tenant: Tenant) -> BcpMapping | None:

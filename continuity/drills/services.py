@@ -17,6 +17,8 @@ from audit.services import Actor, audit_record
 from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.health import check_broker
+from bcp_project.regions import alias_for_tenant
+from bcp_project.regions.transactions import tenant_atomic, tenant_transaction
 from enablement.models import Switch
 from enablement.selectors import readiness, switch_ended_by, switch_revert_of, switches_to_bcp
 from enablement.services import EnablementError, passkey_verify, tenant_switch
@@ -79,7 +81,7 @@ def _action_record(action: FollowUpAction) -> dict:
             "due_on": action.due_on.isoformat(), "done_on": action.done_on.isoformat() if action.done_on else None}
 
 
-@transaction.atomic
+@tenant_atomic
 def drill_create(*, tenant: Tenant, actor: Actor, kind: str, held_on: date, scenario: str, participants: str = "",
                  outcome: str, findings: str = "", actions: list[dict] = ()) -> Drill:
     """Records an exercise that was held, with its follow-up actions ({"description", "owner", "due_on"})."""
@@ -97,7 +99,7 @@ def drill_create(*, tenant: Tenant, actor: Actor, kind: str, held_on: date, scen
     return drill
 
 
-@transaction.atomic
+@tenant_atomic
 def drill_update(*, drill: Drill, actor: Actor, **values) -> Drill:
     """Changes what was recorded. On a rehearsal or a real switch only the participants and findings change."""
     drill = Drill.objects.select_for_update().get(pk=drill.pk)
@@ -122,7 +124,7 @@ def drill_update(*, drill: Drill, actor: Actor, **values) -> Drill:
     return drill
 
 
-@transaction.atomic
+@tenant_atomic
 def drill_action_create(*, drill: Drill, actor: Actor, description: str, owner, due_on: date) -> FollowUpAction:
     _check_action(tenant=drill.tenant, description=description, owner=owner, due_on=due_on)
     action = FollowUpAction.objects.create(tenant=drill.tenant, drill=drill, description=description.strip(),
@@ -132,11 +134,11 @@ def drill_action_create(*, drill: Drill, actor: Actor, description: str, owner, 
     return action
 
 
-@transaction.atomic
+@tenant_atomic
 def drill_action_update(*, action: FollowUpAction, actor: Actor, description: str, owner,
                         due_on: date) -> FollowUpAction:
     _check_action(tenant=action.tenant, description=description, owner=owner, due_on=due_on)
-    action = FollowUpAction.objects.select_for_update(of=("self",)).select_related("owner").get(pk=action.pk)
+    action = FollowUpAction.objects.select_for_update(of=("self",)).prefetch_related("owner").get(pk=action.pk)
     before = _action_record(action)
     action.description, action.owner, action.due_on = description.strip(), owner, due_on
     after = _action_record(action)
@@ -148,7 +150,7 @@ def drill_action_update(*, action: FollowUpAction, actor: Actor, description: st
     return action
 
 
-@transaction.atomic
+@tenant_atomic
 def drill_action_done(*, action: FollowUpAction, actor: Actor, done: bool = True,
                       today: date | None = None) -> FollowUpAction:
     """Marks the action done today (or open again)."""
@@ -164,7 +166,7 @@ def drill_action_done(*, action: FollowUpAction, actor: Actor, done: bool = True
     return action
 
 
-@transaction.atomic
+@tenant_atomic
 def drill_action_delete(*, action: FollowUpAction, actor: Actor) -> None:
     record = {"drill": action.drill_id, **_action_record(action)}
     deleted, _rows = FollowUpAction.objects.filter(pk=action.pk).delete()
@@ -240,7 +242,7 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
         "sync": None,
         "findings": [],
     }
-    with transaction.atomic():
+    with tenant_transaction(tenant):
         run = state.active_run
         if run is None:
             try:
@@ -266,7 +268,7 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
             rehearsal_complete(drill_id=drill_id, now=now)
             drill.refresh_from_db()
         else:
-            transaction.on_commit(lambda: _enqueue_completion(drill_id))
+            transaction.on_commit(lambda: _enqueue_completion(drill_id), using=alias_for_tenant(tenant))
     return drill
 
 
@@ -319,7 +321,7 @@ def switch_drill_record(*, revert: Switch) -> Drill | None:
         "findings": findings,
     }
     try:
-        with transaction.atomic():
+        with tenant_transaction(tenant):
             drill = Drill.objects.create(
                 tenant=tenant, kind=Drill.Kind.SWITCH, held_on=timezone.localdate(switch.at),
                 scenario=f"Real switch to {report['bcp'] or 'the BCP tenant'} and back",

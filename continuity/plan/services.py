@@ -13,13 +13,13 @@ What a version records (its changes and summary) is worked out in changes.py.
 from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions.transactions import tenant_atomic, tenant_transaction
 from contactcenter.models import Deletion
 from tenants.models import Tenant
 
@@ -92,7 +92,7 @@ def _change(*, tenant, actor: Actor, subject: Subject, verb: str, apply: Callabl
             direction: str = "") -> tuple[Model | None, PlanVersion | None]:
     """Locks the plan, applies the change, and records it if it changed anything. `apply` validates first and
     raises PlanError (the transaction rolls back), then writes and returns the row it is about."""
-    with transaction.atomic():
+    with tenant_transaction(tenant):
         plan = _lock_plan(tenant)
         before = plan_snapshot(tenant=tenant)
         obj = apply()
@@ -338,7 +338,7 @@ def procedure_step_move(*, tenant, step: ProcedureStep, direction: str, actor: A
 
 # --- starting the plan --------------------------------------------------------------------------------------
 
-@transaction.atomic
+@tenant_atomic
 def plan_start(*, tenant, actor: Actor) -> Plan:
     """The tenant's plan with the starter content in the language of whoever starts it, as version 1."""
     # The tenant's row serialises two people starting the plan at the same moment.
@@ -382,7 +382,7 @@ def plan_start(*, tenant, actor: Actor) -> Plan:
 # --- the plan's settings ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@tenant_atomic
 def plan_settings_save(*, tenant: Tenant, actor: Actor, drill_every_months: int, owners: list) -> Plan:
     """How often the tenant drills, and who is reminded (nobody chosen: everyone with Continuity Plan: Edit)."""
     primary = primary_of(tenant=tenant)

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 # Like bcp_project.urls, this command builds on the apps: the demo spans them (the import contract lists both).
 from accounts import demo as accounts_demo
+from bcp_project.regions.transactions import everywhere_atomic
 from contactcenter import demo as contactcenter_demo
 from continuity import demo as continuity_demo
 from sync import demo as sync_demo
@@ -26,8 +26,9 @@ class Command(BaseCommand):
         if if_empty and Tenant.objects.exists():
             self.stdout.write("The database already has data; demo data not loaded.")
             return
-        with transaction.atomic():
-            # One transaction: a seed that fails part-way leaves every account with the password it had.
+        with everywhere_atomic():
+            # One transaction in each database: a seed that fails part-way leaves every account with the
+            # password it had.
             reset = accounts_demo.existing_usernames()
             tenants = tenants_demo.seed()
             people = accounts_demo.seed(tenants=tenants, password=password)
