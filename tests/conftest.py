@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from bcp_project import regions
 from tests.factories import PASSWORD, RegionFactory, TenantFactory, UserFactory, role_of
+from tests.queries import assert_queries, capture_on_commit_everywhere
 
 
 def pytest_sessionstart(session):
@@ -54,6 +55,22 @@ def _in_the_region_of_the_test_tenant(request):
     token = regions.set_current(regions.alias_for_tenant(request.getfixturevalue("tenant")))
     yield
     regions.reset_current(token)
+
+
+@pytest.fixture
+def django_assert_num_queries():
+    """Like pytest-django's, counting the queries of every database (tests.queries)."""
+    return lambda num, connection=None, info=None: assert_queries(num, info=info)
+
+
+@pytest.fixture
+def django_assert_max_num_queries():
+    return lambda num, connection=None, info=None: assert_queries(num, exact=False, info=info)
+
+
+@pytest.fixture
+def django_capture_on_commit_callbacks():
+    return capture_on_commit_everywhere
 
 
 @pytest.fixture

@@ -12,8 +12,11 @@ from . import CONTROL, RegionUnknown, alias_for_tenant, current, in_region, mode
 
 
 def alias_for_arguments(kwargs: dict) -> str:
-    """The region a service works in: its `tenant`, else the first model object it is given that lives in a
-    region or belongs to a tenant, else the region the caller is in."""
+    """The region a service works in: its `region` (an alias), else its `tenant`, else the first model object it
+    is given that lives in a region or belongs to a tenant, else the region the caller is in."""
+    region = kwargs.get("region")
+    if isinstance(region, str):
+        return region
     tenant = kwargs.get("tenant")
     if tenant is not None:
         return alias_for_tenant(tenant)

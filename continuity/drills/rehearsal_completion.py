@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from audit.services import Actor, audit_record
+from bcp_project import regions
 from bcp_project.regions.transactions import tenant_atomic
 from sync.models import SyncRun
+from tenants.bcp.selectors import mapping_for_tenant
+from tenants.models import BcpMapping
 
 from ..models import Drill
 
@@ -23,7 +26,7 @@ def elapsed_seconds(start: datetime | None, end: datetime | None) -> float | Non
 
 
 @tenant_atomic
-def rehearsal_complete(*, drill_id: int, now: datetime | None = None) -> bool:
+def rehearsal_complete(*, drill_id: int, region: str, now: datetime | None = None) -> bool:
     """Completes a rehearsal once its sync run has ended (or REHEARSAL_TIMEOUT has passed). Returns False while
     it should be asked again later, True once there is nothing left to do (also when it was done already)."""
     drill = (Drill.objects.select_for_update().filter(pk=drill_id, kind=Drill.Kind.REHEARSAL,
@@ -34,7 +37,10 @@ def rehearsal_complete(*, drill_id: int, now: datetime | None = None) -> bool:
     report = dict(drill.report)
     started = datetime.fromisoformat(report["started_at"])
     sync = report.get("sync") or {}
-    run = SyncRun.objects.filter(pk=sync["run_id"]).first() if sync.get("run_id") else None
+    # The pair's runs are in the backup's region.
+    mapping = mapping_for_tenant(tenant=drill.tenant_id, side=BcpMapping.Side.PRIMARY)
+    run = (SyncRun.objects.filter(mapping=mapping, pk=sync["run_id"]).first()
+           if sync.get("run_id") and mapping is not None else None)
     timed_out = now >= started + REHEARSAL_TIMEOUT
     if run is not None and run.is_active and not timed_out:
         return False
@@ -76,8 +82,10 @@ def rehearsals_overdue_complete(*, now: datetime | None = None) -> list[int]:
     """Rehearsals whose task was lost (a worker gone, a message dropped) are completed once their time is up."""
     now = now or timezone.now()
     done = []
-    for drill_id, report in Drill.objects.filter(kind=Drill.Kind.REHEARSAL, outcome=Drill.Outcome.PENDING,
-                                                 created_at__lt=now - REHEARSAL_TIMEOUT).values_list("pk", "report"):
-        if report.get("started_at") and rehearsal_complete(drill_id=drill_id, now=now):
-            done.append(drill_id)
+    for alias in regions.aliases():
+        pending = Drill.objects.using(alias).filter(kind=Drill.Kind.REHEARSAL, outcome=Drill.Outcome.PENDING,
+                                                    created_at__lt=now - REHEARSAL_TIMEOUT)
+        for drill_id, report in pending.values_list("pk", "report"):
+            if report.get("started_at") and rehearsal_complete(drill_id=drill_id, region=alias, now=now):
+                done.append(drill_id)
     return done

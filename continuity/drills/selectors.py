@@ -82,7 +82,8 @@ def drill_actions(*, drill: Drill):
 
 
 def action_get(*, tenant: Tenant, pk: int) -> FollowUpAction:
-    return get_object_or_404(FollowUpAction.objects.select_related("drill").prefetch_related("owner"), tenant=tenant, pk=pk)
+    return get_object_or_404(FollowUpAction.objects.select_related("drill").prefetch_related("owner"),
+                             tenant=tenant, pk=pk)
 
 
 def rehearsal_mapping(*, tenant: Tenant) -> BcpMapping | None:

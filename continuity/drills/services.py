@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
+from bcp_project import regions
 from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.health import check_broker
@@ -265,16 +266,17 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
                               "switch": report["switch"]})
         drill_id = drill.pk
         if run is None:
-            rehearsal_complete(drill_id=drill_id, now=now)
+            rehearsal_complete(drill_id=drill_id, region=alias_for_tenant(tenant), now=now)
             drill.refresh_from_db()
         else:
-            transaction.on_commit(lambda: _enqueue_completion(drill_id), using=alias_for_tenant(tenant))
+            alias = alias_for_tenant(tenant)
+            transaction.on_commit(lambda: _enqueue_completion(drill_id, alias), using=alias)
     return drill
 
 
-def _enqueue_completion(drill_id: int) -> None:
+def _enqueue_completion(drill_id: int, region: str) -> None:
     try:
-        complete_rehearsal.delay(drill_id)
+        complete_rehearsal.delay(drill_id, region)
     except BROKER_ERRORS as exc:  # the queue went down since the check: the daily task completes it
         logger.warning("rehearsal %s is recorded, but the task queue did not answer (%s: %s); the daily task "
                        "completes it", drill_id, type(exc).__name__, exc)
@@ -340,9 +342,15 @@ def switch_drill_record(*, revert: Switch) -> Drill | None:
 def switch_drills_catch_up() -> list[Drill]:
     """Every switch-and-revert pair enablement recorded that has no drill yet is recorded (a missed signal, a
     worker that was down). Running it again records nothing."""
-    recorded = Drill.objects.filter(switch_event__isnull=False).values("switch_event_id")
+    # Drills are in the regions' databases, switches in the control plane: the recorded ones are read per region.
+    recorded = set()
+    for alias in regions.aliases():
+        recorded.update(Drill.objects.using(alias).filter(switch_event__isnull=False)
+                        .values_list("switch_event_id", flat=True))
     made = []
-    for switch in switches_to_bcp().exclude(audit_event_id__in=recorded).iterator(chunk_size=500):
+    for switch in switches_to_bcp().iterator(chunk_size=500):
+        if switch.audit_event_id in recorded:
+            continue
         revert = switch_revert_of(switch=switch)
         if revert is None:
             continue  # still on the BCP tenant

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from audit.models import AuditEvent
+from tests.auditlog import audit_events
 
 PROFILE = "/profile/"
 
@@ -58,7 +58,7 @@ def test_the_language_choice_is_saved_and_audited(client, agent):
     agent.refresh_from_db()
     assert agent.language == "de"
     assert "Ihre Sprache ist gespeichert." in response.text
-    event = AuditEvent.objects.get(action="user.language_change")
+    event = audit_events().get(action="user.language_change")
     assert event.actor == agent
     assert event.changes == {"from": "en", "to": "de"}
 
@@ -66,7 +66,7 @@ def test_the_language_choice_is_saved_and_audited(client, agent):
 def test_saving_the_same_language_again_writes_no_audit_row(client, agent):
     client.force_login(agent)
     client.post(PROFILE, {"language": "en"})
-    assert not AuditEvent.objects.filter(action="user.language_change").exists()
+    assert not audit_events().filter(action="user.language_change").exists()
 
 
 def test_the_language_sticks_across_a_new_sign_in(client, agent, password):
@@ -89,7 +89,7 @@ def test_a_language_we_do_not_offer_is_refused_and_nothing_changes(client, agent
     assert 'class="error"' in response.text
     agent.refresh_from_db()
     assert agent.language == "en"
-    assert not AuditEvent.objects.filter(action="user.language_change").exists()
+    assert not audit_events().filter(action="user.language_change").exists()
 
 
 def test_a_post_without_any_language_is_refused_with_a_message(client, agent):

@@ -4,21 +4,20 @@ CSRF and a pinned query count on the list."""
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
 from accounts import roles as r
 from accounts.models import Role
 from accounts.services import RoleError, role_create, role_delete, role_permissions, role_set_permissions, role_update
-from audit.models import AuditEvent
 from audit.services import Actor
 from bcp_project import permissions as p
 from tenants.models import TenantGroupObjectPermission
+from tests.auditlog import audit_events
 from tests.factories import UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
+from tests.queries import CaptureQueriesEverywhere
 
 BCP_ALL = {p.VIEW_BCP_CONFIGURATIONS, p.CHANGE_BCP_CONFIGURATIONS, p.VIEW_BCP_ENABLEMENT, p.CHANGE_BCP_ENABLEMENT}
 
@@ -74,7 +73,7 @@ def test_a_scoped_change_leaves_other_sections_alone(admin_role):
 def test_it_audits_permission_changes(admin_role):
     role_set_permissions(role=admin_role, permissions=role_permissions(role=admin_role) | {p.CHANGE_BCP_ENABLEMENT},
                          actor=Actor.system())
-    event = AuditEvent.objects.get(action="role.permissions_change")
+    event = audit_events().get(action="role.permissions_change")
     assert event.changes["added"] == [p.CHANGE_BCP_ENABLEMENT, p.VIEW_BCP_ENABLEMENT]
     assert event.object_id == str(admin_role.pk)
 
@@ -145,7 +144,7 @@ def test_deleting_a_role_removes_its_group_and_permissions(tenant):
     assert not Role.objects.filter(pk=role_id).exists()
     assert not Group.objects.filter(pk=group_id).exists()
     assert not TenantGroupObjectPermission.objects.filter(group_id=group_id).exists()
-    assert AuditEvent.objects.filter(action="role.delete", object_id=str(role_id)).exists()
+    assert audit_events().filter(action="role.delete", object_id=str(role_id)).exists()
 
 
 # --- permission matrix ----------------------------------------------------------------------------------------
@@ -254,12 +253,12 @@ def test_the_list_query_count_does_not_grow_with_the_roles(client, tenant_admin,
     url = reverse("accounts:role_list")
 
     client.get(url)  # warm up the session and content types
-    with CaptureQueriesContext(connection) as few:
+    with CaptureQueriesEverywhere() as few:
         assert client.get(url).status_code == 200
     for i in range(47):
         role_create(tenant=tenant, name=f"Role {i:02d}", actor=Actor.system())
     UserFactory(username="extra", tenant=tenant, role=Role.objects.get(tenant=tenant, name="Role 00"))
-    with CaptureQueriesContext(connection) as many:
+    with CaptureQueriesEverywhere() as many:
         assert client.get(url).status_code == 200
     assert Role.objects.filter(tenant=tenant).count() == 50
     assert len(many) == len(few)

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from tests.auditlog import audit_events
 from tests.factories import UserFactory
 
 SIGN_IN = "/sign-in/"
@@ -165,8 +165,8 @@ def _no_password_in(event, password):
 def test_sign_in_and_sign_out_are_audited(client, agent, tenant, password):
     post_sign_in(client, "andy", password)
     client.post(SIGN_OUT, REMOTE_ADDR=ADDRESS)
-    sign_in = AuditEvent.objects.get(action="auth.sign_in")
-    sign_out = AuditEvent.objects.get(action="auth.sign_out")
+    sign_in = audit_events().get(action="auth.sign_in")
+    sign_out = audit_events().get(action="auth.sign_out")
     for event in (sign_in, sign_out):
         assert event.actor == agent
         assert event.actor_name == "andy"
@@ -178,7 +178,7 @@ def test_sign_in_and_sign_out_are_audited(client, agent, tenant, password):
 
 def test_a_failed_sign_in_is_audited_without_the_password(client, agent):
     post_sign_in(client, "andy", "wrong-secret-value")
-    event = AuditEvent.objects.get(action="auth.sign_in_failed")
+    event = audit_events().get(action="auth.sign_in_failed")
     assert event.actor is None
     assert event.changes == {"username": "andy"}
     assert event.ip_address == ADDRESS

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
+from tests.auditlog import audit_events
 
 AUDIT = "/tm/audit/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -17,7 +18,7 @@ PER_PAGE = settings.PAGE_SIZE * 2
 def signed_in_rep(client, rep):
     client.force_login(rep)
     # Signing in is itself audited; keep only the rows each test makes.
-    AuditEvent.objects.filter(actor=rep, action="auth.sign_in").delete()
+    audit_events().filter(actor=rep, action="auth.sign_in").delete()
     return client
 
 
@@ -27,7 +28,7 @@ def at(*args):
 
 def event(*, when, **fields):
     row = AuditEvent.objects.create(**fields)
-    AuditEvent.objects.filter(pk=row.pk).update(created_at=when)
+    audit_events().filter(pk=row.pk).update(created_at=when)
     return row
 
 

@@ -42,9 +42,9 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import User
-from audit.models import AuditEvent
 from audit.services import Actor
 from continuity.models import Drill, Procedure
+from tests.auditlog import audit_events
 from tests.boundaries.browser import TIMINGS, Failures, crawl, page_forms, parse, request
 from tests.boundaries.values import boundary_values, text_values
 from tests.sync.conftest import configured, mapping, run_sync, sync_enabled  # noqa: F401
@@ -250,7 +250,7 @@ def _errors(response) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def _snapshot():
-    return AuditEvent.objects.count()
+    return audit_events().count()
 
 
 def _submit_batch(client, ctx, case: FormCase, k: int, outcome: Outcome, failures: Failures) -> None:

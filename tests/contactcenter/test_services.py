@@ -6,6 +6,7 @@ from audit.services import Actor
 from bcp_project.exceptions import ApplicationError
 from contactcenter import services
 from contactcenter.models import AgentProfile, Deletion, HoursDay, Skill, SkillAssignment
+from tests.auditlog import audit_events
 from tests.factories import role_of
 
 
@@ -69,14 +70,13 @@ def test_it_checks_hours_and_routing(tenant):
 
 
 def test_it_audits_who_changed_what(as_persona, tenant, tenant_admin):
-    from audit.models import AuditEvent
 
     client = as_persona("tenant_admin")
     client.post("/admin/skills/new/", {"name": "Billing", "channel": "chat", "direction": "inbound"})
     skill = Skill.objects.get(tenant=tenant, name="Billing")
     client.post(f"/admin/skills/{skill.pk}/", {"name": "Billing", "channel": "email", "direction": "inbound"})
     client.post(f"/admin/skills/{skill.pk}/delete/")
-    events = list(AuditEvent.objects.filter(object_type="contactcenter.Skill").order_by("id"))
+    events = list(audit_events().filter(object_type="contactcenter.Skill").order_by("id"))
     assert [e.action for e in events] == ["skill.create", "skill.update", "skill.delete"]
     assert {e.actor_id for e in events} == {tenant_admin.pk}
     assert events[1].changes == {"channel": ["chat", "email"]}

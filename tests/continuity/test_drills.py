@@ -5,21 +5,19 @@ import html
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import ADMINISTRATOR
 from accounts.services import role_set_permissions
-from audit.models import AuditEvent
 from audit.services import Actor
 from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
 from continuity.drills import services as drills
 from continuity.drills.selectors import add_months, drill_schedule
 from continuity.models import Drill, EmergencyContact, FollowUpAction, Plan
 from enablement.models import Switch
+from tests.auditlog import audit_events
 from tests.enablement.conftest import (  # noqa: F401
     PASSKEY,
     _fresh_routing_cache,
@@ -30,6 +28,7 @@ from tests.enablement.conftest import (  # noqa: F401
 )
 from tests.factories import UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
+from tests.queries import CaptureQueriesEverywhere
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
 TODAY = timezone.localdate()
@@ -98,12 +97,12 @@ URLS = [
 
 @pytest.mark.parametrize(("row", "persona"), cases(URLS))
 def test_every_drill_url_for_every_persona(as_persona, rehearsable, row, persona):
-    before = AuditEvent.objects.filter(action__startswith="continuity.drill").count()
+    before = audit_events().filter(action__startswith="continuity.drill").count()
     client = as_persona(persona)
     ask(client, row, persona, args=_args(row.name, rehearsable.pk, rehearsable.actions.get().pk))
     if row.answers[persona] != 302 or persona != "tenant_admin":
         # Nobody but the tenant's administrator changed anything (a wrong passkey changes nothing either).
-        assert AuditEvent.objects.filter(action__startswith="continuity.drill").count() == before
+        assert audit_events().filter(action__startswith="continuity.drill").count() == before
         assert Drill.objects.count() == 1 and FollowUpAction.objects.filter(done_on__isnull=True).count() == 1
 
 
@@ -131,7 +130,7 @@ def test_recording_a_drill_with_actions_is_audited(plan_admin, tenant, tenant_ad
     assert "The drill is recorded." in page and "Power cut at the main site" in page
     assert "Keep a generator key at reception" in page and "Passed with findings" in page
     assert [(a.description, a.owner) for a in drill.actions.all()] == [("Keep a generator key at reception", agent)]
-    event = AuditEvent.objects.get(action="continuity.drill_create")
+    event = audit_events().get(action="continuity.drill_create")
     assert event.actor == tenant_admin and event.tenant == tenant
     assert event.changes["scenario"] == "Power cut at the main site"
     assert event.changes["actions"][0]["owner"] == "andy"
@@ -149,7 +148,7 @@ def test_bad_input_says_what_to_fix_and_records_nothing(plan_admin, other_admin)
     assert "Choose by when it has to be done." in page
     # Said at the top too, where the page opens, not only beside fields further down.
     assert page.index('data-testid="form-has-errors"') < page.index('name="scenario"')
-    assert not Drill.objects.exists() and not AuditEvent.objects.filter(action__startswith="continuity.").exclude(
+    assert not Drill.objects.exists() and not audit_events().filter(action__startswith="continuity.").exclude(
         action="continuity.plan_started").exists()
 
 
@@ -166,7 +165,7 @@ def test_editing_a_drill_audits_what_changed(plan_admin, drill):
     assert response.status_code == 302
     drill.refresh_from_db()
     assert (drill.kind, drill.outcome, drill.participants) == ("other", "passed", "Alice")
-    event = AuditEvent.objects.get(action="continuity.drill_update")
+    event = audit_events().get(action="continuity.drill_update")
     assert event.changes == {"kind": ["tabletop", "other"], "participants": ["Alice, Andy", "Alice"],
                              "outcome": ["partial", "passed"]}
 
@@ -207,7 +206,7 @@ def test_follow_up_actions_are_added_edited_marked_done_and_removed(plan_admin, 
     response = plan_admin.post(reverse("continuity:action_delete", args=[action.pk]), follow=True)
     assert "is removed" in response.text
     assert not FollowUpAction.objects.filter(pk=action.pk).exists()
-    assert list(AuditEvent.objects.filter(action__startswith="continuity.drill_action").order_by("id")
+    assert list(audit_events().filter(action__startswith="continuity.drill_action").order_by("id")
                 .values_list("action", flat=True)) == [
         "continuity.drill_action_create", "continuity.drill_action_update", "continuity.drill_action_done",
         "continuity.drill_action_delete"]
@@ -281,7 +280,7 @@ def test_rehearse_is_offered_only_on_a_primary_whose_bcp_tenant_is_standing_by(p
 
 
 def _queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesEverywhere() as captured:
         assert client.get(url).status_code == 200
     return len(captured)
 
@@ -318,7 +317,7 @@ def test_settings_choose_the_frequency_and_the_owners(plan_admin, tenant, tenant
     assert 'data-testid="no-owners"' not in response.text
     plan.refresh_from_db()
     assert plan.drill_every_months == 6 and list(plan.owners.all()) == [supervisor]
-    event = AuditEvent.objects.get(action="continuity.settings_change")
+    event = audit_events().get(action="continuity.settings_change")
     assert event.changes == {"drill_every_months": [3, 6], "owners": [[], ["sam"]]}
     assert "Every 6 months;" in plan_admin.get(reverse("continuity:drills")).text
 
@@ -363,8 +362,8 @@ def test_a_real_switch_sign_in_and_revert_become_a_drill_of_the_primary(client, 
     real_switch(synced, "primary")
 
     drill = Drill.objects.get()
-    switch = AuditEvent.objects.filter(action="enablement.switch", changes__to="secondary").get()
-    first = AuditEvent.objects.filter(action="auth.sign_in", tenant=synced.secondary).get()
+    switch = audit_events().filter(action="enablement.switch", changes__to="secondary").get()
+    first = audit_events().filter(action="auth.sign_in", tenant=synced.secondary).get()
     assert (drill.tenant, drill.kind, drill.outcome) == (synced.primary, "switch", "passed")
     assert drill.switch_event == switch
     report = drill.report
@@ -372,13 +371,13 @@ def test_a_real_switch_sign_in_and_revert_become_a_drill_of_the_primary(client, 
     assert report["first_sign_in_by"] == "andy"
     assert report["seconds_to_first_sign_in"] == round((first.created_at - switch.created_at).total_seconds(), 1)
     assert report["seconds_on_bcp"] >= report["seconds_to_first_sign_in"] >= 0
-    assert AuditEvent.objects.get(action="continuity.drill_switch_record").changes["switch_event"] == switch.pk
+    assert audit_events().get(action="continuity.drill_switch_record").changes["switch_event"] == switch.pk
 
     # The daily scan finds nothing more to record; and it records a pair whose signal was missed, once.
     assert drills.switch_drills_catch_up() == []
     drill.delete()
     # The switch moved to 125 s before the first sign-in, in the audit log and in enablement's record alike.
-    AuditEvent.objects.filter(pk=switch.pk).update(created_at=first.created_at - timedelta(seconds=125))
+    audit_events().filter(pk=switch.pk).update(created_at=first.created_at - timedelta(seconds=125))
     Switch.objects.filter(audit_event=switch).update(at=first.created_at - timedelta(seconds=125))
     made = drills.switch_drills_catch_up()
     assert len(made) == 1 and made[0].report["seconds_to_first_sign_in"] == 125.0

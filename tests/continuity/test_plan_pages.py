@@ -3,8 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +12,7 @@ from continuity.models import CriticalSystem, EmergencyContact, Plan, PlanTeam, 
 from continuity.plan import services
 from tests.factories import UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
+from tests.queries import CaptureQueriesEverywhere
 
 CONTACT = EmergencyContact.ENTITY_TYPE
 
@@ -247,7 +246,7 @@ def _grow(tenant, start, stop):
 
 
 def _queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesEverywhere() as queries:
         assert client.get(url_for("plan")).status_code == 200
     return len(queries)
 

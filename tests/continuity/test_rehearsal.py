@@ -17,7 +17,6 @@ from django.utils import timezone
 from kombu import Exchange, Queue
 
 from accounts.models import User
-from audit.models import AuditEvent
 from audit.services import Actor
 from bcp_project.celery import app
 from continuity.drills import services as drills
@@ -30,6 +29,7 @@ from enablement.models import PasskeyAttempt
 from sync.models import SyncRun
 from sync.services import sync_run_execute
 from tenants.models import BcpMapping
+from tests.auditlog import audit_events
 from tests.broker import forget_routing
 from tests.enablement.conftest import (  # noqa: F401
     PASSKEY,
@@ -59,7 +59,7 @@ def _nothing_was_switched(pair):
     pair.refresh_from_db()
     assert (pair.active_side, pair.routing_epoch, pair.switched_by) == (BcpMapping.Side.PRIMARY, 0, None)
     assert routing.routing_epoch(mapping_id=pair.pk) == 0
-    assert not AuditEvent.objects.filter(action="enablement.switch").exists()
+    assert not audit_events().filter(action="enablement.switch").exists()
     assert not [m for m in mail.outbox if "switched" in m.subject or "active again" in m.subject]
 
 
@@ -85,28 +85,28 @@ def test_a_rehearsal_checks_syncs_times_the_switch_and_moves_nothing(synced, dja
     assert report["switch"]["ms"] > 0
     run = SyncRun.objects.get(pk=report["sync"]["run_id"])
     assert (run.trigger, run.status, run.requested_by) == (SyncRun.Trigger.MANUAL, SyncRun.Status.QUEUED, alice())
-    assert AuditEvent.objects.get(action="continuity.drill_rehearse").actor == alice()
+    assert audit_events().get(action="continuity.drill_rehearse").actor == alice()
 
-    assert rehearsal_complete(drill_id=drill.pk) is False  # the sync has not run yet: ask again later
+    assert rehearsal_complete(drill_id=drill.pk, region=drill._state.db) is False  # the sync has not run: ask later
     sync_run_execute(run_id=run.pk)
-    assert rehearsal_complete(drill_id=drill.pk) is True
+    assert rehearsal_complete(drill_id=drill.pk, region=drill._state.db) is True
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PASSED, drill.report["findings"]
     report = drill.report
     assert report["sync"]["status"] == "succeeded" and report["sync"]["duration_seconds"] >= 0
     assert report["sync"]["totals"]["failed"] == 0
     assert 0 <= report["rpo_after_seconds"] < 60
-    assert AuditEvent.objects.get(action="continuity.drill_rehearsal_complete").changes["outcome"] == "passed"
-    assert rehearsal_complete(drill_id=drill.pk) is True  # done once; a second call changes nothing
-    assert AuditEvent.objects.filter(action="continuity.drill_rehearsal_complete").count() == 1
+    assert audit_events().get(action="continuity.drill_rehearsal_complete").changes["outcome"] == "passed"
+    assert rehearsal_complete(drill_id=drill.pk, region=drill._state.db) is True  # done once: changes nothing
+    assert audit_events().filter(action="continuity.drill_rehearsal_complete").count() == 1
     _nothing_was_switched(synced)
 
 
 def test_a_sync_that_does_not_finish_in_time_is_a_finding(synced):  # noqa: F811
     drill = drills.rehearse(tenant=synced.primary, passkey=PASSKEY, actor=Actor(user=alice()))
     started = datetime.fromisoformat(drill.report["started_at"])
-    assert rehearsal_complete(drill_id=drill.pk, now=started + timedelta(minutes=9)) is False
-    assert rehearsal_complete(drill_id=drill.pk, now=started + REHEARSAL_TIMEOUT) is True
+    assert rehearsal_complete(drill_id=drill.pk, region=drill._state.db, now=started + timedelta(minutes=9)) is False
+    assert rehearsal_complete(drill_id=drill.pk, region=drill._state.db, now=started + REHEARSAL_TIMEOUT) is True
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PARTIAL
     assert [f["code"] for f in drill.report["findings"]] == ["sync_timeout"]
@@ -129,7 +129,7 @@ def test_a_failed_sync_fails_the_rehearsal(synced):  # noqa: F811
     drill = drills.rehearse(tenant=synced.primary, passkey=PASSKEY, actor=Actor(user=alice()))
     SyncRun.objects.filter(pk=drill.report["sync"]["run_id"]).update(
         status=SyncRun.Status.FAILED, errors=[{"code": "error", "detail": "boom"}])
-    rehearsal_complete(drill_id=drill.pk)
+    rehearsal_complete(drill_id=drill.pk, region=drill._state.db)
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.FAILED
     assert drill.report["findings"] == [{"code": "sync_failed", "errors": 1}]
@@ -140,7 +140,7 @@ def test_a_pair_that_never_synced_rehearses_with_findings(configured, sync_enabl
     assert drill.report["rpo_before_seconds"] is None
     assert "No sync has completed yet" in drill.report["switch"]["refused"]
     sync_run_execute(run_id=drill.report["sync"]["run_id"])
-    rehearsal_complete(drill_id=drill.pk)
+    rehearsal_complete(drill_id=drill.pk, region=drill._state.db)
     drill.refresh_from_db()
     assert drill.outcome == Drill.Outcome.PARTIAL
     codes = [(f["code"], f.get("key")) for f in drill.report["findings"]]
@@ -154,7 +154,7 @@ def test_the_page_reports_a_wrong_passkey_with_the_tries_left_and_the_throttle_h
     response = client.post(url, {"passkey": "WRONG-PASS-KEY0", "confirm": "on"})
     assert response.status_code == 400 and "That passkey is not right" in response.text
     assert "4 more tries" in response.text and "WRONG-PASS-KEY0" not in response.text
-    assert AuditEvent.objects.get(action="enablement.passkey_wrong").changes["purpose"] == "rehearsal"
+    assert audit_events().get(action="enablement.passkey_wrong").changes["purpose"] == "rehearsal"
     for _ in range(enablement.THROTTLE_LIMIT - 1):
         client.post(url, {"passkey": "WRONG-PASS-KEY0", "confirm": "on"})
     response = client.post(url, {"passkey": PASSKEY, "confirm": "on"})
@@ -183,7 +183,7 @@ def test_the_page_starts_a_rehearsal_and_its_record_polls_until_complete(client,
     assert 'data-testid="rehearsal-pending"' in page
 
     sync_run_execute(run_id=drill.report["sync"]["run_id"])
-    rehearsal_complete(drill_id=drill.pk)
+    rehearsal_complete(drill_id=drill.pk, region=drill._state.db)
     partial = client.get(reverse("continuity:drill", args=[drill.pk]), headers={"HX-Request": "true"}).text
     assert "hx-trigger" not in partial and "<html" not in partial  # the last poll: the page stops asking
     assert ">Passed</span>" in partial and 'data-testid="rpo-after"' in partial

@@ -2,8 +2,6 @@
 with a fixed number of queries however long the history or the plan is."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -14,6 +12,7 @@ from continuity.versions.selectors import current_edition
 from sync.models import SyncRun
 from tests.factories import UserFactory, role_of
 from tests.permissions import GET, Row, answers, ask, cases
+from tests.queries import CaptureQueriesEverywhere
 from tests.sync.conftest import configured, mapping, run_sync, sync_enabled  # noqa: F401
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
 
@@ -299,7 +298,7 @@ def test_the_bcp_tenant_history_says_the_versions_stay_on_the_primary(client, bc
 # --- a fixed number of queries ------------------------------------------------------------------------------
 
 def _queries(client, path) -> int:
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesEverywhere() as queries:
         assert client.get(path).status_code == 200
     return len(queries)
 

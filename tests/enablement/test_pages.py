@@ -6,10 +6,10 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
 from accounts.services import role_set_permissions
-from audit.models import AuditEvent
 from audit.services import Actor
 from enablement import services
 from tenants.models import BcpMapping
+from tests.auditlog import audit_events
 from tests.enablement.conftest import PASSKEY
 from tests.factories import role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
@@ -83,7 +83,7 @@ def test_the_confirmation_is_required(client, tenant_admin, paired):
     client.force_login(tenant_admin)
     response = client.post(reverse("enablement:switch"), {"bcp_active": "on", "passkey": PASSKEY})
     assert response.status_code == 400 and "Confirm that everyone is signed out" in response.text
-    assert not AuditEvent.objects.filter(action__startswith="enablement.").exists()  # the passkey was not tried
+    assert not audit_events().filter(action__startswith="enablement.").exists()  # the passkey was not tried
 
 
 def test_a_pair_that_never_synced_is_refused_with_the_reason(client, tenant_admin, paired):
@@ -126,7 +126,7 @@ def test_a_representative_switches_and_reverts_from_tm_on_the_customers_behalf(c
     assert "is active now" in response.text
     synced.refresh_from_db()
     assert synced.active_side == BcpMapping.Side.SECONDARY
-    event = AuditEvent.objects.get(action="enablement.switch")
+    event = audit_events().get(action="enablement.switch")
     assert event.actor == rep and event.changes["on_behalf"] is True
     # From the BCP tenant's page too.
     response = client.post(reverse("enablement:tm_page", args=[synced.secondary_id]),

@@ -2,8 +2,6 @@
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -13,6 +11,7 @@ from enablement import services
 from tenants.models import BcpMapping
 from tests.enablement.conftest import PASSKEY
 from tests.factories import PASSWORD
+from tests.queries import CaptureQueriesEverywhere
 
 BCP, PRIMARY = BcpMapping.Side.SECONDARY, BcpMapping.Side.PRIMARY
 
@@ -103,7 +102,7 @@ def test_routing_adds_one_query_to_a_request_and_none_with_a_cache(client, synce
     client.get(reverse("accounts:profile"))
 
     def epoch_queries():
-        with CaptureQueriesContext(connection) as captured:
+        with CaptureQueriesEverywhere() as captured:
             assert client.get(reverse("accounts:profile")).status_code == 200
         return [q for q in captured.captured_queries if "routing_epoch" in q["sql"]]
 

@@ -10,20 +10,20 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import IntegrityError, connection, connections
-from django.test.utils import CaptureQueriesContext
+from django.db import IntegrityError, connections
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
 from accounts.services import role_set_permissions
-from audit.models import AuditEvent
 from audit.services import Actor
 from status.models import PlatformStatus, StatusLevel, StatusSubscription
 from status.selectors import effective_status, effective_status_by_tenant_id, subscriber_emails
 from status.services import StatusError, platform_status_set, status_subscription_set
+from tests.auditlog import audit_events
 from tests.factories import TenantFactory, UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
+from tests.queries import CaptureQueriesEverywhere
 
 OPERATIONAL, DEGRADED, OUTAGE = StatusLevel.OPERATIONAL, StatusLevel.DEGRADED, StatusLevel.OUTAGE
 
@@ -85,11 +85,11 @@ def test_the_effective_status_costs_one_query(by, tenant, region_na, django_asse
 def test_setting_a_status_is_audited_with_what_changed(by, tenant, region_na):
     change = set_status(by, tenant=tenant, level=OUTAGE, message="Down.")
     assert change.changed
-    event = AuditEvent.objects.get(action="platform_status.set")
+    event = audit_events().get(action="platform_status.set")
     assert event.actor == by.user and event.tenant == tenant
     assert event.changes == {"level": ["operational", "outage"], "message": ["", "Down."]}
     set_status(by, region=region_na, level=DEGRADED, message="Slow.")
-    event = AuditEvent.objects.filter(action="platform_status.set").first()
+    event = audit_events().filter(action="platform_status.set").first()
     assert event.tenant is None and event.changes["region"] == "na"
     row = PlatformStatus.objects.get(region=region_na)
     assert row.updated_by == by.user and row.level == DEGRADED
@@ -102,14 +102,14 @@ def test_the_status_already_in_force_changes_nothing(by, tenant):
     change = set_status(by, tenant=tenant, level=OUTAGE, message="  Down.  ")
     assert not change.changed and change.notified == 0
     assert PlatformStatus.objects.get(tenant=tenant).updated_at == row.updated_at
-    assert AuditEvent.objects.filter(action="platform_status.set").count() == 1
+    assert audit_events().filter(action="platform_status.set").count() == 1
     assert mail.outbox == []
 
 
 def test_operational_where_nothing_was_ever_set_writes_no_row(by, tenant):
     change = set_status(by, tenant=tenant, level=OPERATIONAL)
     assert not change.changed
-    assert not PlatformStatus.objects.exists() and not AuditEvent.objects.filter(action="platform_status.set").exists()
+    assert not PlatformStatus.objects.exists() and not audit_events().filter(action="platform_status.set").exists()
 
 
 @pytest.mark.parametrize(("level", "message", "field", "words"), [
@@ -122,7 +122,7 @@ def test_bad_input_is_refused_with_a_sentence_and_changes_nothing(by, tenant, le
     with pytest.raises(StatusError) as raised:
         set_status(by, tenant=tenant, level=level, message=message)
     assert raised.value.field == field and words in raised.value.message
-    assert not PlatformStatus.objects.exists() and not AuditEvent.objects.filter(action="platform_status.set").exists()
+    assert not PlatformStatus.objects.exists() and not audit_events().filter(action="platform_status.set").exists()
 
 
 def test_a_status_names_a_region_or_a_tenant_never_both(by, tenant, region_na):
@@ -179,7 +179,7 @@ def test_two_representatives_setting_a_first_status_at_once_leave_one_row_and_bo
     assert [type(o).__name__ for o in outcomes] == ["StatusChange", "StatusChange"], outcomes
     assert all(o.changed for o in outcomes)
     assert PlatformStatus.objects.filter(tenant=tenant).count() == 1
-    assert AuditEvent.objects.filter(action="platform_status.set").count() == 2
+    assert audit_events().filter(action="platform_status.set").count() == 2
 
 # --- subscriptions and emails ----------------------------------------------------------------------------
 
@@ -190,7 +190,7 @@ def test_subscribing_twice_is_one_subscription_and_each_change_is_audited(agent)
     assert StatusSubscription.objects.filter(user=agent, tenant=agent.tenant).count() == 1
     assert status_subscription_set(user=agent, subscribed=False, actor=Actor(user=agent))
     assert not status_subscription_set(user=agent, subscribed=False, actor=Actor(user=agent))
-    actions = list(AuditEvent.objects.filter(action__startswith="status_alerts.").values_list("action", flat=True))
+    actions = list(audit_events().filter(action__startswith="status_alerts.").values_list("action", flat=True))
     assert actions == ["status_alerts.unsubscribe", "status_alerts.subscribe"]
 
 
@@ -284,7 +284,7 @@ def test_a_failed_write_emails_no_one(by, tenant, agent, django_capture_on_commi
 
 def test_the_query_for_the_signed_in_users_tenant_is_indexed_and_single(by, tenant):
     set_status(by, tenant=tenant, level=OUTAGE, message="Down.")
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesEverywhere() as queries:
         effective_status_by_tenant_id(tenant_id=tenant.pk)
     (query,) = queries.captured_queries
     assert "enablement_platformstatus" in query["sql"] and "tenants_tenant" in query["sql"]
@@ -392,7 +392,7 @@ def test_a_representative_sets_a_regions_status_and_its_subscribers_are_emailed(
                                {"level": "outage", "message": "No calls in North America."}, follow=True)
     assert "The status of North America is now Outage. 1 subscriber is being emailed." in response.text
     assert [m.to for m in mail.outbox] == [["andy@example.com"]]
-    event = AuditEvent.objects.get(action="platform_status.set")
+    event = audit_events().get(action="platform_status.set")
     assert event.actor == rep and event.changes["level"] == ["operational", "outage"]
 
 
@@ -411,7 +411,7 @@ def test_the_same_status_again_says_nothing_changed(client, rep, by, tenant):
                            follow=True)
     assert "Classics Inc. already has the status Degraded with this message. Nothing changed and no one was emailed." \
         in response.text
-    assert AuditEvent.objects.filter(action="platform_status.set").count() == 1
+    assert audit_events().filter(action="platform_status.set").count() == 1
 
 
 @pytest.mark.parametrize(("data", "words"), [
@@ -426,7 +426,7 @@ def test_bad_input_is_a_400_with_the_reason_and_nothing_changes(client, rep, ten
     response = client.post(reverse("status:tenant", args=[tenant.pk]), data)
     assert response.status_code == 400
     assert words in response.text
-    assert not PlatformStatus.objects.exists() and not AuditEvent.objects.filter(action="platform_status.set").exists()
+    assert not PlatformStatus.objects.exists() and not audit_events().filter(action="platform_status.set").exists()
 
 
 def test_the_tenant_page_links_to_its_status_which_shows_its_own_its_regions_and_the_one_in_effect(
@@ -467,7 +467,7 @@ def test_a_user_subscribes_and_unsubscribes(client, agent):
     response = client.post(reverse("status:alerts"), {}, follow=True)
     assert "You no longer get status alerts." in response.text
     assert not StatusSubscription.objects.exists()
-    assert AuditEvent.objects.filter(action__startswith="status_alerts.").count() == 2
+    assert audit_events().filter(action__startswith="status_alerts.").count() == 2
 
 
 def test_status_alerts_warn_a_user_without_an_email_address(client, tenant):
@@ -564,7 +564,7 @@ def test_a_representative_supporting_the_tenant_is_not_held_up(client, outage, r
 def test_the_outage_check_costs_one_query_per_request(client, agent):
     client.force_login(agent)
     client.get(reverse("accounts:profile"))
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesEverywhere() as queries:
         assert client.get(reverse("accounts:profile")).status_code == 200
     status_queries = [q["sql"] for q in queries.captured_queries if "enablement_platformstatus" in q["sql"]]
     assert len(status_queries) == 1

@@ -9,12 +9,12 @@ from django.core import mail
 from django.db import connection, connections, transaction
 
 from accounts.models import User
-from audit.models import AuditEvent
 from audit.services import Actor
 from enablement import services
 from enablement.models import PasskeyAttempt
 from sync.models import SyncRun
 from tenants.models import BcpMapping
+from tests.auditlog import audit_events
 from tests.enablement.conftest import PASSKEY
 
 BCP, PRIMARY = BcpMapping.Side.SECONDARY, BcpMapping.Side.PRIMARY
@@ -36,7 +36,7 @@ def test_the_right_passkey_switches_and_everyone_hears_of_it(synced, django_capt
     synced.refresh_from_db()
     assert result.changed and synced.active_side == BCP and synced.routing_epoch == 1
     assert synced.switched_by == alice() and synced.active_since is not None
-    event = AuditEvent.objects.get(action="enablement.switch")
+    event = audit_events().get(action="enablement.switch")
     assert event.actor == alice() and event.changes["to"] == BCP and event.changes["on_behalf"] is False
     # Alice holds BCP Tenant Enablement Edit on both tenants (her role was synced): one email to her.
     assert [m.to for m in mail.outbox] == [["alice@classics.example.com"]]
@@ -48,7 +48,7 @@ def test_submitting_the_state_in_force_changes_nothing_and_says_so(synced):
     result = switch(synced, to_side=PRIMARY)
     synced.refresh_from_db()
     assert not result.changed and synced.routing_epoch == 0 and synced.active_side == PRIMARY
-    assert not AuditEvent.objects.filter(action="enablement.switch").exists()
+    assert not audit_events().filter(action="enablement.switch").exists()
 
 
 def test_a_wrong_passkey_changes_nothing_and_is_audited(synced):
@@ -57,7 +57,7 @@ def test_a_wrong_passkey_changes_nothing_and_is_audited(synced):
     assert "4 more tries" in wrong.value.message
     synced.refresh_from_db()
     assert synced.active_side == PRIMARY and synced.routing_epoch == 0
-    assert AuditEvent.objects.filter(action="enablement.passkey_wrong", actor=alice()).count() == 1
+    assert audit_events().filter(action="enablement.passkey_wrong", actor=alice()).count() == 1
     assert PasskeyAttempt.objects.filter(user=alice(), succeeded=False).count() == 1
 
 
@@ -70,7 +70,7 @@ def test_five_wrong_passkeys_refuse_even_the_right_one_until_the_window_passes(s
     assert "try again at" in throttled.value.message
     synced.refresh_from_db()
     assert synced.active_side == PRIMARY
-    assert AuditEvent.objects.filter(action="enablement.passkey_throttled").count() == 1
+    assert audit_events().filter(action="enablement.passkey_throttled").count() == 1
     # Another person of the same tenant is not throttled by Alice's mistakes.
     sam = User.objects.get(username="sam", is_bcp_copy=False)
     with pytest.raises(services.PasskeyWrong):
@@ -98,7 +98,7 @@ def test_a_stale_sync_needs_switch_anyway_with_a_reason_which_is_audited(synced)
     with pytest.raises(services.NeedsReason):
         switch(synced, force=True, reason="  ")
     assert switch(synced, force=True, reason="Primary region is down").changed
-    event = AuditEvent.objects.get(action="enablement.switch")
+    event = audit_events().get(action="enablement.switch")
     assert event.changes["switched_anyway"] == ["sync_fresh"] and event.changes["reason"] == "Primary region is down"
 
 
@@ -120,7 +120,7 @@ def test_reverting_works_from_the_bcp_side_without_the_gate(synced):
 
 def test_a_representative_switches_on_the_customers_behalf(synced, rep):
     switch(synced, actor=Actor(user=rep), on_behalf=True)
-    assert AuditEvent.objects.get(action="enablement.switch").changes["on_behalf"] is True
+    assert audit_events().get(action="enablement.switch").changes["on_behalf"] is True
 
 
 def test_a_sync_stops_before_its_next_write_once_the_bcp_tenant_is_active(synced, configured):
@@ -168,7 +168,7 @@ def test_two_administrators_at_once_make_one_switch(synced):
     assert errors == []
     assert sorted(results) == [False, True]
     synced.refresh_from_db()
-    assert synced.routing_epoch == 1 and AuditEvent.objects.filter(action="enablement.switch").count() == 1
+    assert synced.routing_epoch == 1 and audit_events().filter(action="enablement.switch").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,12 +9,12 @@ from django.apps import apps
 from django.db import transaction
 
 from accounts.models import User
-from audit.models import AuditEvent
 from audit.services import Actor, audit_record
 from enablement import selectors, services
 from enablement.models import Switch
 from tenants.bcp.services import mapping_remove
 from tenants.models import BcpMapping
+from tests.auditlog import audit_events
 from tests.enablement.conftest import PASSKEY
 from tests.factories import TenantFactory
 
@@ -35,7 +35,7 @@ def test_a_switch_and_its_revert_are_recorded_with_the_flip(synced):
     services.tenant_switch(mapping=synced, to_side=PRIMARY, passkey=PASSKEY, actor=Actor(user=copy))
 
     there, back = Switch.objects.order_by("pk")
-    event = AuditEvent.objects.filter(action="enablement.switch").order_by("pk").first()
+    event = audit_events().filter(action="enablement.switch").order_by("pk").first()
     assert (there.mapping, there.primary, there.from_side, there.to_side) == (synced, synced.primary, PRIMARY, BCP)
     assert (there.by, there.by_name, there.on_behalf, there.ip_address) == (alice(), "alice", True, "10.0.0.7")
     assert (there.reason, there.routing_epoch, there.audit_event, there.at) == ("Carrier outage", 1, event,
@@ -79,7 +79,7 @@ def test_the_migration_records_the_switches_the_audit_log_holds(mapping, tenant_
     removed, _passkey = make_mapping(gone, _bcp)
     old = _audited_switch(removed, to_side=BCP, epoch=1, by=Actor(user=rep))
     mapping_remove(mapping=removed, actor=Actor.system())
-    AuditEvent.objects.filter(pk=old.pk).update(created_at=there.created_at - timedelta(days=3))
+    audit_events().filter(pk=old.pk).update(created_at=there.created_at - timedelta(days=3))
     audit_record(action="enablement.passkey_wrong", by=Actor(user=rep), tenant=mapping.primary, obj=mapping,
                  changes={"purpose": "switch"})  # not a switch
 

@@ -1,13 +1,12 @@
 """The engine, in this process, against the test database: what the BCP tenant holds after a run."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from contactcenter.models import AgentProfile, Disposition, HoursOfOperation, PointOfContact, Skill, Tag, Team
 from sync.engine.registry import ALL_KEYS, BY_KEY
 from sync.models import Correlation, SyncRun
+from tests.queries import CaptureQueriesEverywhere
 from tests.sync.conftest import run_sync
 
 
@@ -72,7 +71,7 @@ def test_roles_are_adopted_by_name_with_their_permissions(configured, bcp_tenant
 
 def test_a_second_run_writes_nothing(configured, bcp_tenant):
     run_sync(configured)
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesEverywhere() as queries:
         run = run_sync(configured)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.totals["created"] == run.totals["updated"] == run.totals["deleted"] == 0

@@ -5,7 +5,6 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
 from audit.services import Actor
 from contactcenter import services as cc
 from contactcenter.models import Tag
@@ -14,6 +13,7 @@ from sync.engine.registry import ALL_KEYS, BY_KEY
 from sync.models import Correlation, SyncRun
 from sync.services import STALE_AFTER, SyncError, sync_run_execute, sync_run_request, sync_settings_save
 from tenants.models import BcpMapping
+from tests.auditlog import audit_events
 from tests.sync.conftest import run_sync
 
 # Between types, inside each type's first chunk (roles are all adopted by name on a new BCP tenant: updates), and
@@ -112,7 +112,7 @@ def test_a_selection_that_breaks_a_dependency_is_explained_and_refused(sync_enab
 
 def test_each_run_writes_one_audit_row_with_its_actor(configured, mapping):
     run_sync(configured)
-    events = AuditEvent.objects.filter(action="sync.run")
+    events = audit_events().filter(action="sync.run")
     assert events.count() == 1 and events.get().actor_name == "system"
     assert events.get().changes["status"] == "succeeded"
 

@@ -9,7 +9,6 @@ from django.contrib.auth.hashers import identify_hasher
 from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 
-from audit.models import AuditEvent
 from audit.services import Actor
 from bcp_project.exceptions import ApplicationError
 from tenants.bcp import services as bcp_services
@@ -28,6 +27,7 @@ from tenants.bcp.services import (
     passkey_normalize,
 )
 from tenants.models import BcpMapping, BcpMembership, Tenant
+from tests.auditlog import audit_events
 from tests.factories import RegionFactory, TenantFactory
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
@@ -178,7 +178,7 @@ def test_it_stores_only_a_password_hash(tenant, bcp_tenant, rep):
     raw = passkey_normalize(passkey)
     row = {f.attname: str(getattr(mapping, f.attname)) for f in BcpMapping._meta.concrete_fields}
     assert not any(raw in value or passkey in value for value in row.values())
-    for event in AuditEvent.objects.all():
+    for event in audit_events().all():
         text = repr(event.__dict__)
         assert raw not in text and passkey not in text
 
@@ -192,7 +192,7 @@ def test_it_replaces_the_passkey_from_either_side_and_the_old_one_fails(tenant, 
     assert new != old
     assert passkey_matches(mapping, new)
     assert not passkey_matches(mapping, old)
-    event = AuditEvent.objects.get(action="bcp.passkey_replace")
+    event = audit_events().get(action="bcp.passkey_replace")
     assert event.tenant == from_tenant and event.changes == {"side": side}
     assert event.actor == rep and event.ip_address == "203.0.113.7"
     assert new not in repr(event.__dict__) and passkey_normalize(new) not in repr(event.__dict__)
@@ -208,7 +208,7 @@ def test_it_creates_the_mapping_and_audits_who_and_where(tenant, bcp_tenant, rep
     assert mapping.created_by == rep and not mapping.secondary_enabled
     assert set(BcpMembership.objects.values_list("tenant_id", "side")) == {
         (tenant.pk, "primary"), (bcp_tenant.pk, "secondary")}
-    event = AuditEvent.objects.get(action="bcp.mapping_create")
+    event = audit_events().get(action="bcp.mapping_create")
     assert event.actor == rep and event.ip_address == "203.0.113.7" and event.tenant == tenant
     assert event.changes["secondary"] == str(bcp_tenant.pk) and event.changes["region"] == "eu"
 
@@ -272,7 +272,7 @@ def test_it_enables_the_secondary_once(tenant, bcp_tenant, rep):
     assert mapping.secondary_enabled and mapping.secondary_enabled_by == rep
     assert mapping.secondary_configurations_enabled and not mapping.secondary_enablement_enabled
     assert passkey_matches(mapping, passkey), "enabling the BCP tenant keeps the shared passkey"
-    assert AuditEvent.objects.get(action="bcp.secondary_enable").tenant == bcp_tenant
+    assert audit_events().get(action="bcp.secondary_enable").tenant == bcp_tenant
     with pytest.raises(ApplicationError, match="already on"):
         mapping_enable_secondary(mapping=mapping, configurations_enabled=True, enablement_enabled=True,
                                  actor=Actor.system())
@@ -283,7 +283,7 @@ def test_it_removes_the_mapping_from_either_side(tenant, bcp_tenant, rep, side):
     mapping, _ = make_mapping(tenant, bcp_tenant)
     mapping_remove(mapping=mapping, actor=rep_actor(rep), from_tenant=tenant if side == "primary" else bcp_tenant)
     assert not BcpMapping.objects.exists() and not BcpMembership.objects.exists()
-    event = AuditEvent.objects.get(action="bcp.mapping_remove")
+    event = audit_events().get(action="bcp.mapping_remove")
     assert event.changes["side"] == side and event.actor == rep
 
 

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from audit.models import AuditEvent
 from tenants.bcp.services import passkey_matches, passkey_normalize
 from tenants.models import BcpMapping, BcpMembership, Tenant
+from tests.auditlog import audit_events
 from tests.factories import TenantFactory
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
@@ -65,7 +65,7 @@ def through_finish(client, tenant, secondary):
 
 def nothing_stored():
     return (not BcpMapping.objects.exists() and not BcpMembership.objects.exists()
-            and not AuditEvent.objects.filter(action__startswith="bcp.").exists())
+            and not audit_events().filter(action__startswith="bcp.").exists())
 
 
 # --- the primary's wizard, step by step --------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_the_plain_passkey_is_nowhere_after_save(signed_in, tenant, bcp_tenant):
     signed_in.post(url("bcp_save", tenant), {"wizard_id": wizard_id})
     mapping = BcpMapping.objects.get()
     row = repr(BcpMapping.objects.filter(pk=mapping.pk).values().get())
-    audit = repr(list(AuditEvent.objects.values()))
+    audit = repr(list(audit_events().values()))
     session_data = "".join(s.session_data + repr(s.get_decoded()) for s in Session.objects.all())
     for text in (row, audit, session_data):
         assert raw not in text and passkey not in text and raw.lower() not in text
@@ -228,7 +228,7 @@ def test_a_replayed_save_changes_nothing(signed_in, tenant, bcp_tenant):
     assert response.status_code == 409
     assert "This BCP set-up has ended" in response.text
     assert BcpMapping.objects.values().get() == before
-    assert AuditEvent.objects.filter(action="bcp.mapping_create").count() == 1
+    assert audit_events().filter(action="bcp.mapping_create").count() == 1
 
 
 def test_a_save_for_another_wizard_run_is_refused(signed_in, tenant, bcp_tenant):

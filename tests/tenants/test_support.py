@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.roles import ADMINISTRATOR
-from audit.models import AuditEvent
 from tenants.models import Tenant
 from tenants.support.selectors import SESSION_KEY
 from tenants.support.services import ImpersonationError, impersonation_end, impersonation_start
+from tests.auditlog import audit_events
 from tests.factories import role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
 
@@ -75,7 +75,7 @@ def test_it_audits_start_and_end_as_the_representative_acting_in_the_tenant(rep,
     assert ended.tenant == tenant
     assert request.impersonation is None
     assert SESSION_KEY not in request.session
-    events = list(AuditEvent.objects.filter(action__startswith="impersonation.").order_by("id"))
+    events = list(audit_events().filter(action__startswith="impersonation.").order_by("id"))
     assert [e.action for e in events] == ["impersonation.start", "impersonation.end"]
     for event in events:
         assert event.actor == rep
@@ -92,7 +92,7 @@ def test_it_refuses_an_inactive_tenant(rep, tenant):
     with pytest.raises(ImpersonationError, match="inactive"):
         impersonation_start(request=request, tenant=tenant)
     assert SESSION_KEY not in request.session
-    assert not AuditEvent.objects.filter(action="impersonation.start").exists()
+    assert not audit_events().filter(action="impersonation.start").exists()
 
 
 def test_it_refuses_someone_who_is_not_a_representative(tenant_admin, tenant):
@@ -106,13 +106,13 @@ def test_it_ends_the_running_impersonation_when_another_starts(rep, tenant, othe
     impersonation_start(request=request, tenant=other_tenant)
 
     assert request.impersonation.tenant == other_tenant
-    end = AuditEvent.objects.get(action="impersonation.end")
+    end = audit_events().get(action="impersonation.end")
     assert end.tenant == tenant and end.changes["reason"] == "replaced"
 
 
 def test_ending_without_an_impersonation_does_nothing(rep):
     assert impersonation_end(request=_request(rep)) is None
-    assert not AuditEvent.objects.filter(action="impersonation.end").exists()
+    assert not audit_events().filter(action="impersonation.end").exists()
 
 
 # --- views and middleware ----------------------------------------------------------------------------------
@@ -161,14 +161,14 @@ def test_end_closes_it_and_returns_to_the_tenant(client, rep, tenant):
     assert response.status_code == 302 and response.url == reverse("tenants:detail", args=[tenant.pk])
     assert SESSION_KEY not in client.session
     assert client.get(reverse("accounts:admin_home")).status_code == 404
-    assert AuditEvent.objects.filter(action="impersonation.end", changes__reason="manual").count() == 1
+    assert audit_events().filter(action="impersonation.end", changes__reason="manual").count() == 1
 
 
 def test_signing_out_ends_it_on_the_record(client, rep, tenant):
     client.force_login(rep)
     _start(client, tenant)
     client.post(reverse("accounts:logout"))
-    event = AuditEvent.objects.get(action="impersonation.end")
+    event = audit_events().get(action="impersonation.end")
     assert event.changes["reason"] == "signed_out" and event.actor == rep
 
 
@@ -191,7 +191,7 @@ def test_it_ends_by_itself_after_the_maximum_age_and_says_so(client, rep, tenant
     assert page.status_code == 200
     assert SESSION_KEY not in client.session
     assert "ended after 60 minutes" in page.content.decode()
-    event = AuditEvent.objects.get(action="impersonation.end")
+    event = audit_events().get(action="impersonation.end")
     assert event.changes["reason"] == "expired"
     assert event.acting_as == "rep acting in tenant Classics Inc."
     assert client.get(reverse("accounts:admin_home")).status_code == 404
@@ -206,7 +206,7 @@ def test_it_ends_when_the_tenant_becomes_inactive(client, rep, tenant):
 
     assert SESSION_KEY not in client.session
     assert "no longer active" in page.content.decode()
-    assert AuditEvent.objects.get(action="impersonation.end").changes["reason"] == "tenant_unavailable"
+    assert audit_events().get(action="impersonation.end").changes["reason"] == "tenant_unavailable"
 
 
 def test_a_stale_session_key_gives_nobody_else_admin_access(client, agent, tenant):
@@ -228,7 +228,7 @@ def test_changes_made_while_impersonating_are_audited_as_acting_in_the_tenant(cl
                            {"view_bcp_configurations": "on"})
 
     assert response.status_code == 302
-    event = AuditEvent.objects.get(action="role.permissions_change")
+    event = audit_events().get(action="role.permissions_change")
     assert event.actor == rep
     assert event.acting_as == "rep acting in tenant Classics Inc."
     assert event.tenant == tenant

@@ -4,12 +4,11 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from audit.models import AuditEvent
 from tenants.models import Tenant
+from tests.auditlog import audit_events
 from tests.factories import TenantFactory
+from tests.queries import CaptureQueriesEverywhere
 
 LIST = "/tm/tenants/"
 CREATE = "/tm/tenants/new/"
@@ -135,7 +134,7 @@ def test_the_list_uses_the_same_number_of_queries_however_many_tenants(signed_in
 
 def test_searching_costs_no_more_than_listing(signed_in_rep, region_na):
     bulk_tenants(50, region_na)
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesEverywhere() as queries:
         signed_in_rep.get(LIST, {"q": "bulk 0001", "region": "na"}, **HTMX)
     assert len(queries) <= LIST_QUERIES
 
@@ -158,7 +157,7 @@ def test_create_a_tenant(signed_in_rep, rep, region_eu):
     assert "Tenant “Classics Inc. BCP” is created." in response.text
     assert f'data-testid="tenant-id">{tenant.pk}<' in response.text
     assert 'aria-current="page">General<' in response.text
-    event = AuditEvent.objects.get(action="tenant.create")
+    event = audit_events().get(action="tenant.create")
     assert event.actor == rep
     assert event.tenant == tenant
     assert event.changes == {"name": "Classics Inc. BCP", "region": "eu"}
@@ -176,17 +175,17 @@ def test_an_empty_name_is_refused_and_nothing_is_saved(signed_in_rep, region_eu,
     assert response.status_code == 400
     assert "Give the tenant a name." in response.text
     assert not Tenant.objects.exists()
-    assert not AuditEvent.objects.filter(action="tenant.create").exists()
+    assert not audit_events().filter(action="tenant.create").exists()
 
 
 @pytest.mark.parametrize("name", ["Classics Inc.", "classics inc.", "  CLASSICS   inc. "])
 def test_a_duplicate_name_is_refused_and_nothing_is_saved(signed_in_rep, tenant, region_eu, name):
-    before = AuditEvent.objects.count()
+    before = audit_events().count()
     response = signed_in_rep.post(CREATE, {"name": name, "region": region_eu.pk})
     assert response.status_code == 400
     assert "already exists. Choose another name." in response.text
     assert Tenant.objects.count() == 1
-    assert AuditEvent.objects.count() == before
+    assert audit_events().count() == before
 
 
 def test_a_duplicate_name_is_refused_in_german_too(client, rep, tenant, region_eu):
