@@ -9,11 +9,12 @@ prints one table per section. `out.options` has the command's sizes.
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -62,11 +63,13 @@ class BenchOutput:
             _get_ok(client, url, headers)
         timings, counts = [], set()
         for _ in range(self.repeat):
-            with CaptureQueriesContext(connection) as queries:
+            # The queries of every database: the control plane's and the regions'.
+            with ExitStack() as stack:
+                captured = [stack.enter_context(CaptureQueriesContext(each)) for each in connections.all()]
                 started = time.perf_counter()
                 _get_ok(client, url, headers)
                 timings.append((time.perf_counter() - started) * 1000)
-            counts.add(len(queries))
+            counts.add(sum(len(queries) for queries in captured))
         row = Measurement(label, url, timings, max(counts))
         if len(counts) > 1:
             row.label += f" (queries varied: {sorted(counts)})"

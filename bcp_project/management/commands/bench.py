@@ -3,7 +3,7 @@ import warnings
 from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases, teardown_test_environment
 from django.utils.module_loading import import_string
 
@@ -60,9 +60,11 @@ def _throwaway_database(verbosity):
     # The same machinery as the test runner: a database migrated from scratch and dropped afterwards,
     # and 'testserver' allowed for the test client. It is called bench_<name> (in memory for SQLite), so
     # it never touches real data, nor the test_<name> database of a test run going on at the same time.
-    if connection.vendor != "sqlite":
-        test_settings = connection.settings_dict.setdefault("TEST", {})
-        test_settings["NAME"] = f"bench_{connection.settings_dict['NAME']}"
+    # Every database: the control plane and each region's (a region server may be shared with a test run).
+    for each in connections.all():
+        if each.vendor != "sqlite":
+            test_settings = each.settings_dict.setdefault("TEST", {})
+            test_settings["NAME"] = f"bench_{each.settings_dict['NAME']}"
     setup_test_environment()
     # WhiteNoise's note that `collectstatic` has not run: true, and beside the point here.
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
