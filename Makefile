@@ -94,4 +94,4 @@ messages: $(VENV)/.dev-deps
 	$(MANAGE) compilemessages --locale de --ignore .venv
 
 clean-run:
-	rm -rf .run db.sqlite3
+	rm -rf .run db.sqlite3 db.sqlite3-wal db.sqlite3-shm db-*.sqlite3 db-*.sqlite3-wal db-*.sqlite3-shm
