@@ -10,6 +10,9 @@ from django.contrib.auth.models import Permission
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
 from tests.factories import PASSWORD, RegionFactory, TenantFactory, UserFactory, role_of
 
+# region_server / region_servers: throwaway PostgreSQL servers that a test can stop, hang or cut off.
+pytest_plugins = ["tests.regionservers_plugin"]
+
 
 def pytest_sessionstart(session):
     """CI (.ci/run) sets REQUIRE_REAL_SERVICES=true: a run that quietly fell back to SQLite or the
