@@ -132,7 +132,12 @@ class Server:
             pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        # A server that died leaves its postmaster.pid behind, and the pid may belong to someone else by now.
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        return pid if _alive(pid) and str(self.data_dir).encode() in command else None
 
     def pids(self) -> list[int]:
         """The postmaster first, then all its descendants (backends, checkpointer, walwriter ...)."""
