@@ -32,6 +32,10 @@ class EventsEverywhere:
                 self.unavailable.append(alias)
         return results
 
+    @property
+    def unavailable_labels(self) -> list[str]:
+        return [regions.region_label(alias) for alias in self.unavailable]
+
     def none(self):
         return EventsEverywhere(self.queryset.none(), self.aliases)
 
