@@ -1,10 +1,16 @@
 """What one run knows and reports while it goes: the pair of tenants, the id maps, the primary's names of the
 records it read (for messages), the counts per type and the errors, saved on the run as its progress."""
 
+import copy
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import DatabaseError, connections
 from django.utils import timezone
+
+from bcp_project.regions import alias_for_mapping, alias_for_tenant
 
 from ..models import SyncRun
 from .ids import IdMaps
@@ -26,13 +32,62 @@ class TypeCounts:
         return dict(self.__dict__)
 
 
+logger = logging.getLogger(__name__)
+
+
+class ProgressChannel:
+    """A running run's progress and heartbeat, written on a connection of its own to the backup's region: the
+    run's own transaction there commits only at its end, so what it writes is seen by no one until then.
+
+    PostgreSQL: a second DATABASES alias, cloned at run time from the backup's (same server and options), in
+    autocommit; each write is one short UPDATE of the run's row, which the run's transaction never touches.
+    SQLite: nothing is written mid-run. The run's transaction holds the file's only write lock (IMMEDIATE) from
+    its start, so a second writer would wait for the whole run; the run's row is written when it ends, and while
+    it runs the same lock is what keeps a second worker from taking it over (its claim waits for the lock)."""
+
+    _serial = 0
+    _lock = threading.Lock()
+
+    def __init__(self, alias: str):
+        self.alias = None
+        if connections[alias].vendor != "postgresql":
+            return
+        with ProgressChannel._lock:
+            ProgressChannel._serial += 1
+            name = f"{alias}~progress~{ProgressChannel._serial}"
+        connections.settings[name] = copy.deepcopy(connections[alias].settings_dict)
+        self.alias = name
+
+    def write(self, run_id: int, **values) -> None:
+        if self.alias is None:
+            return
+        try:
+            SyncRun._base_manager.using(self.alias).filter(pk=run_id).update(**values)
+        except DatabaseError as exc:  # progress is for people: a lost write costs a stale bar, not the run
+            logger.warning("sync run %s: progress not written (%s)", run_id, exc)
+
+    def close(self) -> None:
+        if self.alias is None:
+            return
+        try:
+            connections[self.alias].close()
+        finally:
+            del connections[self.alias]
+            connections.settings.pop(self.alias, None)
+            self.alias = None
+
+
 class RunState:
     def __init__(self, run: SyncRun, *, keys: list[str], full: bool = False,
-                 on_progress: Callable[[SyncRun], None] | None = None):
+                 on_progress: Callable[[SyncRun], None] | None = None, progress: ProgressChannel | None = None):
         self.run = run
         self.mapping = run.mapping
         self.source_tenant = self.mapping.primary_id
         self.target_tenant = self.mapping.secondary_id
+        # The primary's region (read in one snapshot) and the backup's (written in one transaction).
+        self.source_alias = alias_for_tenant(self.source_tenant)
+        self.target_alias = alias_for_mapping(self.mapping)
+        self.progress = progress
         self.full = full
         self.ids = IdMaps(self.mapping)
         self.names: dict[str, dict[int, str]] = {}
@@ -56,7 +111,7 @@ class RunState:
         run.counts = {key: counts.as_dict() for key, counts in self.counts.items()}
         run.current_type = current
         run.heartbeat_at = timezone.now()
-        SyncRun.objects.filter(pk=run.pk).update(counts=run.counts, current_type=current,
-                                                 heartbeat_at=run.heartbeat_at)
+        if self.progress is not None:
+            self.progress.write(run.pk, counts=run.counts, current_type=current, heartbeat_at=run.heartbeat_at)
         if self.on_progress is not None:
             self.on_progress(run)

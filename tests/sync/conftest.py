@@ -18,6 +18,9 @@ from sync.services import sync_run_execute, sync_run_request
 from tests.factories import PASSWORD, role_of
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
+# The backup's region in these tests (bcp_tenant is in Europe): where the pair's runs and correlations live.
+BACKUP = "eu"
+
 
 @pytest.fixture
 def mapping(tenant, bcp_tenant):
@@ -84,6 +87,6 @@ def run_sync(tenant, **kwargs) -> SyncRun:
     """One run in this process, as the bcp_sync command does it."""
     run = sync_run_request(tenant=tenant, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False,
                            **kwargs)
-    sync_run_execute(run_id=run.pk)
+    sync_run_execute(run_id=run.pk, region=run._state.db)
     run.refresh_from_db()
     return run

@@ -23,7 +23,7 @@ from continuity.models import ActivationTrigger, CriticalSystem, EmergencyContac
 from sync.engine import Engine
 from sync.engine.registry import BY_KEY, ENTITIES
 from sync.models import SyncRun
-from tests.sync.conftest import run_sync
+from tests.sync.conftest import BACKUP, run_sync
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def _plans(mapping, *, full=False) -> dict[str, tuple]:
                          {target: sorted(keys) for target, keys in plan.changed_children.items()},
                          plan.source_ids))
         found[entity.key] = tuple(both)
-    SyncRun.objects.filter(pk=run.pk).delete()
+    SyncRun.objects.using(BACKUP).filter(pk=run.pk).delete()
     return found
 
 
@@ -97,7 +97,8 @@ def test_both_ways_find_the_same_changes_on_either_tenant(postgresql, with_plan,
     # a new record and a deleted one.
     Team.objects.filter(tenant=primary, name="Sales").update(name="Sales EMEA")
     User.objects.filter(tenant=primary, username="sam").update(first_name="Samuel")
-    SkillAssignment.objects.filter(tenant=primary, agent__user__username="andy", proficiency=5).update(proficiency=4)
+    andy = User.objects.get(tenant=primary, username="andy")
+    SkillAssignment.objects.filter(tenant=primary, agent__user=andy, proficiency=5).update(proficiency=4)
     resolved = Disposition.objects.get(tenant=primary, name="Resolved")
     resolved.skills.remove(Skill.objects.get(tenant=primary, name="Web Chat"))
     outage = Procedure.objects.get(tenant=primary, name="Cmp Site outage")
@@ -112,8 +113,9 @@ def test_both_ways_find_the_same_changes_on_either_tenant(postgresql, with_plan,
     EmergencyContact.objects.filter(tenant=bcp_tenant, name="Cmp Lee").update(
         team=PlanTeam.objects.create(tenant=bcp_tenant, name="Made on the BCP tenant"))
     HoursException.objects.filter(tenant=bcp_tenant, hours__name="Business Hours").update(name="Boxing Day")
-    AgentProfile.objects.filter(tenant=bcp_tenant, user__username="sam").update(active=False)
-    alice = AgentProfile.objects.get(tenant=bcp_tenant, user__username="alice")
+    sam = User.objects.get(tenant=bcp_tenant, username="sam")
+    AgentProfile.objects.filter(tenant=bcp_tenant, user=sam).update(active=False)
+    alice = AgentProfile.objects.get(tenant=bcp_tenant, user=User.objects.get(tenant=bcp_tenant, username="alice"))
     SkillAssignment.objects.create(tenant=bcp_tenant, agent=alice, skill=native, proficiency=3)
     CriticalSystem.objects.filter(tenant=bcp_tenant, name="Cmp Telephony").delete()
     ProcedureStep.objects.filter(tenant=bcp_tenant, procedure__name="Cmp Site outage", position=1).update(team=None)
