@@ -178,6 +178,11 @@ class SyncRun(models.Model):
         return min(99, int(100 * done / total)) if total else 0
 
     @property
+    def as_of(self):
+        """The instant of the primary this run copied (its snapshot); runs from before snapshots: their start."""
+        return self.source_as_of or self.started_at
+
+    @property
     def duration(self):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at

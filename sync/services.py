@@ -29,8 +29,8 @@ from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 from .engine import Engine, SyncCrash, SyncInterrupted
 from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
 from .engine.snapshot import AnotherRunWriting, pair_barrier
-from .engine.state import ProgressChannel
-from .models import INTERVALS, Fence, Frequency, SyncConfiguration, SyncRun
+from .engine.state import ProgressChannel, region_answers
+from .models import INTERVALS, Correlation, Fence, Frequency, SyncConfiguration, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -289,18 +289,20 @@ def sync_fence_move(*, mapping: BcpMapping) -> int:
     return fence.generation
 
 
-def _answers(alias: str) -> bool:
+def sync_pair_forget(*, mapping: BcpMapping) -> None:
+    """Before a BCP pair is deleted (signals.py, pre_delete): its runs, correlations and fence in the backup's
+    region go first, since no cascade crosses databases. The fence row is locked first, so a run that is
+    committing finishes before; a run that would commit later finds no fence and rolls back. Raises
+    RegionUnavailable, naming the region, when the backup's region does not answer: the pair stays."""
+    region = alias_for_mapping(mapping)
     try:
-        connection = connections[alias]
-        if connection.in_atomic_block:
-            return True  # cannot be probed without leaving the caller's transaction; the error says the rest
-        connection.close_if_unusable_or_obsolete()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except (OperationalError, InterfaceError):
-        connections[alias].close()
-        return False
+        with transaction.atomic(using=region):
+            list(Fence.objects.using(region).select_for_update().filter(mapping_id=mapping.pk))
+            Correlation.objects.using(region).filter(mapping_id=mapping.pk).delete()
+            SyncRun.objects.using(region).filter(mapping_id=mapping.pk).delete()
+            Fence.objects.using(region).filter(mapping_id=mapping.pk).delete()
+    except (OperationalError, InterfaceError) as exc:
+        raise RegionUnavailable(region) from exc
 
 
 def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None) -> SyncRun | None:
@@ -320,13 +322,13 @@ def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None
         pk=run.mapping_id)
     if run.mapping.active_side == BcpMapping.Side.SECONDARY:
         return _finish(run, status=SyncRun.Status.SKIPPED, skip_reason="bcp_active")
-    generation = fence_generation(mapping=run.mapping)
-    runs.filter(pk=run_id).update(fence_generation=generation)
-    run.fence_generation = generation
     progress = ProgressChannel(region)
     engine = Engine(run, entity_keys=run.entity_types or ALL_KEYS, full=run.full, on_progress=on_progress,
                     progress=progress)
     try:
+        generation = fence_generation(mapping=run.mapping)
+        runs.filter(pk=run_id).update(fence_generation=generation)
+        run.fence_generation = generation
         engine.execute(generation=generation)
     except SyncCrash:
         raise
@@ -340,7 +342,7 @@ def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None
         logger.warning("sync run %s rolled back: %s: %s", run.pk, type(exc).__name__, exc)
         down = getattr(exc, "alias", None) or next(
             (alias for alias in (engine.state.source_alias, engine.state.target_alias, CONTROL)
-             if not _answers(alias)), None)
+             if not region_answers(alias)), None)
         run.counts = {}
         error = ({"code": "region_down", "region": down} if down is not None else
                  {"code": "error", "type": "", "detail": f"{type(exc).__name__}: {exc}"[:300]})
@@ -360,16 +362,17 @@ def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None
 
 def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "", region_down: bool = False) -> SyncRun:
     region = run._state.db
+    run.status = status
+    run.errors = list(errors)
+    run.skip_reason = skip_reason
+    run.finished_at = timezone.now()
+    run.current_type = ""
+    run.heartbeat_at = run.finished_at
+    fields = ("status", "errors", "skip_reason", "finished_at", "current_type", "counts", "source_as_of",
+              "heartbeat_at")
     try:
-        with transaction.atomic(using=region):
-            run.status = status
-            run.errors = list(errors)
-            run.skip_reason = skip_reason
-            run.finished_at = timezone.now()
-            run.current_type = ""
-            run.heartbeat_at = run.finished_at
-            run.save(update_fields=["status", "errors", "skip_reason", "finished_at", "current_type", "counts",
-                                    "source_as_of", "heartbeat_at"])
+        # An UPDATE, not a save: a pair removed meanwhile took its runs with it, and this then matches nothing.
+        SyncRun.objects.using(region).filter(pk=run.pk).update(**{name: getattr(run, name) for name in fields})
     except (OperationalError, InterfaceError):
         # The backup's region itself is down: the run stays "running" there until its heartbeat is stale, and the
         # dispatcher (with its back-off) tries it again.

@@ -23,14 +23,15 @@ idle (its worker stuck on a dead source, or gone) is ended by the server after S
 from contextlib import ExitStack, contextmanager
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
-from bcp_project.regions import CONTROL
+from bcp_project.regions import CONTROL, RegionUnavailable
+from tenants.models import BcpMapping
 
 from ..models import Fence
 from . import failpoints, sql
-from .state import RunState
+from .state import RunState, region_answers
 from .writer import SyncInterrupted
 
 
@@ -50,6 +51,36 @@ def pair_barrier(cursor, mapping_id: int) -> None:
     """PostgreSQL, control plane: the lock a run's commit and a switch's flip both take, so that a switch that
     moved the fence after the run checked it flips the pair only once the run's writes have all committed."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x5EC, mapping_id])
+
+
+def _blame(alias: str):
+    """An execute wrapper for the run's connection to `alias`: a database error there, when a fresh connection
+    to the same database fails too, is that region not answering (RegionUnavailable names it); otherwise (a
+    timeout, a conflict) the error is passed on as it is."""
+
+    def wrapper(execute, sql_text, params, many, context):
+        try:
+            return execute(sql_text, params, many, context)
+        except (OperationalError, InterfaceError, DatabaseError) as exc:
+            if not isinstance(exc, OperationalError | InterfaceError) and "closed" not in str(exc):
+                raise
+            if region_answers(alias):
+                raise
+            raise RegionUnavailable(alias) from exc
+
+    return wrapper
+
+
+@contextmanager
+def _wrapped(alias: str):
+    """_blame on the alias's connection while the run lasts; removed by identity, not as the last one added."""
+    wrapper = _blame(alias)
+    wrappers = connections[alias].execute_wrappers
+    wrappers.append(wrapper)
+    try:
+        yield
+    finally:
+        wrappers.remove(wrapper)
 
 
 @contextmanager
@@ -95,6 +126,14 @@ class RunTransactions:
         return self.stack.__exit__(exc_type, exc, tb)
 
     def _begin(self, alias: str, *, snapshot: bool, read_only: bool):
+        try:
+            self._begin_on(alias, snapshot=snapshot, read_only=read_only)
+        except (OperationalError, InterfaceError) as exc:
+            if region_answers(alias):
+                raise
+            raise RegionUnavailable(alias) from exc
+
+    def _begin_on(self, alias: str, *, snapshot: bool, read_only: bool):
         connection = connections[alias]
         outermost = not connection.in_atomic_block
         if read_only and outermost and connection.vendor == "sqlite":
@@ -112,6 +151,8 @@ class RunTransactions:
 
     def _open(self) -> None:
         source, target = self.state.source_alias, self.state.target_alias
+        for alias in dict.fromkeys((source, target)):
+            self.stack.enter_context(_wrapped(alias))
         # The source first, so that its snapshot is the earliest instant of the run.
         self._begin(source, snapshot=True, read_only=source != target)
         with connections[source].cursor() as cursor:
@@ -140,7 +181,12 @@ class RunTransactions:
         generation = (Fence.objects.using(state.target_alias).select_for_update()
                       .filter(mapping_id=state.mapping.pk).values_list("generation", flat=True).first())
         failpoints.failpoint("after:fence-check")
-        if (generation or 0) != self.generation:
+        if generation is None or generation != self.generation:  # moved, or the pair was removed
+            raise SyncInterrupted
+        # The fence is what holds; this only makes a pair flipped without a switch (by hand, or in a test) stop too.
+        active = (BcpMapping.objects.using(CONTROL).filter(pk=state.mapping.pk)
+                  .values_list("active_side", flat=True).first())
+        if active != BcpMapping.Side.PRIMARY:
             raise SyncInterrupted
         # Leaving the stack commits in reverse order of opening: the backup's region, then the control plane,
         # then the source's read transaction ends. A commit that fails rolls back those not yet committed.

@@ -77,6 +77,27 @@ class ProgressChannel:
             self.alias = None
 
 
+def region_answers(alias: str) -> bool:
+    """Whether a database answers a fresh connection (a clone of the alias, so the run's own connection, perhaps
+    broken mid-transaction, is left alone)."""
+    with ProgressChannel._lock:
+        ProgressChannel._serial += 1
+        name = f"{alias}~probe~{ProgressChannel._serial}"
+    connections.settings[name] = copy.deepcopy(connections[alias].settings_dict)
+    try:
+        with connections[name].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+    finally:
+        try:
+            connections[name].close()
+        finally:
+            del connections[name]
+            connections.settings.pop(name, None)
+
+
 class RunState:
     def __init__(self, run: SyncRun, *, keys: list[str], full: bool = False,
                  on_progress: Callable[[SyncRun], None] | None = None, progress: ProgressChannel | None = None):
