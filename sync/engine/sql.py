@@ -88,3 +88,9 @@ def try_writer_lock(cursor, key: int) -> bool:
     """PostgreSQL: the transaction-scoped advisory lock that makes one run at a time the writer of a pair."""
     cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x5ec, key])
     return bool(cursor.fetchone()[0])
+
+
+def progress_write(cursor, *, run_id: int, counts: str, current_type: str, heartbeat_at) -> None:
+    """PostgreSQL, on the progress connection: a running run's counts (JSON text), current type and heartbeat."""
+    cursor.execute("UPDATE sync_syncrun SET counts = %s::jsonb, current_type = %s, heartbeat_at = %s WHERE id = %s",
+                   [counts, current_type, heartbeat_at, run_id])

@@ -2,17 +2,19 @@
 records it read (for messages), the counts per type and the errors, saved on the run as its progress."""
 
 import copy
+import json
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
+from django.db.utils import load_backend
 from django.utils import timezone
 
 from bcp_project.regions import alias_for_mapping, alias_for_tenant
 
 from ..models import SyncRun
+from . import sql
 from .ids import IdMaps
 from .registry import BY_KEY
 from .types import Entity
@@ -35,67 +37,57 @@ class TypeCounts:
 logger = logging.getLogger(__name__)
 
 
+def _second_connection(alias: str):
+    """A new connection to the database of `alias`, outside django.db.connections: its own session (and
+    transaction), opened and closed by whoever asked for it."""
+    settings_dict = copy.deepcopy(connections[alias].settings_dict)
+    return load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias=f"{alias}~second")
+
+
 class ProgressChannel:
     """A running run's progress and heartbeat, written on a connection of its own to the backup's region: the
     run's own transaction there commits only at its end, so what it writes is seen by no one until then.
 
-    PostgreSQL: a second DATABASES alias, cloned at run time from the backup's (same server and options), in
-    autocommit; each write is one short UPDATE of the run's row, which the run's transaction never touches.
-    SQLite: nothing is written mid-run. The run's transaction holds the file's only write lock (IMMEDIATE) from
-    its start, so a second writer would wait for the whole run; the run's row is written when it ends, and while
-    it runs the same lock is what keeps a second worker from taking it over (its claim waits for the lock)."""
-
-    _serial = 0
-    _lock = threading.Lock()
+    PostgreSQL: a second connection to the backup's database (same server and options), in autocommit; each
+    write is one short UPDATE of the run's row, which the run's transaction never touches. SQLite: nothing is
+    written mid-run. The run's transaction holds the file's only write lock (IMMEDIATE) from its start, so a
+    second writer would wait for the whole run; the run's row is written when it ends, and while it runs the same
+    lock is what keeps a second worker from taking it over (its claim waits for the lock)."""
 
     def __init__(self, alias: str):
-        self.alias = None
-        if connections[alias].vendor != "postgresql":
-            return
-        with ProgressChannel._lock:
-            ProgressChannel._serial += 1
-            name = f"{alias}~progress~{ProgressChannel._serial}"
-        connections.settings[name] = copy.deepcopy(connections[alias].settings_dict)
-        self.alias = name
+        self.connection = _second_connection(alias) if connections[alias].vendor == "postgresql" else None
 
-    def write(self, run_id: int, **values) -> None:
-        if self.alias is None:
+    def write(self, run_id: int, *, counts: dict, current_type: str, heartbeat_at) -> None:
+        if self.connection is None:
             return
         try:
-            SyncRun._base_manager.using(self.alias).filter(pk=run_id).update(**values)
+            with self.connection.cursor() as cursor:
+                sql.progress_write(cursor, run_id=run_id, counts=json.dumps(counts), current_type=current_type,
+                                   heartbeat_at=heartbeat_at)
         except DatabaseError as exc:  # progress is for people: a lost write costs a stale bar, not the run
             logger.warning("sync run %s: progress not written (%s)", run_id, exc)
 
     def close(self) -> None:
-        if self.alias is None:
-            return
-        try:
-            connections[self.alias].close()
-        finally:
-            del connections[self.alias]
-            connections.settings.pop(self.alias, None)
-            self.alias = None
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def region_answers(alias: str) -> bool:
-    """Whether a database answers a fresh connection (a clone of the alias, so the run's own connection, perhaps
+    """Whether a database answers a fresh connection (a second one, so that the run's own connection, perhaps
     broken mid-transaction, is left alone)."""
-    with ProgressChannel._lock:
-        ProgressChannel._serial += 1
-        name = f"{alias}~probe~{ProgressChannel._serial}"
-    connections.settings[name] = copy.deepcopy(connections[alias].settings_dict)
+    probe = _second_connection(alias)
     try:
-        with connections[name].cursor() as cursor:
+        with probe.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
     except DatabaseError:
         return False
     finally:
         try:
-            connections[name].close()
-        finally:
-            del connections[name]
-            connections.settings.pop(name, None)
+            probe.close()
+        except DatabaseError:
+            pass
 
 
 class RunState:

@@ -71,6 +71,18 @@ def configured(tenant, mapping):
 
 
 @pytest.fixture
+def small(tenant, mapping):
+    """A little contact-center configuration and no continuity plan, for the tests that commit (transactional):
+    the plan's services need a transaction on the control plane that those tests do not give them."""
+    team = cc.team_create(tenant=tenant, name="Billing Support", actor=Actor.system())
+    skill = cc.skill_create(tenant=tenant, name="Billing Inquiries", channel="phone", actor=Actor.system())
+    cc.tag_create(tenant=tenant, name="VIP", actor=Actor.system())
+    cc.agent_create(tenant=tenant, username="andy", password=PASSWORD, role=role_of(tenant, AGENT),
+                    first_name="Andy", team=team, skills={skill: 3}, actor=Actor.system())
+    return tenant
+
+
+@pytest.fixture
 def sync_enabled(configured, mapping):
     from sync.models import SyncConfiguration
 

@@ -109,7 +109,7 @@ def test_a_stale_sync_emails_its_administrators_once(t0, sync_enabled, configure
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_at_once_queue_one_run(configured, mapping):
+def test_two_dispatchers_at_once_queue_one_run(small, mapping):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's concurrent transactions; CI runs it there")
     now = timezone.now()

@@ -61,6 +61,16 @@ def synced(configured, mapping):
     return configured
 
 
+@pytest.fixture
+def light(small):
+    """The small configuration (conftest), synced once, then a change on the primary."""
+    tenant = small
+    assert run_sync(tenant).status == SyncRun.Status.SUCCEEDED
+    cc.tag_update(tag=Tag.objects.get(tenant=tenant, name="VIP"), name="VIP", description="changed since",
+                  actor=Actor.system())
+    return tenant
+
+
 def at(point, action, monkeypatch):
     """Calls action() once when the run reaches failpoint `point`."""
     original = failpoints.failpoint
@@ -245,13 +255,13 @@ def needs_postgresql():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_postgresql_the_run_copies_the_primary_as_it_was_at_its_snapshot(synced, mapping, monkeypatch):
+def test_postgresql_the_run_copies_the_primary_as_it_was_at_its_snapshot(light, mapping, monkeypatch):
     needs_postgresql()
 
     def someone_writes_on_the_primary():  # another connection, committed, after the run's snapshot
         def write():
             try:
-                cc.tag_create(tenant=synced, name="Written during the run", actor=Actor.system())
+                cc.tag_create(tenant=light, name="Written during the run", actor=Actor.system())
             finally:
                 connections.close_all()
 
@@ -260,16 +270,16 @@ def test_postgresql_the_run_copies_the_primary_as_it_was_at_its_snapshot(synced,
         thread.join(30)
 
     at("after:snapshot", someone_writes_on_the_primary, monkeypatch)
-    run = run_sync(synced)
+    run = run_sync(light)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-    assert Tag.objects.filter(tenant=synced, name="Written during the run").exists()
+    assert Tag.objects.filter(tenant=light, name="Written during the run").exists()
     assert not Tag.objects.filter(tenant_id=mapping.secondary_id, name="Written during the run").exists()
     monkeypatch.undo()
-    assert run_sync(synced).counts["tag"]["created"] == 1  # the next run takes it
+    assert run_sync(light).counts["tag"]["created"] == 1  # the next run takes it
 
 
 @pytest.mark.django_db(transaction=True)
-def test_postgresql_a_real_switch_racing_a_run_rolls_the_run_back_and_waits_only_for_a_commit(synced, mapping,
+def test_postgresql_a_real_switch_racing_a_run_rolls_the_run_back_and_waits_only_for_a_commit(light, mapping,
                                                                                               monkeypatch):
     needs_postgresql()
     before = backup_state(mapping)
@@ -288,7 +298,7 @@ def test_postgresql_a_real_switch_racing_a_run_rolls_the_run_back_and_waits_only
         assert not thread.is_alive(), "the switch waited for the run"
 
     at("before:commit", a_switch_moves_the_fence, monkeypatch)
-    run = start_run(synced)
+    run = start_run(light)
     sync_run_execute(run_id=run.pk, region=BACKUP)
     run.refresh_from_db()
     assert moved and run.status == SyncRun.Status.SKIPPED and run.skip_reason == "switched"
@@ -296,7 +306,7 @@ def test_postgresql_a_real_switch_racing_a_run_rolls_the_run_back_and_waits_only
 
 
 @pytest.mark.django_db(transaction=True)
-def test_postgresql_a_switch_arriving_during_the_commit_waits_for_it_and_the_run_commits(synced, mapping,
+def test_postgresql_a_switch_arriving_during_the_commit_waits_for_it_and_the_run_commits(light, mapping,
                                                                                          monkeypatch):
     needs_postgresql()
     finished = threading.Event()
@@ -316,7 +326,7 @@ def test_postgresql_a_switch_arriving_during_the_commit_waits_for_it_and_the_run
         assert not finished.wait(1), "the fence moved while the run held it"
 
     at("after:fence-check", a_switch_arrives, monkeypatch)
-    run = start_run(synced)
+    run = start_run(light)
     sync_run_execute(run_id=run.pk, region=BACKUP)
     thread_box[0].join(30)
     run.refresh_from_db()
@@ -326,7 +336,7 @@ def test_postgresql_a_switch_arriving_during_the_commit_waits_for_it_and_the_run
 
 
 @pytest.mark.django_db(transaction=True)
-def test_postgresql_the_source_lost_mid_run_fails_naming_its_region(synced, mapping, monkeypatch, region_na):
+def test_postgresql_the_source_lost_mid_run_fails_naming_its_region(light, mapping, monkeypatch, region_na):
     """The primary's server stops answering mid-run: its connection is cut and new ones are refused (the alias is
     pointed at a port where nothing listens, as a region whose server went away)."""
     needs_postgresql()
@@ -345,7 +355,7 @@ def test_postgresql_the_source_lost_mid_run_fails_naming_its_region(synced, mapp
         source.connection.close()  # the server side went away
 
     at("after:team", cut, monkeypatch)
-    run = start_run(synced)
+    run = start_run(light)
     try:
         sync_run_execute(run_id=run.pk, region=BACKUP)
     finally:

@@ -63,9 +63,10 @@ def _wait(condition, process=None, log=None):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_worker_leaves_the_backup_as_it_was_and_the_next_worker_completes_the_run(configured, mapping,
+def test_a_killed_worker_leaves_the_backup_as_it_was_and_the_next_worker_completes_the_run(small, mapping,
                                                                                            worker_env, tmp_path):
     env, queue = worker_env
+    configured = small
     run = sync_run_request(tenant=configured, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False)
 
     doomed = _worker(tmp_path, "killed", {**env, "BCP_SYNC_FAILPOINT": "in:user:create"})
