@@ -531,22 +531,24 @@ def _last_successes() -> dict[int, datetime]:
 
 
 def _alert_stale(now: datetime) -> list[int]:
-    """Emails once per episode when the last successful run is older than the interval plus two hours."""
+    """Emails once per episode when the last successful run is older than the interval plus two hours. The runs
+    are in the regions and the configurations in the control plane: the ages are compared here, on plain values,
+    and only the configurations to alert are loaded."""
     last_success = _last_successes()
+    candidates = []
+    rows = SyncConfiguration.objects.filter(enabled=True, stale_alert_sent_at__isnull=True).values_list(
+        "pk", "mapping_id", "frequency", "anchor_at")
+    for pk, mapping_id, frequency, anchor_at in rows.iterator(chunk_size=5000):
+        since = last_success.get(mapping_id) or anchor_at
+        if since is not None and since < now - INTERVALS[frequency] - STALE_GRACE:
+            candidates.append(pk)
     alerted = []
-    for frequency, interval in INTERVALS.items():
-        limit = now - interval - STALE_GRACE
-        rows = (SyncConfiguration.objects.filter(enabled=True, frequency=frequency, stale_alert_sent_at__isnull=True)
-                .select_related("mapping__primary"))
-        for configuration in rows:
-            last = last_success.get(configuration.mapping_id)
-            if (last is None and configuration.anchor_at >= limit) or (last is not None and last >= limit):
-                continue
-            if SyncConfiguration.objects.filter(pk=configuration.pk, stale_alert_sent_at__isnull=True) \
-                    .update(stale_alert_sent_at=now):
-                alerted.append(configuration.pk)
-                primary = configuration.mapping.primary
-                transaction.on_commit(lambda p=primary, c=configuration: _notify(p, "stale", configuration=c))
+    for configuration in SyncConfiguration.objects.filter(pk__in=candidates).select_related("mapping__primary"):
+        if SyncConfiguration.objects.filter(pk=configuration.pk, stale_alert_sent_at__isnull=True) \
+                .update(stale_alert_sent_at=now):
+            alerted.append(configuration.pk)
+            primary = configuration.mapping.primary
+            transaction.on_commit(lambda p=primary, c=configuration: _notify(p, "stale", configuration=c))
     return alerted
 
 

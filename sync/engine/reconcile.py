@@ -20,7 +20,7 @@ class Reconciler:
         this run, when it planned; the ones it wrote are read back now and their hashes compared with the
         primary's."""
         state, key = self.state, entity.key
-        unlinked, orphaned, unsourced = self._counts(entity)
+        unlinked, orphaned, unsourced = self._counts(entity, plan.source_ids)
         expected = plan.source_ids - plan.failed
         missing = (unlinked | orphaned) & expected
         extra = unsourced - plan.source_ids
@@ -51,12 +51,12 @@ class Reconciler:
         if undeleted:
             state.errors.append({"code": "reconcile_extra", "type": key, "count": len(undeleted)})
 
-    def _counts(self, entity: Entity) -> tuple[set[int], set[int], set[int]]:
+    def _counts(self, entity: Entity, source_ids: set[int]) -> tuple[set[int], set[int], set[int]]:
         """Primary ids: of the records without a correlation, of the correlations whose copy is gone, of the
-        correlations whose primary record is gone. The primary's ids are read in the run's snapshot, the copies'
-        ids and the correlations in the backup's region after the writes: three reads of ids, compared here."""
+        correlations whose primary record is gone. The primary's ids are the plan's (read in the run's snapshot,
+        they are what a second read in it would return); the copies' ids and the correlations are read in the
+        backup's region after the writes; they are compared here."""
         state = self.state
-        source_ids = set(entity.queryset(state.source_tenant).values_list("pk", flat=True).order_by())
         target_ids = set(entity.queryset(state.target_tenant).values_list("pk", flat=True).order_by())
         correlations = dict(Correlation.objects.filter(mapping=state.mapping, entity_type=entity.key)
                             .values_list("source_id", "target_id").iterator(chunk_size=5000))
