@@ -273,6 +273,9 @@ else:
         "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# A sync run goes to the queue of its backup's region ("sync.<region code>"); the worker of `make run` and CI
+# consumes every region's queue and the default one (`manage.py sync_queues`).
+CELERY_TASK_ROUTES = ("sync.services.route_task",)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

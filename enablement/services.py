@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions import RegionUnavailable
 from status.selectors import subscriber_emails
+from sync.services import sync_fence_move
 from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
@@ -107,8 +109,12 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
     """Makes `to_side` the active tenant of the pair. The passkey is checked (and throttled) first; then, in one
     transaction holding the mapping's row lock, the active side flips, the routing epoch increments (every
     session of the pair must sign in again), and the switch is recorded: a Switch row and its audit row. The
-    lock is BcpMapping.objects.locked(); the sync's writes take locked_for_sync_write(), which waits for it and
-    is waited for, so a switch waits for the chunk being written and the run stops before its next one."""
+    lock is BcpMapping.objects.locked().
+
+    Before the pair flips, the sync's fence moves in the backup's region (its own transaction, committed first):
+    a sync run that started before it rolls back at its commit, and one that is committing now is waited for
+    (a few milliseconds, never the run). A crash between the two writes leaves a moved fence and an unflipped
+    pair, which the next run simply reads (sync.services.sync_fence_move)."""
     if to_side not in BcpMapping.Side.values:
         raise EnablementError(_("Choose which tenant should be active."), field="to_side")
     reason = reason.strip()
@@ -128,6 +134,14 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
                 if not force or not reason:
                     raise NeedsReason(state.overridable)
                 overridden = [check.key for check in state.overridable]
+        try:
+            sync_fence_move(mapping=locked)
+        except RegionUnavailable:
+            if to_side == BcpMapping.Side.SECONDARY:
+                raise
+            # Back to the primary with the backup's region down: no run can commit there either.
+            logger.warning("switch of pair %s back to the primary: the sync fence could not be moved (its region "
+                           "does not answer)", locked.pk)
         now = timezone.now()
         previous = locked.active_side
         locked.active_side = to_side

@@ -34,6 +34,6 @@ def seed(*, tenants) -> BcpMapping:
         _configuration, run = sync_enable(tenant=primary, actor=actor)
         if run is not None:
             # The first run happens here, not on a worker, so the demo starts with one run done.
-            SyncRun.objects.filter(pk=run.pk).update(trigger=SyncRun.Trigger.FIRST)
-            sync_run_execute(run_id=run.pk)
+            SyncRun.objects.using(run._state.db).filter(pk=run.pk).update(trigger=SyncRun.Trigger.FIRST)
+            sync_run_execute(run_id=run.pk, region=run._state.db)
     return mapping

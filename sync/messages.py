@@ -48,6 +48,15 @@ def error_text(error: dict) -> str:
             "Reconciliation: %(count)d %(type)s copy on the BCP tenant no longer has a record on the primary.",
             "Reconciliation: %(count)d %(type)s copies on the BCP tenant no longer have a record on the primary.",
             error["count"]) % {"count": error["count"], "type": _label(error["type"])}
+    if code == "region_down":
+        from bcp_project.regions import region_label
+
+        return _("The database of region %(region)s did not answer, so this run was rolled back: the BCP tenant is "
+                 "exactly as the last complete run left it. The next run starts when the region answers again.") % {
+            "region": region_label(error.get("region", ""))}
+    if code == "busy":
+        return _("Another run of this pair was still writing to the BCP tenant, so this one stopped without "
+                 "writing anything.")
     return _("The run stopped with an unexpected error (%(detail)s). Nothing half-written is kept; start the sync "
              "again, and tell your account representative if it happens again.") % {"detail": error.get("detail", "")}
 
@@ -59,8 +68,9 @@ def _field(name: str) -> str:
 SKIP_REASONS = {
     "bcp_active": lambda: _("The BCP tenant is active, so syncing is paused until you switch back to the primary."),
     "disabled": lambda: _("Sync was disabled before this run started."),
-    "switched": lambda: _("The BCP tenant became active while this run was going, so it stopped before its next "
-                          "write. The BCP tenant keeps what was copied; syncing resumes after you switch back."),
+    "switched": lambda: _("A switch to the BCP tenant began while this run was going, so the run was rolled back: "
+                          "the BCP tenant is exactly as the last complete run left it. Syncing resumes after you "
+                          "switch back."),
 }
 
 

@@ -48,6 +48,10 @@ class SyncConfiguration(models.Model):
     changes_pending_since = models.DateTimeField(_("changes waiting since"), null=True, blank=True)
     # The last "no successful sync for too long" email, so that it is sent once per episode.
     stale_alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Back-off: a run that found a region's database not answering sets these, and the dispatcher starts no run
+    # for the pair before retry_after; a successful run clears them.
+    retry_after = models.DateTimeField(null=True, blank=True, editable=False)
+    unavailable_runs = models.PositiveSmallIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -116,7 +120,8 @@ class SyncRun(models.Model):
     queued_at = models.DateTimeField(_("queued"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    # A running run's worker writes this after every chunk; a run that stops writing it has lost its worker.
+    # A running run's worker writes this (on a connection of its own) as it goes; a run that stops writing it has
+    # lost its worker.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # {entity type: {"total", "done", "created", "updated", "deleted", "unchanged", "failed"}}
@@ -125,6 +130,11 @@ class SyncRun(models.Model):
     # Sentences for people: what went wrong, naming the records.
     errors = models.JSONField(_("errors"), default=list)
     skip_reason = models.CharField(_("why it was skipped"), max_length=255, blank=True)
+    # The instant of the primary's snapshot this run copied: after it succeeded, the BCP tenant is the primary as it
+    # was then (the RPO the pages state).
+    source_as_of = models.DateTimeField(_("primary as of"), null=True, blank=True)
+    # The fence generation the run read when it started; it commits only if the fence still says so.
+    fence_generation = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects = RegionManager()
 
@@ -168,6 +178,11 @@ class SyncRun(models.Model):
         return min(99, int(100 * done / total)) if total else 0
 
     @property
+    def as_of(self):
+        """The instant of the primary this run copied (its snapshot); runs from before snapshots: their start."""
+        return self.source_as_of or self.started_at
+
+    @property
     def duration(self):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
@@ -202,3 +217,23 @@ class Correlation(models.Model):
 
     def __str__(self):
         return f"{self.entity_type} {self.source_id} → {self.target_id}"
+
+
+class Fence(models.Model):
+    """One row per BCP pair, in the backup's region: a switch moves it (generation + 1) before it flips the pair in
+    the control plane, and a run commits only if the generation it read at its start is still the one there,
+    checked under the row's lock just before it commits. So no run's write lands after a switch began."""
+
+    mapping = models.OneToOneField("tenants.BcpMapping", on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="+", verbose_name=_("BCP mapping"))
+    generation = models.PositiveIntegerField(_("generation"), default=0)
+    moved_at = models.DateTimeField(_("moved"), null=True, blank=True)
+
+    objects = RegionManager()
+
+    class Meta:
+        verbose_name = _("sync fence")
+        verbose_name_plural = _("sync fences")
+
+    def __str__(self):
+        return f"fence {self.mapping_id} @{self.generation}"

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from contactcenter.models import Deletion
+from contactcenter.models import AgentProfile, Deletion
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
 
@@ -45,7 +45,7 @@ def sync_state(*, tenant: Tenant) -> SyncState:
     configuration = active = last = success = None
     if mapping is not None:
         configuration = SyncConfiguration.objects.filter(mapping=mapping).first()
-        runs = SyncRun.objects.filter(mapping=mapping).select_related("requested_by")
+        runs = SyncRun.objects.filter(mapping=mapping)
         active = runs.filter(status__in=SyncRun.ACTIVE).first()
         last = runs.exclude(status__in=SyncRun.ACTIVE).order_by("-finished_at", "-id").first()
         success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
@@ -54,14 +54,14 @@ def sync_state(*, tenant: Tenant) -> SyncState:
 
 
 def sync_run_list(*, mapping: BcpMapping, status: str = ""):
-    runs = SyncRun.objects.filter(mapping=mapping).select_related("requested_by")
+    runs = SyncRun.objects.filter(mapping=mapping)
     if status:
         runs = runs.filter(status=status)
     return runs.order_by("-queued_at", "-id")
 
 
 def sync_run_get(*, mapping: BcpMapping, pk: int) -> SyncRun:
-    return get_object_or_404(SyncRun.objects.select_related("requested_by"), mapping=mapping, pk=pk)
+    return get_object_or_404(SyncRun.objects.filter(mapping=mapping), pk=pk)
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,18 @@ def changes_since(*, mapping: BcpMapping, since: datetime | None) -> dict:
     tenant_id = mapping.primary_id
     for entity in ENTITIES:
         if entity.key == "user":
+            # The people are in the control plane, their agent settings in the tenant's region: read apart.
+            profiles = AgentProfile.objects.filter(tenant_id=tenant_id)
+            if since is not None:
+                profiles = profiles.filter(updated_at__gt=since)
+            touched = dict(profiles.values_list("user_id", "updated_at"))
             rows = entity.model.objects.filter(tenant_id=tenant_id)
             if since is not None:
-                rows = rows.filter(Q(date_joined__gt=since) | Q(agent_profile__updated_at__gt=since))
-            rows = rows.order_by("-date_joined").values_list("username", "date_joined", "agent_profile__updated_at")
+                rows = rows.filter(Q(date_joined__gt=since) | Q(pk__in=list(touched)))
+            rows = rows.order_by("-date_joined").values_list("pk", "username", "date_joined")
             changes = [Change(entity, name, "created" if since is None or joined > since else "changed",
-                              max(d for d in (joined, touched) if d is not None))
-                       for name, joined, touched in rows[:LIMIT]]
+                              max(d for d in (joined, touched.get(pk)) if d is not None))
+                       for pk, name, joined in rows[:LIMIT]]
         else:
             rows = entity.model.objects.filter(tenant_id=tenant_id)
             if since is not None:
@@ -130,13 +135,15 @@ def correlation_lookup(*, mapping: BcpMapping, entity_type: str, query: str, sid
     correlations = Correlation.objects.filter(mapping=mapping, entity_type=entity_type)
     if side == "primary":
         links = {c.source_id: c for c in correlations.filter(source_id__in=found)}
-        other = dict(entity.model.objects.filter(pk__in=[c.target_id for c in links.values()])
+        other = dict(entity.model.objects.filter(tenant_id=mapping.secondary_id,
+                                                 pk__in=[c.target_id for c in links.values()])
                      .values_list("pk", field))
         return [CorrelatedPair(entity, pk, name, links[pk].target_id if pk in links else None,
                                other.get(links[pk].target_id) if pk in links else None,
                                links[pk].synced_at if pk in links else None) for pk, name in found.items()]
     links = {c.target_id: c for c in correlations.filter(target_id__in=found)}
-    other = dict(entity.model.objects.filter(pk__in=[c.source_id for c in links.values()]).values_list("pk", field))
+    other = dict(entity.model.objects.filter(tenant_id=mapping.primary_id, pk__in=[c.source_id for c in links.values()])
+                 .values_list("pk", field))
     return [CorrelatedPair(entity, links[pk].source_id if pk in links else None,
                            other.get(links[pk].source_id) if pk in links else None, pk, name,
                            links[pk].synced_at if pk in links else None) for pk, name in found.items()]

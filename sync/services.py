@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db import IntegrityError, InterfaceError, OperationalError, connections, transaction
+from django.db.models import F, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -22,12 +22,15 @@ from audit.services import Actor, audit_record
 from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
+from bcp_project.regions import CONTROL, RegionUnavailable, RegionUnknown, alias_for_mapping, alias_for_tenant, aliases
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
 from .engine import Engine, SyncCrash, SyncInterrupted
 from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
-from .models import INTERVALS, Frequency, SyncConfiguration, SyncRun
+from .engine.snapshot import AnotherRunWriting, pair_barrier
+from .engine.state import ProgressChannel, region_answers
+from .models import INTERVALS, Correlation, Fence, Frequency, SyncConfiguration, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,29 @@ REQUEUE_AFTER = timedelta(seconds=90)
 CONTINUOUS_SETTLE = timedelta(seconds=5)
 # "No successful sync for too long" means older than the interval plus this.
 STALE_GRACE = timedelta(hours=2)
+# A pair whose run found a region's database not answering waits this long before the dispatcher starts another,
+# doubling with each such run up to BACKOFF_MAX: a region that is down gets no storm of runs.
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=30)
+
+
+def queue_for(region: str) -> str:
+    """The Celery queue of a region's sync runs: the backup's region pulls, so its workers can live there."""
+    return f"sync.{region}"
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """Celery router (settings.CELERY_TASK_ROUTES): a sync run goes to the queue of the backup's region."""
+    if name == RUN_TASK:
+        region = (kwargs or {}).get("region") or (args[1] if args and len(args) > 1 else None)
+        if region:
+            return {"queue": queue_for(region)}
+    return None
+
+
+def worker_queues() -> list[str]:
+    """Every queue a worker of `make run` and CI consumes: the default queue and every region's sync queue."""
+    return [current_app.conf.task_default_queue or "celery", *(queue_for(region) for region in aliases())]
 
 
 class SyncError(ApplicationError):
@@ -155,12 +181,13 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
 # --- runs ---------------------------------------------------------------------------------------------------
 
 
-def _enqueue(run_ids: list[int]) -> None:
-    # By the task's name (tasks.py imports this module, not the other way round). One producer for the whole
-    # batch: a dispatch may queue a thousand runs at once.
+def _enqueue(runs: list[tuple[int, str]]) -> None:
+    """Sends (run id, backup's region) pairs; route_task puts each on its region's queue. By the task's name
+    (tasks.py imports this module, not the other way round). One producer for the whole batch: a dispatch may
+    queue a thousand runs at once."""
     with current_app.producer_or_acquire() as producer:
-        for run_id in run_ids:
-            current_app.send_task(RUN_TASK, (run_id,), producer=producer)
+        for run_id, region in runs:
+            current_app.send_task(RUN_TASK, (run_id, region), producer=producer)
 
 
 def _enqueue_after_commit(run: SyncRun) -> None:
@@ -168,9 +195,11 @@ def _enqueue_after_commit(run: SyncRun) -> None:
     leaves the run saved and queued (run.waiting_for_queue says so to the caller): the dispatcher sends queued runs
     again after REQUEUE_AFTER, so it starts when the queue is back."""
 
+    region = run._state.db
+
     def send():
         try:
-            _enqueue([run.pk])
+            _enqueue([(run.pk, region)])
         except BROKER_ERRORS as exc:
             logger.warning("sync run %s is queued, but the task queue did not answer (%s: %s); the dispatcher sends "
                            "it again when the queue is back", run.pk, type(exc).__name__, exc)
@@ -183,12 +212,13 @@ def _queue(*, mapping: BcpMapping, configuration: SyncConfiguration | None, trig
            full: bool = False, enqueue: bool = True) -> SyncRun:
     keys = selected_keys(custom=configuration is not None and configuration.custom,
                          chosen=configuration.entity_types if configuration is not None else ())
+    region = alias_for_mapping(mapping)
     try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(mapping=mapping, trigger=trigger, requested_by=actor.user, full=full,
-                                         entity_types=keys)
+        with transaction.atomic(using=region):
+            run = SyncRun.objects.using(region).create(mapping=mapping, trigger=trigger, requested_by=actor.user,
+                                                       full=full, entity_types=keys)
     except IntegrityError:
-        waiting = SyncRun.objects.filter(mapping=mapping, status=SyncRun.Status.QUEUED).exists()
+        waiting = SyncRun.objects.using(region).filter(mapping=mapping, status=SyncRun.Status.QUEUED).exists()
         if waiting:  # saved, not started: perhaps the task queue was down when it was requested
             raise SyncError(_("A sync is already waiting to start for this tenant: it starts as soon as a worker "
                               "takes it (if the task queue was down, once it is back). Its progress is shown on "
@@ -219,51 +249,161 @@ def sync_run_request(*, tenant: Tenant, actor: Actor, trigger: str = SyncRun.Tri
     return run
 
 
-def sync_run_execute(*, run_id: int, on_progress=None) -> SyncRun | None:
-    """Runs a queued run, or takes over one whose worker was lost. Returns None when another worker has it."""
+def _region_of_run(run_id: int) -> str:
+    """The backup's region holding run `run_id`, for callers that did not say (ids are per region database, so
+    this is only for the one that holds a queued or running run of that id)."""
+    found = [alias for alias in aliases()
+             if SyncRun.objects.using(alias).filter(pk=run_id, status__in=SyncRun.ACTIVE).exists()]
+    if len(found) != 1:
+        raise RegionUnknown(f"sync run {run_id}: name its region ({found or 'none holds it'})")
+    return found[0]
+
+
+def fence_generation(*, mapping: BcpMapping) -> int:
+    """The pair's fence generation in the backup's region (the row is made on first use)."""
+    region = alias_for_mapping(mapping)
+    fence, _created = Fence.objects.using(region).get_or_create(mapping_id=mapping.pk)
+    return fence.generation
+
+
+def sync_fence_move(*, mapping: BcpMapping) -> int:
+    """A switch's first write: the pair's fence moves in the backup's region (committed at once, on its own), so
+    that no run that started before it commits after it. Call it inside the switch's control-plane transaction,
+    before the pair flips: on PostgreSQL it then takes the pair's commit barrier there, so a run that checked the
+    fence before it moved has committed both its databases before the flip commits. A crash after the fence moved
+    and before the flip leaves a moved fence and an unflipped pair: the next run reads the new generation, the
+    next switch moves it again. Raises RegionUnavailable when the backup's region does not answer."""
+    region = alias_for_mapping(mapping)
+    try:
+        with transaction.atomic(using=region):
+            fence, _created = Fence.objects.using(region).select_for_update().get_or_create(mapping_id=mapping.pk)
+            fence.generation += 1
+            fence.moved_at = timezone.now()
+            fence.save(update_fields=["generation", "moved_at"])
+    except (OperationalError, InterfaceError) as exc:
+        raise RegionUnavailable(region) from exc
+    control = connections[CONTROL]
+    if control.vendor == "postgresql" and control.in_atomic_block:
+        with control.cursor() as cursor:
+            pair_barrier(cursor, mapping.pk)
+    return fence.generation
+
+
+def sync_pair_forget(*, mapping: BcpMapping) -> None:
+    """Before a BCP pair is deleted (signals.py, pre_delete): its runs, correlations and fence in the backup's
+    region go first, since no cascade crosses databases. The fence row is locked first, so a run that is
+    committing finishes before; a run that would commit later finds no fence and rolls back. Raises
+    RegionUnavailable, naming the region, when the backup's region does not answer: the pair stays."""
+    region = alias_for_mapping(mapping)
+    try:
+        with transaction.atomic(using=region):
+            list(Fence.objects.using(region).select_for_update().filter(mapping_id=mapping.pk))
+            Correlation.objects.using(region).filter(mapping_id=mapping.pk).delete()
+            SyncRun.objects.using(region).filter(mapping_id=mapping.pk).delete()
+            Fence.objects.using(region).filter(mapping_id=mapping.pk).delete()
+    except (OperationalError, InterfaceError) as exc:
+        raise RegionUnavailable(region) from exc
+
+
+def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None) -> SyncRun | None:
+    """Runs a queued run, or takes over one whose worker was lost. Returns None when another worker has it.
+    `region` is the backup's region, where the run lives (the task carries it)."""
+    region = region or _region_of_run(run_id)
     now = timezone.now()
-    claimed = SyncRun.objects.filter(pk=run_id).filter(
+    runs = SyncRun.objects.using(region)
+    claimed = runs.filter(pk=run_id).filter(
         Q(status=SyncRun.Status.QUEUED) | Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
     ).update(status=SyncRun.Status.RUNNING, started_at=Coalesce(F("started_at"), now), heartbeat_at=now,
              attempts=F("attempts") + 1)
     if not claimed:
         return None
-    run = SyncRun.objects.select_related("mapping__primary", "mapping__secondary", "requested_by").get(pk=run_id)
+    run = runs.get(pk=run_id)
+    run.mapping = BcpMapping.objects.using(CONTROL).select_related("primary__region", "secondary__region").get(
+        pk=run.mapping_id)
     if run.mapping.active_side == BcpMapping.Side.SECONDARY:
         return _finish(run, status=SyncRun.Status.SKIPPED, skip_reason="bcp_active")
-    engine = Engine(run, entity_keys=run.entity_types or ALL_KEYS, full=run.full, on_progress=on_progress)
+    progress = ProgressChannel(region)
+    engine = Engine(run, entity_keys=run.entity_types or ALL_KEYS, full=run.full, on_progress=on_progress,
+                    progress=progress)
     try:
-        engine.execute()
+        generation = fence_generation(mapping=run.mapping)
+        runs.filter(pk=run_id).update(fence_generation=generation)
+        run.fence_generation = generation
+        engine.execute(generation=generation)
     except SyncCrash:
         raise
     except SyncInterrupted:
-        run.counts = {key: counts.as_dict() for key, counts in engine.counts.items()}
+        run.counts = {}  # rolled back: nothing of it was written
         return _finish(run, status=SyncRun.Status.SKIPPED, skip_reason="switched")
-    except Exception as exc:  # a bug or a lost database: the run says so, the next run starts over
+    except AnotherRunWriting:
+        run.counts = {}
+        return _finish(run, status=SyncRun.Status.FAILED, errors=[{"code": "busy"}])
+    except (RegionUnavailable, OperationalError, InterfaceError) as exc:
+        logger.warning("sync run %s rolled back: %s: %s", run.pk, type(exc).__name__, exc)
+        down = getattr(exc, "alias", None) or next(
+            (alias for alias in (engine.state.source_alias, engine.state.target_alias, CONTROL)
+             if not region_answers(alias)), None)
+        run.counts = {}
+        error = ({"code": "region_down", "region": down} if down is not None else
+                 {"code": "error", "type": "", "detail": f"{type(exc).__name__}: {exc}"[:300]})
+        return _finish(run, status=SyncRun.Status.FAILED, errors=[error], region_down=down is not None)
+    except Exception as exc:  # a bug: the run says so, everything it wrote is rolled back, the next run starts over
         logger.exception("sync run %s stopped", run.pk)
-        engine.errors.append({"code": "error", "type": "", "detail": f"{type(exc).__name__}: {exc}"[:300]})
+        run.counts = {}
+        return _finish(run, status=SyncRun.Status.FAILED,
+                       errors=[{"code": "error", "type": "", "detail": f"{type(exc).__name__}: {exc}"[:300]}])
+    finally:
+        progress.close()
     run.counts = {key: counts.as_dict() for key, counts in engine.counts.items()}
+    run.source_as_of = engine.as_of
     status = SyncRun.Status.FAILED if engine.errors else SyncRun.Status.SUCCEEDED
     return _finish(run, status=status, errors=engine.errors)
 
 
-def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "") -> SyncRun:
+def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "", region_down: bool = False) -> SyncRun:
+    region = run._state.db
+    run.status = status
+    run.errors = list(errors)
+    run.skip_reason = skip_reason
+    run.finished_at = timezone.now()
+    run.current_type = ""
+    run.heartbeat_at = run.finished_at
+    fields = ("status", "errors", "skip_reason", "finished_at", "current_type", "counts", "source_as_of",
+              "heartbeat_at")
+    try:
+        # An UPDATE, not a save: a pair removed meanwhile took its runs with it, and this then matches nothing.
+        SyncRun.objects.using(region).filter(pk=run.pk).update(**{name: getattr(run, name) for name in fields})
+    except (OperationalError, InterfaceError):
+        # The backup's region itself is down: the run stays "running" there until its heartbeat is stale, and the
+        # dispatcher (with its back-off) tries it again.
+        logger.warning("sync run %s: its region %s does not answer; the result is not recorded", run.pk, region)
+        _back_off(run.mapping_id)
+        return run
     with transaction.atomic():
-        run.status = status
-        run.errors = list(errors)
-        run.skip_reason = skip_reason
-        run.finished_at = timezone.now()
-        run.current_type = ""
-        run.save(update_fields=["status", "errors", "skip_reason", "finished_at", "current_type", "counts"])
-        actor = Actor(user=run.requested_by) if run.requested_by else Actor.system()
+        actor = Actor(user=run.requested_by) if run.requested_by_id else Actor.system()
         audit_record(action="sync.run", by=actor, tenant=run.mapping.primary, obj=run,
                      changes={"status": status, "trigger": run.trigger, "totals": run.totals,
-                              "errors": len(run.errors), "skip_reason": skip_reason})
+                              "errors": len(run.errors), "skip_reason": skip_reason,
+                              "source_as_of": run.source_as_of.isoformat() if run.source_as_of else None})
         if status == SyncRun.Status.SUCCEEDED:
-            SyncConfiguration.objects.filter(mapping_id=run.mapping_id).update(stale_alert_sent_at=None)
+            SyncConfiguration.objects.filter(mapping_id=run.mapping_id).update(
+                stale_alert_sent_at=None, retry_after=None, unavailable_runs=0)
+        elif region_down:
+            _back_off(run.mapping_id)
     if status == SyncRun.Status.FAILED:
         _notify(run.mapping.primary, "failed", run=run)
     return run
+
+
+def _back_off(mapping_id: int) -> None:
+    """The dispatcher starts no run for this pair before retry_after: 30 s, then twice as long each time."""
+    configuration = SyncConfiguration.objects.filter(mapping_id=mapping_id).first()
+    if configuration is None:
+        return
+    failures = configuration.unavailable_runs + 1
+    wait = min(BACKOFF_FIRST * (2 ** min(failures - 1, 10)), BACKOFF_MAX)
+    SyncConfiguration.objects.filter(pk=configuration.pk).update(unavailable_runs=failures,
+                                                                 retry_after=timezone.now() + wait)
 
 
 # --- the dispatcher ---------------------------------------------------------------------------------------
@@ -287,9 +427,10 @@ def _claim_slot(row: dict, now: datetime) -> bool:
 def _claim_due(fields: tuple[str, ...], now: datetime):
     """The due configurations this dispatcher claims, each moved on to its next slot. PostgreSQL: one locking
     read that skips rows another dispatcher holds (a row it already moved on no longer matches), then one bulk
-    UPDATE per chunk. Elsewhere: a conditional UPDATE per row, which SQLite runs one writer at a time."""
-    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now)
-    if connection.vendor != "postgresql":
+    UPDATE per chunk. Elsewhere: a conditional UPDATE per row, which SQLite runs one writer at a time. A pair in
+    its back-off (its last run found a region down) is not due until the back-off ends."""
+    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now).exclude(retry_after__gt=now)
+    if connections[CONTROL].vendor != "postgresql":
         for row in due.values(*fields).iterator(chunk_size=2000):
             if _claim_slot(row, now):
                 yield row
@@ -301,76 +442,113 @@ def _claim_due(fields: tuple[str, ...], now: datetime):
     yield from rows
 
 
+def _active_mappings() -> set[int]:
+    return {mapping_id for alias in aliases()
+            for mapping_id in SyncRun.objects.using(alias).filter(status__in=SyncRun.ACTIVE)
+            .values_list("mapping_id", flat=True)}
+
+
 @transaction.atomic
 def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
-    """Claims what is due and queues one run per mapping. A slot missed while beat was down is claimed once,
-    and the next slot is computed from now, so two days without beat make one catch-up run, not a backlog."""
+    """Claims what is due and queues one run per mapping, each in its backup's region. A slot missed while beat
+    was down is claimed once, and the next slot is computed from now, so two days without beat make one catch-up
+    run, not a backlog. A region that does not answer costs its own pairs their runs, not the others'."""
     now = now or timezone.now()
     result = Dispatch()
-    active = set(SyncRun.objects.filter(status__in=SyncRun.ACTIVE).values_list("mapping_id", flat=True))
+    active = _active_mappings()
     fields = ("pk", "mapping_id", "anchor_at", "next_run_at", "frequency", "custom", "entity_types",
-              "mapping__active_side")
-    new_runs = []
+              "mapping__active_side", "mapping__secondary_id")
+    new_runs: dict[str, list[SyncRun]] = {}
+
+    def add(row, run):
+        new_runs.setdefault(alias_for_tenant(row["mapping__secondary_id"]), []).append(run)
+
     for row in _claim_due(fields, now):
         if row["mapping_id"] in active:
             continue  # the run going now covers this slot
         if row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
-            new_runs.append(SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
-                                    status=SyncRun.Status.SKIPPED, skip_reason="bcp_active", finished_at=now))
+            add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
+                             status=SyncRun.Status.SKIPPED, skip_reason="bcp_active", finished_at=now))
             continue
-        new_runs.append(SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
-                                entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
+        add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
+                         entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
         active.add(row["mapping_id"])
 
     pending = SyncConfiguration.objects.filter(enabled=True, frequency=Frequency.CONTINUOUS,
-                                               changes_pending_since__lte=now - CONTINUOUS_SETTLE).values(
-        *fields, "changes_pending_since")
+                                               changes_pending_since__lte=now - CONTINUOUS_SETTLE).exclude(
+        retry_after__gt=now).values(*fields, "changes_pending_since")
     for row in pending.iterator(chunk_size=2000):
         if row["mapping_id"] in active or row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
             continue  # stays pending: the run after the current one (or after switching back) takes it
         if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
                 .update(changes_pending_since=None):
             continue
-        new_runs.append(SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.CONTINUOUS,
-                                entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
+        add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.CONTINUOUS,
+                         entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
         active.add(row["mapping_id"])
 
-    # A "Sync now" pressed in the same instant wins; the constraint turns this insert into nothing.
-    SyncRun.objects.bulk_create(new_runs, batch_size=1000, ignore_conflicts=True)
-    mapping_ids = [run.mapping_id for run in new_runs]
-    result.queued = list(SyncRun.objects.filter(mapping_id__in=mapping_ids, status=SyncRun.Status.QUEUED,
-                                                attempts=0).values_list("pk", flat=True))
-    result.skipped = [run.mapping_id for run in new_runs if run.status == SyncRun.Status.SKIPPED]
-
-    # Runs whose worker was lost, or whose message never reached one, are sent again; claiming decides.
-    result.requeued = list(SyncRun.objects.filter(
-        Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-        | Q(status=SyncRun.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
-    ).values_list("pk", flat=True))
+    to_send: list[tuple[int, str]] = []
+    for alias in aliases():
+        batch = new_runs.get(alias, [])
+        try:
+            if batch:
+                # A "Sync now" pressed in the same instant wins; the constraint turns this insert into nothing.
+                SyncRun.objects.using(alias).bulk_create(batch, batch_size=1000, ignore_conflicts=True)
+                queued = list(SyncRun.objects.using(alias).filter(
+                    mapping_id__in=[run.mapping_id for run in batch], status=SyncRun.Status.QUEUED, attempts=0)
+                    .values_list("pk", flat=True))
+                result.queued += queued
+                to_send += [(pk, alias) for pk in queued]
+                result.skipped += [run.mapping_id for run in batch if run.status == SyncRun.Status.SKIPPED]
+            # Runs whose worker was lost, or whose message never reached one, are sent again; claiming decides.
+            requeued = list(SyncRun.objects.using(alias).filter(
+                Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+                | Q(status=SyncRun.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
+            ).values_list("pk", flat=True))
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("sync dispatch: region %s does not answer (%s); its pairs wait for the next dispatch",
+                           alias, exc)
+            continue
+        result.requeued += requeued
+        to_send += [(pk, alias) for pk in requeued]
     result.alerted = _alert_stale(now)
-    runs = result.queued + result.requeued
-    if runs:
-        transaction.on_commit(lambda: _enqueue(runs))
+    if to_send:
+        transaction.on_commit(lambda: _enqueue(to_send))
     return result
 
 
+def _last_successes() -> dict[int, datetime]:
+    """mapping id -> when its last successful run finished, from every region's runs."""
+    found: dict[int, datetime] = {}
+    for alias in aliases():
+        try:
+            rows = (SyncRun.objects.using(alias).filter(status=SyncRun.Status.SUCCEEDED).order_by()
+                    .values("mapping_id").annotate(last=Max("finished_at")).values_list("mapping_id", "last"))
+            found.update(rows)
+        except (OperationalError, InterfaceError):
+            continue
+    return found
+
+
 def _alert_stale(now: datetime) -> list[int]:
-    """Emails once per episode when the last successful run is older than the interval plus two hours."""
-    last_success = SyncRun.objects.filter(mapping_id=OuterRef("mapping_id"), status=SyncRun.Status.SUCCEEDED) \
-        .order_by().values("mapping_id").annotate(last=Max("finished_at")).values("last")
+    """Emails once per episode when the last successful run is older than the interval plus two hours. The runs
+    are in the regions and the configurations in the control plane: the ages are compared here, on plain values,
+    and only the configurations to alert are loaded."""
+    last_success = _last_successes()
+    candidates = []
+    rows = SyncConfiguration.objects.filter(enabled=True, stale_alert_sent_at__isnull=True).values_list(
+        "pk", "mapping_id", "frequency", "anchor_at")
+    for pk, mapping_id, frequency, anchor_at in rows.iterator(chunk_size=5000):
+        since = last_success.get(mapping_id) or anchor_at
+        if since is not None and since < now - INTERVALS[frequency] - STALE_GRACE:
+            candidates.append(pk)
     alerted = []
-    for frequency, interval in INTERVALS.items():
-        rows = (SyncConfiguration.objects.filter(enabled=True, frequency=frequency, stale_alert_sent_at__isnull=True)
-                .annotate(last_success=Subquery(last_success))
-                .filter(Q(last_success__lt=now - interval - STALE_GRACE)
-                        | Q(last_success__isnull=True, anchor_at__lt=now - interval - STALE_GRACE))
-                .select_related("mapping__primary"))
-        for configuration in rows:
-            if SyncConfiguration.objects.filter(pk=configuration.pk, stale_alert_sent_at__isnull=True) \
-                    .update(stale_alert_sent_at=now):
-                alerted.append(configuration.pk)
-                primary = configuration.mapping.primary
-                transaction.on_commit(lambda p=primary, c=configuration: _notify(p, "stale", configuration=c))
+    for configuration in SyncConfiguration.objects.filter(pk__in=candidates).select_related("mapping__primary"):
+        if SyncConfiguration.objects.filter(pk=configuration.pk, stale_alert_sent_at__isnull=True) \
+                .update(stale_alert_sent_at=now):
+            alerted.append(configuration.pk)
+            primary = configuration.mapping.primary
+            transaction.on_commit(lambda p=primary, c=configuration: _notify(p, "stale", configuration=c))
     return alerted
 
 

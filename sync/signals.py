@@ -7,14 +7,15 @@ their deletes count too. Bulk writes send no signals; every service that writes 
 parent record (hours and their days, an agent and their skills), so the mark is set all the same.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from accounts.models import User
 from contactcenter.models import Deletion
+from tenants.models import BcpMapping
 
 from .engine.registry import on_register
 from .engine.types import Entity
-from .services import sync_note_change
+from .services import sync_note_change, sync_pair_forget
 
 
 def _changed(sender, instance, **kwargs):
@@ -46,6 +47,12 @@ def _connect_type(entity: Entity) -> None:
         _connect(child.model, deletes=child.deleted_alone)
 
 
+def _pair_deleted(sender, instance, **kwargs):
+    """A BCP pair's runs, correlations and fence live in the backup's region: they go first, by hand."""
+    sync_pair_forget(mapping=instance)
+
+
 def connect() -> None:
+    pre_delete.connect(_pair_deleted, sender=BcpMapping, dispatch_uid="sync-pair-forget")
     _connect(Deletion, deletes=False)
     on_register(_connect_type)

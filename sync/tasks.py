@@ -8,7 +8,8 @@ def dispatch_sync() -> None:
     sync_dispatch()
 
 
-# acks_late: a worker killed in the middle gives the message back; claiming the run decides who does it.
+# acks_late: a worker killed in the middle gives the message back; claiming the run decides who does it. The run
+# lives in the backup's region, which the message names; it is routed to that region's queue (services.route_task).
 @shared_task(name="sync.run", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-def run_sync(run_id: int) -> None:
-    sync_run_execute(run_id=run_id)
+def run_sync(run_id: int, region: str | None = None) -> None:
+    sync_run_execute(run_id=run_id, region=region)

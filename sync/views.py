@@ -197,7 +197,7 @@ def changes(request, *, tenant):
     state = selectors.sync_state(tenant=tenant)
     if state.mapping is None:
         raise Http404
-    since = state.last_success.started_at if state.last_success else None
+    since = state.last_success.as_of if state.last_success else None
     found = selectors.changes_since(mapping=state.mapping, since=since)
     rows = [(entity, *found[entity.key]) for entity in ENTITIES if entity.key in found]
     return render(request, "sync/changes.html", _context(request, state, since=since, rows=rows,

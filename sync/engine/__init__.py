@@ -1,26 +1,30 @@
-"""The one-way copy of a primary tenant's configuration to its BCP tenant.
+"""The one-way copy of a primary tenant's configuration to its BCP tenant, from the primary's region database into
+the backup's.
 
-For each entity type, in dependency order, the engine compares every record on both tenants, with the BCP rows'
+A run is a point-in-time copy (snapshot.py): the primary's region is read in one snapshot, the backup's region and
+the control plane (the copies of roles and users) are written in one transaction each, and both commit at the end,
+after the fence is checked, or neither does. For each entity type, in dependency order, the engine compares every
+record on both tenants in Python (the two tenants are in two databases that no query can join), with the BCP rows'
 links (and their children's) expressed in primary ids through the correlations: an equal record costs no write
-(and no hash; written records keep theirs on the correlation). On PostgreSQL one query per type does the
-comparing inside the database and sends only the records that need work, which are then read; elsewhere (SQLite)
-both tenants are read as plain tuples and compared in Python. What differs is written in bulk, in chunks, each in
-one transaction. Deletions follow in reverse order. Afterwards every type is reconciled.
+(and no hash; written records keep theirs on the correlation). What differs is written in bulk. Deletions follow
+in reverse order. Afterwards every type is reconciled, then the run commits.
 
 Records made on the BCP tenant itself have no correlation and are never written, except the default roles, which
 are adopted by name.
 
 The files, from the top (each imports only those below it; pyproject.toml holds that as a contract):
-  run.py          Engine: one run, type by type
-  writer.py       the plan written in fenced chunks; deletes         reconcile.py  the check after every run
-  planning.py     Planner: picks a comparer, completes the plan (links in BCP ids, unique values, hashes)
-  compare_sql.py  SqlComparer: compared inside PostgreSQL            compare_python.py  PythonComparer
+  run.py          Engine: one run, type by type, inside its transactions
+  snapshot.py     the run's transactions: the source's snapshot, the fenced commit, deadlines, regions down
+  writer.py       the plan written; deletes                          reconcile.py  the check after every run
+  planning.py     Planner: compares, then completes the plan (links in BCP ids, unique values, hashes)
+  compare_python.py  PythonComparer: both tenants read and compared here
   comparing.py    Plan and the Comparer interface
-  state.py        what a run knows and reports: tenants, id maps, names, counts, errors, progress
+  state.py        what a run knows and reports: tenants, regions, id maps, names, counts, errors, progress (written
+                  on a connection of its own)
   ids.py          correlation maps, links from one tenant's ids to the other's, the content hash
   registry.py     the registered types, keyed by their model's ENTITY_TYPE; the custom-selection rule
   catalogue.py    the sync's own types (roles, users, the contact-center configuration)
-  types.py        Entity and Child: how a type reads and writes its rows
+  types.py        Entity and Child: how a type reads and writes its rows, each on its own database
   bulk.py         the bulk writers                                   failpoints.py  test hooks
   sql.py          every SQL string of the engine
 """

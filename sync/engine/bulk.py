@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Model
 from django.utils import timezone
 
@@ -21,11 +21,12 @@ def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[start:start + size]
 
 
-def insert_rows(model: type[Model], rows: list[dict], *, returning: bool = True) -> list[int]:
-    """Inserts the rows and returns their new ids (in order) when `returning`. Fields a row does not name get
-    their model default (now() for auto_now fields), as a save would give them."""
+def insert_rows(model: type[Model], rows: list[dict], *, using: str, returning: bool = True) -> list[int]:
+    """Inserts the rows into database `using` and returns their new ids (in order) when `returning`. Fields a row
+    does not name get their model default (now() for auto_now fields), as a save would give them."""
     if not rows:
         return []
+    connection = connections[using]
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     given = set(rows[0])
@@ -36,7 +37,7 @@ def insert_rows(model: type[Model], rows: list[dict], *, returning: bool = True)
                 else f.get_default()
     columns = [f.attname for f in fields]
     if connection.vendor == "postgresql":
-        return _copy_rows(model, rows, columns, defaults, returning=returning)
+        return _copy_rows(model, rows, columns, defaults, returning=returning, using=using)
     by_name = {f.attname: f for f in fields}
     ids: list[int] = []
     for chunk in chunks(rows, max(1, min(CHUNK, 30000 // len(columns)))):
@@ -48,7 +49,7 @@ def insert_rows(model: type[Model], rows: list[dict], *, returning: bool = True)
                     value = by_name[name].get_db_prep_save(value, connection)
                 params.append(value)
         statement = sql.insert(model._meta.db_table, columns, rows=len(chunk),
-                               returning_column=model._meta.pk.column if returning else None)
+                               returning_column=model._meta.pk.column if returning else None, using=using)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
             if returning:
@@ -56,22 +57,23 @@ def insert_rows(model: type[Model], rows: list[dict], *, returning: bool = True)
     return ids
 
 
-def _copy_rows(model, rows: list[dict], columns: list[str], defaults: dict, *, returning: bool) -> list[int]:
+def _copy_rows(model, rows: list[dict], columns: list[str], defaults: dict, *, returning: bool,
+               using: str) -> list[int]:
     """PostgreSQL: COPY, with ids taken from the table's sequence first (COPY returns nothing), so that the
     correlations can be written in the same transaction."""
     table, pk = model._meta.db_table, model._meta.pk.column
     ids: list[int] = []
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         if returning:
-            ids = sql.next_ids(cursor, table, pk, len(rows))
-        with cursor.cursor.copy(sql.copy_into(table, ([pk] if returning else []) + columns)) as copy:
+            ids = sql.next_ids(cursor, table, pk, len(rows), using=using)
+        with cursor.cursor.copy(sql.copy_into(table, ([pk] if returning else []) + columns, using=using)) as copy:
             for index, row in enumerate(rows):
                 values = [row[name] if name in row else defaults[name] for name in columns]
                 copy.write_row([ids[index], *values] if returning else values)
     return ids
 
 
-def update_rows(model: type[Model], rows: dict[int, dict]) -> None:
+def update_rows(model: type[Model], rows: dict[int, dict], *, using: str) -> None:
     """Sets each row's values by primary key. PostgreSQL: COPY into a temporary table of the same column types,
     then one UPDATE … FROM it; elsewhere Django's bulk_update. An `updated_at` column gets now()."""
     if not rows:
@@ -81,12 +83,13 @@ def update_rows(model: type[Model], rows: dict[int, dict]) -> None:
         now = timezone.now()
         rows = {pk: {**values, "updated_at": now} for pk, values in rows.items()}
         columns.append("updated_at")
+    connection = connections[using]
     if connection.vendor != "postgresql":
         objects = [model(pk=pk, **values) for pk, values in rows.items()]
-        model.objects.bulk_update(objects, columns, batch_size=500)
+        model._base_manager.using(using).bulk_update(objects, columns, batch_size=500)
         return
     with connection.cursor() as cursor, \
-            sql.staging(cursor, model._meta.db_table, model._meta.pk.column, columns) as statement, \
+            sql.staging(cursor, model._meta.db_table, model._meta.pk.column, columns, using=using) as statement, \
             cursor.cursor.copy(statement) as copy:
         for key, values in rows.items():
             copy.write_row([key, *(values[c] for c in columns)])

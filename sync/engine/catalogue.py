@@ -22,27 +22,28 @@ from contactcenter.models import (
 from tenants.models import Tenant, TenantGroupObjectPermission
 
 from .bulk import chunks, insert_rows, update_rows
-from .types import Child, Entity
+from .types import Child, Entity, db_for
 
 
 class AssignmentChild(Child):
     """Skill assignments hang off the agent profile, whose parent is the user."""
 
-    def write_parent(self, parent_ids):
-        return dict(AgentProfile.objects.filter(user_id__in=parent_ids).values_list("user_id", "id"))
+    def write_parent(self, tenant_id, parent_ids):
+        return dict(AgentProfile.objects.filter(tenant_id=tenant_id, user_id__in=parent_ids)
+                    .values_list("user_id", "id"))
 
     def insert(self, tenant_id, rows):
-        owner = self.write_parent(list(rows))
+        owner = self.write_parent(tenant_id, list(rows))
         objects = []
         for user_id, children in rows.items():
             for values in children:
                 data = dict(zip(self.columns, values, strict=True))
                 objects.append({"tenant_id": tenant_id, "agent_id": owner[user_id], **data})
-        insert_rows(SkillAssignment, objects, returning=False)
+        insert_rows(SkillAssignment, objects, returning=False, using=db_for(SkillAssignment, tenant_id))
 
-    def delete_for(self, parent_ids):
+    def delete_for(self, tenant_id, parent_ids):
         for chunk in chunks(parent_ids):
-            SkillAssignment.objects.filter(agent__user_id__in=chunk).delete()
+            SkillAssignment.objects.filter(tenant_id=tenant_id, agent__user_id__in=chunk).delete()
 
 
 class PermissionChild(Child):
@@ -54,7 +55,7 @@ class PermissionChild(Child):
             rows = rows.filter(group__role__in=parent_ids)
         return rows.values_list("group__role__id", "permission__codename").order_by()
 
-    def delete_for(self, parent_ids):
+    def delete_for(self, tenant_id, parent_ids):
         for chunk in chunks(parent_ids):
             TenantGroupObjectPermission.objects.filter(group__role__in=chunk).delete()
 
@@ -112,17 +113,22 @@ class UserEntity(Entity):
         return {**row, "username_key": username_key(row["username"])}  # the raw writes skip the model's save
 
     def create(self, tenant_id, rows):
-        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **self._with_key(values)} for values in rows])
+        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **self._with_key(values)} for values in rows],
+                           using=self.db(tenant_id))
 
     def update(self, tenant_id, rows):
-        update_rows(User, {pk: self._with_key(values) for pk, values in rows.items()})
+        update_rows(User, {pk: self._with_key(values) for pk, values in rows.items()}, using=self.db(tenant_id))
 
     def set_placeholders(self, tenant_id, ids):
         objects = [User(pk=pk, username=f"~sync~{pk}~", username_key=f"~sync~{pk}~") for pk in ids]
         User.objects.bulk_update(objects, ["username", "username_key"], batch_size=500)
 
     def delete(self, tenant_id, ids):
-        User.objects.filter(tenant_id=tenant_id, is_bcp_copy=True, pk__in=ids).delete()
+        copies = list(User.objects.filter(tenant_id=tenant_id, is_bcp_copy=True, pk__in=ids)
+                      .values_list("pk", flat=True))
+        # The agent settings live in the tenant's region: no cascade reaches them from the control plane.
+        AgentProfile.objects.filter(tenant_id=tenant_id, user_id__in=copies).delete()
+        User.objects.filter(pk__in=copies).delete()
 
 
 _HOURS_FIELDS = ("closed", "opens_at", "closes_at")

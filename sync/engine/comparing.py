@@ -4,8 +4,8 @@ A comparer looks at every record of a type on the primary and its copy on the BC
 primary ids through the correlations) and returns a plan with every field of the comparison filled in: which
 records to create, update (and which of their children to rewrite) or delete, which copies were deleted on the
 BCP tenant, and the primary's rows of the records to write. Planning (planning.py) completes it the same way
-whichever comparer made it. Implementations: in the database (compare_sql.py, both tenants in one PostgreSQL
-database) and in Python (compare_python.py, any database); one that reads two databases fits the same interface.
+whichever comparer made it. Implementation: in Python (compare_python.py), which reads the primary's region and
+the backup's apart; a comparer that did more of the work inside either database would fit the same interface.
 """
 
 from abc import ABC, abstractmethod

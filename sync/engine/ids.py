@@ -32,6 +32,7 @@ class IdMaps:
         self.mapping = mapping
         self.forward: dict[str, dict[int, int]] = _Maps(self._load)
         self.reverse: dict[str, dict[int, int]] = _Maps(self._load)
+        self._link_positions: dict[tuple[int, int], list[tuple[int, str]]] = {}
 
     def _load(self, key: str) -> None:
         if key not in self.forward:
@@ -54,15 +55,24 @@ class IdMaps:
                 self.forward[key].pop(pk, None)
                 self.reverse[key].pop(target_id, None)
 
+    def _positions(self, columns: tuple[str, ...], links: dict[str, str]) -> list[tuple[int, str]]:
+        """(index, linked type) of the link columns: a row's other columns are left alone without a look."""
+        key = (id(links), len(columns))
+        found = self._link_positions.get(key)
+        if found is None:
+            found = self._link_positions[key] = [(index, links[column]) for index, column in enumerate(columns)
+                                                 if column in links]
+        return found
+
     def to_source(self, columns: tuple[str, ...], links: dict[str, str], values: tuple) -> tuple:
         """A BCP row's values with its links in primary ids; ("bcp", id) for a link to an uncorrelated record."""
         if not links:
             return values
         out = list(values)
-        for index, column in enumerate(columns):
-            kind = links.get(column)
-            if kind is not None and out[index] is not None:
-                out[index] = self.reverse[kind].get(out[index], ("bcp", out[index]))
+        for index, kind in self._positions(columns, links):
+            value = out[index]
+            if value is not None:
+                out[index] = self.reverse[kind].get(value, ("bcp", value))
         return tuple(out)
 
     def to_target(self, columns: tuple[str, ...], links: dict[str, str], values: tuple):

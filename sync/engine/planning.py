@@ -3,13 +3,11 @@ the same way whichever comparer made it: links in BCP ids (a record whose link i
 written), unique values (a swap needs placeholders; a record made on the BCP tenant with the same value is refused
 by name or, for default roles, adopted), and the hash of every record to write."""
 
-from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from ..models import Correlation
 from .compare_python import PythonComparer
-from .compare_sql import SqlComparer
 from .comparing import Comparer, Plan
 from .ids import content_hash
 from .state import RunState
@@ -19,14 +17,11 @@ from .types import READ_ALL_ABOVE, Entity
 class Planner:
     def __init__(self, state: RunState):
         self.state = state
-        self.in_sql = SqlComparer(state)
         self.in_python = PythonComparer(state)
 
     def comparer_for(self, entity: Entity) -> Comparer:
-        """In the database when the type says it can be (compares_in_sql) and both tenants are in one PostgreSQL
-        database; in Python otherwise."""
-        if entity.compares_in_sql and connection.vendor == "postgresql":
-            return self.in_sql
+        """In Python: the primary's rows come from its region's snapshot, the copies and the correlations from the
+        backup's region, two databases that no one query can join."""
         return self.in_python
 
     def plan(self, entity: Entity) -> Plan:

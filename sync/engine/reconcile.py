@@ -2,7 +2,6 @@
 content. A record missing, differing or left over fails the run by name."""
 
 from ..models import Correlation
-from . import sql
 from .comparing import Plan
 from .ids import content_hash
 from .state import RunState
@@ -21,7 +20,7 @@ class Reconciler:
         this run, when it planned; the ones it wrote are read back now and their hashes compared with the
         primary's."""
         state, key = self.state, entity.key
-        unlinked, orphaned, unsourced = self._counts(entity)
+        unlinked, orphaned, unsourced = self._counts(entity, plan.source_ids)
         expected = plan.source_ids - plan.failed
         missing = (unlinked | orphaned) & expected
         extra = unsourced - plan.source_ids
@@ -52,20 +51,19 @@ class Reconciler:
         if undeleted:
             state.errors.append({"code": "reconcile_extra", "type": key, "count": len(undeleted)})
 
-    def _counts(self, entity: Entity) -> tuple[set[int], set[int], set[int]]:
+    def _counts(self, entity: Entity, source_ids: set[int]) -> tuple[set[int], set[int], set[int]]:
         """Primary ids: of the records without a correlation, of the correlations whose copy is gone, of the
-        correlations whose primary record is gone. One query; only the ids that disagree leave the database."""
+        correlations whose primary record is gone. The primary's ids are the plan's (read in the run's snapshot,
+        they are what a second read in it would return); the copies' ids and the correlations are read in the
+        backup's region after the writes; they are compared here."""
         state = self.state
-        query, params = sql.unreconciled(
-            mapping_id=state.mapping.pk, key=entity.key,
-            source_ids=entity.queryset(state.source_tenant).values_list("pk").order_by(),
-            target_ids=entity.queryset(state.target_tenant).values_list("pk").order_by())
-        found: dict[int, set[int]] = {1: set(), 2: set(), 3: set()}
-        with sql.comparing() as cursor:
-            cursor.execute(query, params)
-            for kind, pk in cursor.fetchall():
-                found[kind].add(pk)
-        return found[1], found[2], found[3]
+        target_ids = set(entity.queryset(state.target_tenant).values_list("pk", flat=True).order_by())
+        correlations = dict(Correlation.objects.filter(mapping=state.mapping, entity_type=entity.key)
+                            .values_list("source_id", "target_id").iterator(chunk_size=5000))
+        unlinked = source_ids - set(correlations)
+        orphaned = {source for source, target in correlations.items() if target not in target_ids}
+        unsourced = set(correlations) - source_ids
+        return unlinked, orphaned, unsourced
 
     def _correlations_of(self, key: str, source_ids: list[int]) -> dict[int, int]:
         """primary id -> BCP id of these records, from the correlations as they are now."""

@@ -1,12 +1,20 @@
 """What one run knows and reports while it goes: the pair of tenants, the id maps, the primary's names of the
 records it read (for messages), the counts per type and the errors, saved on the run as its progress."""
 
+import copy
+import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import DatabaseError, connections
+from django.db.utils import load_backend
 from django.utils import timezone
 
+from bcp_project.regions import alias_for_mapping, alias_for_tenant
+
 from ..models import SyncRun
+from . import sql
 from .ids import IdMaps
 from .registry import BY_KEY
 from .types import Entity
@@ -26,13 +34,73 @@ class TypeCounts:
         return dict(self.__dict__)
 
 
+logger = logging.getLogger(__name__)
+
+
+def _second_connection(alias: str):
+    """A new connection to the database of `alias`, outside django.db.connections: its own session (and
+    transaction), opened and closed by whoever asked for it."""
+    settings_dict = copy.deepcopy(connections[alias].settings_dict)
+    return load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias=f"{alias}~second")
+
+
+class ProgressChannel:
+    """A running run's progress and heartbeat, written on a connection of its own to the backup's region: the
+    run's own transaction there commits only at its end, so what it writes is seen by no one until then.
+
+    PostgreSQL: a second connection to the backup's database (same server and options), in autocommit; each
+    write is one short UPDATE of the run's row, which the run's transaction never touches. SQLite: nothing is
+    written mid-run. The run's transaction holds the file's only write lock (IMMEDIATE) from its start, so a
+    second writer would wait for the whole run; the run's row is written when it ends, and while it runs the same
+    lock is what keeps a second worker from taking it over (its claim waits for the lock)."""
+
+    def __init__(self, alias: str):
+        self.connection = _second_connection(alias) if connections[alias].vendor == "postgresql" else None
+
+    def write(self, run_id: int, *, counts: dict, current_type: str, heartbeat_at) -> None:
+        if self.connection is None:
+            return
+        try:
+            with self.connection.cursor() as cursor:
+                sql.progress_write(cursor, run_id=run_id, counts=json.dumps(counts), current_type=current_type,
+                                   heartbeat_at=heartbeat_at)
+        except DatabaseError as exc:  # progress is for people: a lost write costs a stale bar, not the run
+            logger.warning("sync run %s: progress not written (%s)", run_id, exc)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def region_answers(alias: str) -> bool:
+    """Whether a database answers a fresh connection (a second one, so that the run's own connection, perhaps
+    broken mid-transaction, is left alone)."""
+    probe = _second_connection(alias)
+    try:
+        with probe.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+    finally:
+        try:
+            probe.close()
+        except DatabaseError:
+            pass
+
+
 class RunState:
     def __init__(self, run: SyncRun, *, keys: list[str], full: bool = False,
-                 on_progress: Callable[[SyncRun], None] | None = None):
+                 on_progress: Callable[[SyncRun], None] | None = None, progress: ProgressChannel | None = None):
         self.run = run
         self.mapping = run.mapping
         self.source_tenant = self.mapping.primary_id
         self.target_tenant = self.mapping.secondary_id
+        # The primary's region (read in one snapshot) and the backup's (written in one transaction).
+        self.source_alias = alias_for_tenant(self.source_tenant)
+        self.target_alias = alias_for_mapping(self.mapping)
+        self.progress = progress
         self.full = full
         self.ids = IdMaps(self.mapping)
         self.names: dict[str, dict[int, str]] = {}
@@ -56,7 +124,7 @@ class RunState:
         run.counts = {key: counts.as_dict() for key, counts in self.counts.items()}
         run.current_type = current
         run.heartbeat_at = timezone.now()
-        SyncRun.objects.filter(pk=run.pk).update(counts=run.counts, current_type=current,
-                                                 heartbeat_at=run.heartbeat_at)
+        if self.progress is not None:
+            self.progress.write(run.pk, counts=run.counts, current_type=current, heartbeat_at=run.heartbeat_at)
         if self.on_progress is not None:
             self.on_progress(run)

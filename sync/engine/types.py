@@ -11,10 +11,18 @@ from dataclasses import dataclass, field
 
 from django.db.models import Model
 
+from bcp_project.regions import CONTROL, alias_for_tenant, model_placement
+
 from .bulk import chunks, insert_rows, update_rows
 
 # More ids than this are not sent in an IN list: the whole type is read and the rows picked in Python.
 READ_ALL_ABOVE = 2000
+
+
+def db_for(model: type[Model], tenant_id) -> str:
+    """The database of a tenant's rows of `model`: the control plane's (roles, users, permissions) or the tenant's
+    region's. Every read and write of the engine names it, so that each runs on the right connection."""
+    return CONTROL if model_placement(model) == "control" else alias_for_tenant(tenant_id)
 
 
 def pick(read, tenant_id, ids: list[int]) -> dict:
@@ -50,7 +58,8 @@ class Child:
     def rows(self, tenant_id, parent_ids=None):
         """(parent id, *columns) of this child's rows on a tenant, as a queryset: read() runs it, and the engine
         compares both tenants' inside PostgreSQL through its SQL."""
-        rows = self.model.objects.filter(**{self._tenant_lookup(): tenant_id})
+        rows = self.model._base_manager.using(db_for(self.model, tenant_id)).filter(
+            **{self._tenant_lookup(): tenant_id})
         if parent_ids is not None:
             rows = rows.filter(**{f"{self.parent}__in": parent_ids})
         return rows.values_list(self.parent, *self.columns).order_by()
@@ -64,16 +73,17 @@ class Child:
     def _tenant_lookup(self) -> str:
         return "tenant_id" if self.has_tenant else f"{self.parent.rsplit('_id', 1)[0]}__tenant_id"
 
-    def delete_for(self, parent_ids: list[int]) -> None:
+    def delete_for(self, tenant_id, parent_ids: list[int]) -> None:
+        rows = self.model._base_manager.using(db_for(self.model, tenant_id))
         for chunk in chunks(parent_ids):
-            self.model.objects.filter(**{f"{self.parent}__in": chunk}).delete()
+            rows.filter(**{f"{self.parent}__in": chunk}).delete()
 
-    def write_parent(self, parent_ids: list[int]) -> dict[int, int]:
+    def write_parent(self, tenant_id, parent_ids: list[int]) -> dict[int, int]:
         """The value of the child's own parent column for each parent id (the same id, mostly)."""
         return {pk: pk for pk in parent_ids}
 
     def insert(self, tenant_id, rows: dict[int, list[tuple]]) -> None:
-        owner = self.write_parent(list(rows))
+        owner = self.write_parent(tenant_id, list(rows))
         attname = self.parent
         objects = []
         for parent_id, children in rows.items():
@@ -83,7 +93,7 @@ class Child:
                 if self.has_tenant:
                     data["tenant_id"] = tenant_id
                 objects.append(data)
-        insert_rows(self.model, objects, returning=False)
+        insert_rows(self.model, objects, returning=False, using=db_for(self.model, tenant_id))
 
 
 @dataclass(frozen=True)
@@ -136,8 +146,11 @@ class Entity:
             keys |= set(child.links.values())
         return keys - {self.key}
 
+    def db(self, tenant_id) -> str:
+        return db_for(self.model, tenant_id)
+
     def queryset(self, tenant_id):
-        return self.model.objects.filter(tenant_id=tenant_id)
+        return self.model._base_manager.using(self.db(tenant_id)).filter(tenant_id=tenant_id)
 
     def rows(self, tenant_id, ids=None):
         """(id, *columns) of this type's rows on a tenant, as a queryset: read() runs it, and the engine compares
@@ -155,20 +168,22 @@ class Entity:
 
     def create(self, tenant_id, rows: list[tuple]) -> list[int]:
         return insert_rows(self.model, [{"tenant_id": tenant_id, **self.fixed,
-                                         **dict(zip(self.columns, values, strict=True))} for values in rows])
+                                         **dict(zip(self.columns, values, strict=True))} for values in rows],
+                           using=self.db(tenant_id))
 
     def update(self, tenant_id, rows: dict[int, tuple]) -> None:
-        update_rows(self.model, {pk: dict(zip(self.columns, values, strict=True)) for pk, values in rows.items()})
+        update_rows(self.model, {pk: dict(zip(self.columns, values, strict=True)) for pk, values in rows.items()},
+                    using=self.db(tenant_id))
 
     def set_placeholders(self, tenant_id, ids: list[int]) -> None:
         """Moves the unique values of these records out of the way, so that renames can swap names."""
         targets = {group[-1] for group in self.unique}
         objects = [self.model(pk=pk, **{name: f"~sync~{pk}~" for name in targets}) for pk in ids]
         if objects:
-            self.model.objects.bulk_update(objects, list(targets), batch_size=500)
+            self.model._base_manager.using(self.db(tenant_id)).bulk_update(objects, list(targets), batch_size=500)
 
     def delete(self, tenant_id, ids: list[int]) -> None:
-        self.model.objects.filter(tenant_id=tenant_id, pk__in=ids).delete()
+        self.queryset(tenant_id).filter(pk__in=ids).delete()
 
     def describe(self, values: tuple) -> str:
         return str(values[self.columns.index(self.describe_field)])

@@ -1,29 +1,28 @@
-"""Writing a type's plan to the BCP tenant, in chunks: each chunk writes its rows, their children and their
-correlations in one transaction, so a worker killed anywhere leaves either a whole chunk or nothing, and the next
-run, which compares again from what is really there, finishes the work. Every write transaction is fenced by the
-mapping's row lock, so that nothing is written once the BCP tenant is active."""
+"""Writing a type's plan to the BCP tenant. Every write of a run is inside the run's transactions (snapshot.py):
+one on the backup's region, one on the control plane (the copies of roles and users), which commit together at
+the end, after the fence is checked, or not at all. Chunks only bound the size of each bulk statement."""
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from tenants.models import BcpMapping
+from bcp_project.regions import CONTROL
 
 from ..models import Correlation
 from . import failpoints, sql
 from .bulk import chunks, insert_rows, update_rows
 from .comparing import Plan
 from .state import RunState
-from .types import Entity
+from .types import Entity, db_for
 
 # A type that wrote this many records has the statistics of its tables renewed (PostgreSQL).
 ANALYZE_AFTER = 1000
 
 
 class SyncInterrupted(Exception):
-    """The BCP tenant became active while the run was going: it stops before its next write."""
+    """The fence moved (a switch began) or the BCP tenant became active while the run was going: it rolls back."""
 
 
 class Writer:
@@ -31,15 +30,12 @@ class Writer:
         self.state = state
 
     @contextmanager
-    def _write(self):
-        """One write transaction. It holds the mapping's row lock (locked_for_sync_write) while it writes, and a
-        switch takes the stronger locked() on that row: a switch waits for the chunk being written, and the run
-        stops before its next chunk once the BCP tenant is active. The two never interleave."""
-        with transaction.atomic():
-            active = (BcpMapping.objects.locked_for_sync_write().filter(pk=self.state.mapping.pk)
-                      .values_list("active_side", flat=True).first())
-            if active != BcpMapping.Side.PRIMARY:
-                raise SyncInterrupted
+    def _savepoint(self):
+        """A savepoint on both databases the run writes: a delete that a record made on the BCP tenant still uses
+        is undone alone, and the run goes on."""
+        with ExitStack() as stack:
+            for alias in dict.fromkeys((self.state.target_alias, CONTROL)):
+                stack.enter_context(transaction.atomic(using=alias))
             yield
 
     # --- creates and updates --------------------------------------------------------------------------
@@ -57,60 +53,69 @@ class Writer:
         now = timezone.now()
 
         if plan.placeholders:
-            with self._write():
-                entity.set_placeholders(target_tenant, sorted(plan.placeholders))
+            entity.set_placeholders(target_tenant, sorted(plan.placeholders))
 
         updates = [(pk, target_id) for pk, target_id in plan.updates.items() if pk not in plan.failed]
         for chunk in chunks(updates):
-            with self._write():
-                entity.update(target_tenant, {target_id: plan.values_target[pk] for pk, target_id in chunk})
-                self._rewrite_children(entity, plan, chunk)
-                adopted = [(pk, target_id) for pk, target_id in chunk if pk in plan.adopt]
-                Correlation.objects.bulk_create([
-                    Correlation(mapping=mapping, entity_type=key, source_id=pk, target_id=target_id,
-                                content_hash=plan.hashes[pk], synced_at=now) for pk, target_id in adopted])
-                existing = Correlation.objects.filter(mapping=mapping, entity_type=key,
-                                                      source_id__in=[pk for pk, _t in chunk if pk not in plan.adopt])
-                update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id], "synced_at": now}
-                                          for correlation_id, source_id in existing.values_list("pk", "source_id")})
-                failpoints.failpoint(f"in:{key}:update")
-                state.ids.remember(key, adopted)
-                counts.updated += len(chunk)
-                counts.done += len(chunk)
-                state.save_progress(key)
+            entity.update(target_tenant, {target_id: plan.values_target[pk] for pk, target_id in chunk})
+            self._rewrite_children(entity, plan, chunk)
+            adopted = [(pk, target_id) for pk, target_id in chunk if pk in plan.adopt]
+            Correlation.objects.bulk_create([
+                Correlation(mapping=mapping, entity_type=key, source_id=pk, target_id=target_id,
+                            content_hash=plan.hashes[pk], synced_at=now) for pk, target_id in adopted])
+            existing = Correlation.objects.filter(mapping=mapping, entity_type=key,
+                                                  source_id__in=[pk for pk, _t in chunk if pk not in plan.adopt])
+            update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id], "synced_at": now}
+                                      for correlation_id, source_id in existing.values_list("pk", "source_id")},
+                        using=state.target_alias)
+            failpoints.failpoint(f"in:{key}:update")
+            state.ids.remember(key, adopted)
+            counts.updated += len(chunk)
+            counts.done += len(chunk)
+            state.save_progress(key)
 
         creates = [pk for pk in plan.creates if pk not in plan.failed]
         stale = set(plan.stale)
         for chunk in chunks(creates):
-            with self._write():
-                gone = [pk for pk in chunk if pk in stale]
-                if gone:
-                    Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__in=gone).delete()
-                new_ids = entity.create(target_tenant, [plan.values_target[pk] for pk in chunk])
-                pairs = list(zip(chunk, new_ids, strict=True))
+            gone = [pk for pk in chunk if pk in stale]
+            if gone:
+                stale_links = Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__in=gone)
+                # A copy gone with its children left behind (a control-plane commit lost after the region's,
+                # or rows deleted by hand): its children go before the record is made again.
+                orphans = list(stale_links.values_list("target_id", flat=True))
                 for child in entity.children:
-                    rows = {target_id: plan.children_target[pk][child.key] for pk, target_id in pairs}
-                    child.insert(target_tenant, {target_id: kids for target_id, kids in rows.items() if kids})
-                insert_rows(Correlation, [
-                    {"mapping_id": mapping.pk, "entity_type": key, "source_id": pk, "target_id": target_id,
-                     "content_hash": plan.hashes[pk], "synced_at": now} for pk, target_id in pairs], returning=False)
-                failpoints.failpoint(f"in:{key}:create")
-                counts.created += len(chunk)
-                counts.done += len(chunk)
-                state.save_progress(key)
+                    child.delete_for(target_tenant, orphans)
+                stale_links.delete()
+            new_ids = entity.create(target_tenant, [plan.values_target[pk] for pk in chunk])
+            pairs = list(zip(chunk, new_ids, strict=True))
+            for child in entity.children:
+                rows = {target_id: plan.children_target[pk][child.key] for pk, target_id in pairs}
+                child.insert(target_tenant, {target_id: kids for target_id, kids in rows.items() if kids})
+            insert_rows(Correlation, [
+                {"mapping_id": mapping.pk, "entity_type": key, "source_id": pk, "target_id": target_id,
+                 "content_hash": plan.hashes[pk], "synced_at": now} for pk, target_id in pairs], returning=False,
+                using=state.target_alias)
+            failpoints.failpoint(f"in:{key}:create")
+            counts.created += len(chunk)
+            counts.done += len(chunk)
+            state.save_progress(key)
             state.ids.remember(key, pairs)
-        if len(written) >= ANALYZE_AFTER and connection.vendor == "postgresql":
-            # The comparing queries join tens of thousands of rows; planned on the statistics of an empty table
-            # (a first sync) they become nested loops that take minutes instead of milliseconds.
-            sql.analyze(list(dict.fromkeys([*(model._meta.db_table for model in entity.models),
-                                            Correlation._meta.db_table])))
+        if len(written) >= ANALYZE_AFTER and connections[state.target_alias].vendor == "postgresql":
+            # The reads that follow select among tens of thousands of rows; planned on the statistics of an empty
+            # table (a first sync) they become nested loops that take minutes instead of milliseconds.
+            tables: dict[str, list[str]] = {state.target_alias: [Correlation._meta.db_table]}
+            for model in entity.models:
+                tables.setdefault(db_for(model, target_tenant), []).append(model._meta.db_table)
+            for alias, names in tables.items():
+                if connections[alias].vendor == "postgresql":
+                    sql.analyze(list(dict.fromkeys(names)), using=alias)
 
     def _rewrite_children(self, entity: Entity, plan: Plan, chunk: list[tuple[int, int]]) -> None:
         for child in entity.children:
             parents = [(pk, target_id) for pk, target_id in chunk if child.key in plan.changed_children[target_id]]
             if not parents:
                 continue
-            child.delete_for([target_id for _pk, target_id in parents])
+            child.delete_for(self.state.target_tenant, [target_id for _pk, target_id in parents])
             rows = {target_id: plan.children_target[pk][child.key] for pk, target_id in parents}
             child.insert(self.state.target_tenant, {target_id: kids for target_id, kids in rows.items() if kids})
 
@@ -121,14 +126,14 @@ class Writer:
         counts = state.counts[key]
         for chunk in chunks(sorted(plan.doomed.items())):
             try:
-                with self._write():
+                with self._savepoint():
                     self._delete_chunk(entity, chunk)
                 deleted = chunk
             except (ProtectedError, IntegrityError):
                 deleted = []
                 for item in chunk:  # one at a time, to name the ones that cannot go
                     try:
-                        with self._write():
+                        with self._savepoint():
                             self._delete_chunk(entity, [item])
                         deleted.append(item)
                     except (ProtectedError, IntegrityError) as exc:

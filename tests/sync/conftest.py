@@ -18,6 +18,9 @@ from sync.services import sync_run_execute, sync_run_request
 from tests.factories import PASSWORD, role_of
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
+# The backup's region in these tests (bcp_tenant is in Europe): where the pair's runs and correlations live.
+BACKUP = "eu"
+
 
 @pytest.fixture
 def mapping(tenant, bcp_tenant):
@@ -68,6 +71,18 @@ def configured(tenant, mapping):
 
 
 @pytest.fixture
+def small(tenant, mapping):
+    """A little contact-center configuration and no continuity plan, for the tests that commit (transactional):
+    the plan's services need a transaction on the control plane that those tests do not give them."""
+    team = cc.team_create(tenant=tenant, name="Billing Support", actor=Actor.system())
+    skill = cc.skill_create(tenant=tenant, name="Billing Inquiries", channel="phone", actor=Actor.system())
+    cc.tag_create(tenant=tenant, name="VIP", actor=Actor.system())
+    cc.agent_create(tenant=tenant, username="andy", password=PASSWORD, role=role_of(tenant, AGENT),
+                    first_name="Andy", team=team, skills={skill: 3}, actor=Actor.system())
+    return tenant
+
+
+@pytest.fixture
 def sync_enabled(configured, mapping):
     from sync.models import SyncConfiguration
 
@@ -84,6 +99,6 @@ def run_sync(tenant, **kwargs) -> SyncRun:
     """One run in this process, as the bcp_sync command does it."""
     run = sync_run_request(tenant=tenant, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False,
                            **kwargs)
-    sync_run_execute(run_id=run.pk)
+    sync_run_execute(run_id=run.pk, region=run._state.db)
     run.refresh_from_db()
     return run

@@ -14,6 +14,7 @@ from contactcenter.models import Tag
 from sync.models import Frequency, SyncConfiguration, SyncRun
 from sync.services import CONTINUOUS_SETTLE, next_slot, sync_dispatch
 from tenants.models import BcpMapping
+from tests.sync.conftest import BACKUP
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def test_slots_fall_on_the_time_of_day_the_sync_was_enabled():
 def test_a_due_configuration_gets_one_run_and_its_next_slot(t0, sync_enabled):
     result = sync_dispatch(now=t0)
     assert len(result.queued) == 1
-    run = SyncRun.objects.get()
+    run = SyncRun.objects.using(BACKUP).get()
     assert run.trigger == SyncRun.Trigger.SCHEDULE and run.status == SyncRun.Status.QUEUED
     sync_enabled.refresh_from_db()
     assert sync_enabled.next_run_at > t0
@@ -45,7 +46,7 @@ def test_two_days_without_beat_make_one_catch_up_run_not_a_backlog(t0, sync_enab
     SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(anchor_at=t0 - timedelta(days=3),
                                                                next_run_at=t0 - timedelta(days=2))
     assert len(sync_dispatch(now=t0).queued) == 1
-    SyncRun.objects.update(status=SyncRun.Status.SUCCEEDED, finished_at=t0)
+    SyncRun.objects.using(BACKUP).update(status=SyncRun.Status.SUCCEEDED, finished_at=t0)
     assert sync_dispatch(now=t0 + timedelta(minutes=1)).queued == []
     sync_enabled.refresh_from_db()
     assert t0 < sync_enabled.next_run_at <= t0 + timedelta(days=1)
@@ -55,14 +56,15 @@ def test_a_scheduled_run_is_recorded_as_skipped_while_the_bcp_tenant_is_active(t
     BcpMapping.objects.filter(pk=mapping.pk).update(active_side=BcpMapping.Side.SECONDARY)
     result = sync_dispatch(now=t0)
     assert result.queued == [] and len(result.skipped) == 1
-    run = SyncRun.objects.get()
+    run = SyncRun.objects.using(BACKUP).get()
     assert run.status == SyncRun.Status.SKIPPED and run.skip_reason == "bcp_active"
 
 
 def test_a_lost_run_is_sent_again(t0, sync_enabled):
     sync_dispatch(now=t0)
-    run = SyncRun.objects.get()
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=t0 - timedelta(minutes=5))
+    run = SyncRun.objects.using(BACKUP).get()
+    SyncRun.objects.using(BACKUP).filter(pk=run.pk).update(status=SyncRun.Status.RUNNING,
+                                                            heartbeat_at=t0 - timedelta(minutes=5))
     assert sync_dispatch(now=t0).requeued == [run.pk]
 
 
@@ -76,13 +78,13 @@ def test_continuous_mode_makes_one_run_for_a_burst_of_changes(sync_enabled, conf
     later = timezone.now() + CONTINUOUS_SETTLE
     result = sync_dispatch(now=later)
     assert len(result.queued) == 1
-    assert SyncRun.objects.get().trigger == SyncRun.Trigger.CONTINUOUS
+    assert SyncRun.objects.using(BACKUP).get().trigger == SyncRun.Trigger.CONTINUOUS
     # A change while that run is queued waits for the next one.
     Tag.objects.filter(tenant=configured, name="Burst 0000").first().save()
     assert sync_dispatch(now=later + CONTINUOUS_SETTLE).queued == []
-    SyncRun.objects.update(status=SyncRun.Status.SUCCEEDED, finished_at=later)
+    SyncRun.objects.using(BACKUP).update(status=SyncRun.Status.SUCCEEDED, finished_at=later)
     assert len(sync_dispatch(now=later + CONTINUOUS_SETTLE * 2).queued) == 1
-    assert SyncRun.objects.count() == 2
+    assert SyncRun.objects.using(BACKUP).count() == 2
 
 
 def test_a_sign_in_is_not_a_change(sync_enabled, configured, client):
@@ -107,7 +109,7 @@ def test_a_stale_sync_emails_its_administrators_once(t0, sync_enabled, configure
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_at_once_queue_one_run(configured, mapping):
+def test_two_dispatchers_at_once_queue_one_run(small, mapping):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's concurrent transactions; CI runs it there")
     now = timezone.now()

@@ -20,9 +20,12 @@ def test_a_first_run_copies_every_type_with_new_ids(configured, bcp_tenant, mapp
     for model in (Team, Skill, HoursOfOperation, PointOfContact, Disposition, Tag):
         assert names(model, bcp_tenant) == names(model, configured)
     assert names(User, bcp_tenant, "username") == ["alice", "andy", "sam"]
-    source_ids = set(Skill.objects.filter(tenant=configured).values_list("pk", flat=True))
-    target_ids = set(Skill.objects.filter(tenant=bcp_tenant).values_list("pk", flat=True))
-    assert not source_ids & target_ids
+    # Each copy is a row of the backup's region, linked to its primary record by a correlation kept there too.
+    source = dict(Skill.objects.filter(tenant=configured).values_list("pk", "name"))
+    target = dict(Skill.objects.filter(tenant=bcp_tenant).values_list("pk", "name"))
+    links = dict(Correlation.objects.filter(mapping=mapping, entity_type="skill").values_list("source_id", "target_id"))
+    assert {source[pk]: target[links[pk]] for pk in source} == {name: name for name in source.values()}
+    assert Skill.objects.filter(tenant=bcp_tenant).db == "eu" and Skill.objects.filter(tenant=configured).db == "na"
     assert run.counts["skill"]["created"] == 2
     assert set(run.counts) == set(ALL_KEYS)
 
@@ -34,7 +37,7 @@ def test_links_point_at_the_copies_on_the_bcp_tenant(configured, bcp_tenant, map
     assert line.hours.tenant_id == bcp_tenant.pk and line.hours.name == "Business Hours"
     copy = User.objects.get(tenant=bcp_tenant, username="andy")
     assert copy.is_bcp_copy and copy.role.tenant_id == bcp_tenant.pk and copy.role.name == "Agent"
-    profile = AgentProfile.objects.get(user=copy)
+    profile = AgentProfile.objects.get(tenant=bcp_tenant, user=copy)
     assert profile.team.tenant_id == bcp_tenant.pk and profile.team.name == "Billing Support"
     assert sorted((a.skill.name, a.skill.tenant_id, a.proficiency) for a in profile.assignments.all()) == [
         ("Billing Inquiries", bcp_tenant.pk, 1), ("Web Chat", bcp_tenant.pk, 5)]

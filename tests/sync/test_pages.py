@@ -16,7 +16,7 @@ from sync.models import SyncConfiguration, SyncRun
 from sync.services import sync_enable
 from tests.factories import role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
-from tests.sync.conftest import run_sync
+from tests.sync.conftest import BACKUP, run_sync
 from tests.tenants.bcp_helpers import make_mapping
 
 BCP_SCOPE = [VIEW_BCP_CONFIGURATIONS, CHANGE_BCP_CONFIGURATIONS]
@@ -73,7 +73,7 @@ URLS = [
 
 
 @pytest.mark.parametrize(("row", "persona"), cases(URLS))
-def test_every_sync_url_for_every_persona(request, as_persona, row, persona):
+def test_every_sync_url_for_every_persona(db, request, as_persona, row, persona):
     setup = request.getfixturevalue(row.given)
     ask(as_persona(persona), row, persona, args=[setup.pk] if row.name == "sync:run_detail" else [])
 
@@ -130,8 +130,8 @@ def test_sync_now_twice_is_refused_while_the_first_is_queued(client, tenant_admi
     assert client.post(reverse("sync:run")).status_code == 302
     response = client.post(reverse("sync:run"))
     assert response.status_code == 409 and "already waiting to start" in response.text
-    assert SyncRun.objects.filter(status=SyncRun.Status.QUEUED).count() == 1
-    SyncRun.objects.filter(status=SyncRun.Status.QUEUED).update(status=SyncRun.Status.RUNNING)
+    assert SyncRun.objects.using(BACKUP).filter(status=SyncRun.Status.QUEUED).count() == 1
+    SyncRun.objects.using(BACKUP).filter(status=SyncRun.Status.QUEUED).update(status=SyncRun.Status.RUNNING)
     response = client.post(reverse("sync:run"))
     assert response.status_code == 409 and "already running" in response.text
 
@@ -195,7 +195,8 @@ def test_a_run_nobody_picks_up_says_why_it_waits_and_whom_to_tell(client, tenant
     client.force_login(tenant_admin)
     client.post(reverse("sync:run"))
     assert "starts in a moment" in client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
-    SyncRun.objects.filter(status=SyncRun.Status.QUEUED).update(queued_at=timezone.now() - timedelta(minutes=3))
+    SyncRun.objects.using(BACKUP).filter(status=SyncRun.Status.QUEUED).update(
+        queued_at=timezone.now() - timedelta(minutes=3))
     page = client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
     assert "not started yet" in page and "tell your account representative" in page
     assert 'id="messages"' not in page  # the run is still going: the page's messages stay
@@ -205,8 +206,8 @@ def test_the_poll_that_sees_the_run_end_clears_the_started_message(client, tenan
     client.force_login(tenant_admin)
     client.post(reverse("sync:run"))
     assert "The sync has started" in client.get(reverse("sync:configuration")).text
-    run = SyncRun.objects.get(status=SyncRun.Status.QUEUED)
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED, started_at=timezone.now(),
+    run = SyncRun.objects.using(BACKUP).get(status=SyncRun.Status.QUEUED)
+    SyncRun.objects.using(BACKUP).filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED, started_at=timezone.now(),
                                              finished_at=timezone.now())
     page = client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
     assert 'id="messages"' in page and 'hx-swap-oob="true"' in page and "The sync has started" not in page

@@ -14,7 +14,7 @@ from sync.models import Correlation, SyncRun
 from sync.services import STALE_AFTER, SyncError, sync_run_execute, sync_run_request, sync_settings_save
 from tenants.models import BcpMapping
 from tests.auditlog import audit_events
-from tests.sync.conftest import run_sync
+from tests.sync.conftest import BACKUP, run_sync
 
 # Between types, inside each type's first chunk (roles are all adopted by name on a new BCP tenant: updates), and
 # before the reconciliation.
@@ -36,16 +36,23 @@ def assert_complete_copy(mapping):
 
 
 @pytest.mark.parametrize("point", FAILPOINTS)
-def test_a_run_stopped_anywhere_is_completed_by_the_next_without_duplicates(configured, mapping, settings,
-                                                                            monkeypatch, point):
+def test_a_run_stopped_anywhere_leaves_the_backup_as_it_was_and_the_next_completes_it(configured, mapping, settings,
+                                                                                     monkeypatch, point):
+    """All or nothing: the run's writes are one transaction on the backup's region (and one on the control plane),
+    so a run stopped anywhere before its commit leaves the backup exactly as the last complete run left it (here:
+    empty); the run taken over makes the whole copy. (Before the regions, each chunk committed and the next run
+    resumed from the last whole chunk.)"""
     settings.SYNC_FAILPOINTS = True
     monkeypatch.setenv("BCP_SYNC_RAISE_AT", point)
     run = sync_run_request(tenant=configured, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False)
     with pytest.raises(engine.SyncCrash):
         sync_run_execute(run_id=run.pk)
     monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    assert not Correlation.objects.filter(mapping=mapping).exists()
+    assert not User.objects.filter(tenant_id=mapping.secondary_id, is_bcp_copy=True).exists()
+    assert not Tag.objects.filter(tenant_id=mapping.secondary_id).exists()
     # The lost worker's run is taken over once its heartbeat is old, as the dispatcher's retry does.
-    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - STALE_AFTER * 2)
+    SyncRun.objects.using(BACKUP).filter(pk=run.pk).update(heartbeat_at=timezone.now() - STALE_AFTER * 2)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
@@ -56,7 +63,7 @@ def test_a_run_stopped_anywhere_is_completed_by_the_next_without_duplicates(conf
 
 def test_a_running_run_is_not_taken_by_a_second_worker(configured, mapping):
     run = sync_run_request(tenant=configured, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False)
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    SyncRun.objects.using(BACKUP).filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
     assert sync_run_execute(run_id=run.pk) is None
     assert not Correlation.objects.filter(mapping=mapping).exists()
 

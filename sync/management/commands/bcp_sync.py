@@ -27,7 +27,8 @@ class Command(BaseCommand):
         except SyncError as exc:
             raise CommandError(str(exc.message)) from None
         self.stdout.write(f"Syncing {primary} → {run.mapping.secondary} (run {run.pk}) ...")
-        run = sync_run_execute(run_id=run.pk) or SyncRun.objects.get(pk=run.pk)
+        region = run._state.db
+        run = sync_run_execute(run_id=run.pk, region=region) or SyncRun.objects.using(region).get(pk=run.pk)
         self.stdout.write(f"{'type':<20}{'created':>9}{'updated':>9}{'deleted':>9}{'unchanged':>11}{'failed':>8}")
         for key, counts in run.counts.items():
             label = str(BY_KEY[key].label) if key in BY_KEY else key
