@@ -105,3 +105,12 @@ def as_persona(client, request):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _regions_answering():
+    """A region marked down in one test (a drill, a test server stopped on purpose) is not down in the next."""
+    yield
+    from bcp_project.regions import health
+
+    health.forget()
