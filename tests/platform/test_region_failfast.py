@@ -339,7 +339,7 @@ def test_the_drill_command_takes_a_region_down_and_brings_it_back(db, capsys):
     assert "na is answering" in capsys.readouterr().out
 
 
-def test_a_page_that_meets_a_region_down_is_a_503_naming_it(as_persona, tenant, region_na):
+def test_a_page_that_meets_a_region_down_is_a_503_naming_it(as_persona, tenant_admin, region_na):
     call_command("region", "down", "na", stdout=open(os.devnull, "w"))  # noqa: SIM115
     response = as_persona("tenant_admin").get(reverse("contactcenter:team_list"))
     assert response.status_code == 503
@@ -347,6 +347,15 @@ def test_a_page_that_meets_a_region_down_is_a_503_naming_it(as_persona, tenant, 
     assert "North America is not answering" in page
     assert f"{health.state('na').down_since:%Y-%m-%d %H:%M} UTC" in page
     assert response["Retry-After"]
+
+    tenant_admin.language = "de"
+    tenant_admin.save(update_fields=["language"])
+    german = as_persona("tenant_admin").get(reverse("contactcenter:team_list"))
+    assert "North America antwortet nicht" in german.content.decode()
+    from django.utils import translation
+
+    with translation.override("de"):
+        assert "antwortet nicht" in str(RegionNotAnswering("na"))
 
 
 def test_healthz_reports_each_region(client, db):
