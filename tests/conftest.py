@@ -23,8 +23,8 @@ def pytest_sessionstart(session):
     problems = []
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must point at PostgreSQL")
-    elif any(settings.DATABASES[code]["ENGINE"] != "django.db.backends.postgresql"
-             for code in settings.REGION_DATABASES):
+    elif any(settings.DATABASES[code]["ENGINE"] != "bcp_project.regions.backends.postgresql"
+             for code in settings.REGION_DATABASES):  # Django's PostgreSQL with the region guard
         problems.append("REGION_DATABASE_URLS must point every region at PostgreSQL")
     if not settings.REDIS_URL:
         problems.append("REDIS_URL must be set")

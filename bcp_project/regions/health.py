@@ -229,12 +229,13 @@ def flush_pending() -> None:
 
 def forget() -> None:
     """Forgets this process's memo, pending marks and the shared cache's entries (tests, and after a drill)."""
+    known = {*settings.DATABASES, *_memo, *_pending}
     _memo.clear()
     _pending.clear()
     cache = _shared_cache()
     if cache is not None:
         try:
-            cache.delete_many([_key(alias) for alias in settings.DATABASES])
+            cache.delete_many([_key(alias) for alias in known])
         except Exception:  # noqa: BLE001 - a cache that does not answer has nothing to forget
             logger.warning("region health: could not clear the cache", exc_info=True)
 

@@ -1,7 +1,7 @@
 """A region's database that is gone, each way it goes (docs/architecture.md, "When a region does not answer"): no
 query waits on it longer than its bound, the region is then marked down and not touched, the other regions keep
 working meanwhile, and the probe brings it back. With a real PostgreSQL server of the test's own, stopped and hung
-(SIGSTOP) for real; a partition is tests/regionservers.py's (network namespaces).
+(SIGSTOP) and cut off (a network namespace whose link goes down) for real, by tests/regionservers.py.
 
 The bounds are behaviour, not speed: a stopped server is refused at once, a hung one is given up at the deadline
 (REGION_QUERY_DEADLINE, shortened here to keep the file quick) or, before a connection exists, at the connect
@@ -10,11 +10,6 @@ timeout. Each assertion leaves a second of slack for a busy machine.
 
 import contextlib
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 
@@ -31,82 +26,18 @@ from bcp_project.regions.deadline import longer_deadline
 from bcp_project.regions.health import RegionNotAnswering
 from contactcenter.models import Team
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
 ALIAS = "hfail"
 OTHER = "hfail_other"
 DEADLINE = 2
 CONNECT_TIMEOUT = 2  # libpq's floor
 SLACK = 1.0
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists(f"{PG_BIN}/initdb"),
-                                reason="needs root and PostgreSQL 15's binaries to run a server of its own")
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_postgres(*args, **kwargs):
-    return subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, **kwargs)
-
-
-class Server:
-    """A throwaway PostgreSQL server on 127.0.0.1: stopped, started, hung and resumed for real."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="hfail-pg-")
-        shutil.chown(self.dir, "postgres")
-        self.data = os.path.join(self.dir, "data")
-        self.port = _free_port()
-        _as_postgres(f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
-        self.start()
-
-    def start(self):
-        _as_postgres(f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "log"), "-w", "-o",
-                     f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-
-    def stop(self):
-        _as_postgres(f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
-
-    def _pids(self) -> list[int]:
-        with open(os.path.join(self.data, "postmaster.pid")) as f:
-            postmaster = int(f.readline())
-        children = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == postmaster:
-                        children.append(int(entry))
-        return [postmaster, *children]
-
-    def hang(self):
-        for pid in self._pids():
-            os.kill(pid, signal.SIGSTOP)
-
-    def resume(self):
-        for pid in self._pids():
-            os.kill(pid, signal.SIGCONT)
-
-    def remove(self):
-        with contextlib.suppress(Exception):
-            self.resume()
-        with contextlib.suppress(Exception):
-            self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def server():
-    server = Server()
-    yield server
-    server.remove()
-
-
-def _postgres_alias(alias, port):
-    return {"ENGINE": "bcp_project.regions.backends.postgresql", "NAME": "postgres", "USER": "postgres",
-            "PASSWORD": "", "HOST": "127.0.0.1", "PORT": str(port), "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True,
+def _postgres_alias(server):
+    return {"ENGINE": "bcp_project.regions.backends.postgresql", "NAME": server.dbname, "USER": "postgres",
+            "PASSWORD": "", "HOST": server.host, "PORT": str(server.port), "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            # As settings.py gives every region, with the test's shorter bounds.
             "OPTIONS": {"connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 2,
                         "keepalives_interval": 1, "keepalives_count": 2, "tcp_user_timeout": DEADLINE * 1000}}
 
@@ -126,25 +57,25 @@ def _alias(alias, config):
 
 
 @pytest.fixture
+def server(region_server):
+    """A throwaway server of this test's own (tests/regionservers.py), in a network namespace of its own."""
+    return region_server
+
+
+@pytest.fixture
 def region(db, server, settings):
     """ALIAS: a region whose database is the throwaway server, the only region the probe knows."""
     settings.REGION_QUERY_DEADLINE = DEADLINE
     settings.REGION_PROBE_TIMEOUT = 2
     settings.REGION_DATABASES = [ALIAS]
-    with _alias(ALIAS, _postgres_alias(ALIAS, server.port)):
+    with _alias(ALIAS, _postgres_alias(server)):
         yield ALIAS
-    with contextlib.suppress(Exception):
-        server.resume()
-    with contextlib.suppress(Exception):
-        server.start()
 
 
 @pytest.fixture
-def other_region(db):
-    """OTHER: another region's database, on the machine's own PostgreSQL server."""
-    if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432"], capture_output=True).returncode != 0:
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    yield _postgres_alias(OTHER, 5432)
+def other_region(db, region_servers):
+    """OTHER's settings: another region's database, on a server of its own."""
+    return _postgres_alias(region_servers("hfail-other", own_network=False))
 
 
 def _select_one(alias):
@@ -173,7 +104,7 @@ def test_a_stopped_server_is_given_up_at_once_and_then_not_touched(region, serve
 
     marked = health.state(region)
     assert not marked.answering and marked.down_since is not None and not marked.forced
-    server.start()
+    server.start_again()
     # Known down: refused without touching the server, which would answer now.
     assert _gives_up(region) < 0.2
     assert health.state(region).down_since == marked.down_since
@@ -230,6 +161,24 @@ def test_connecting_to_a_hung_server_gives_up_at_the_connect_timeout(region, ser
     assert CONNECT_TIMEOUT - 0.2 <= elapsed < CONNECT_TIMEOUT + SLACK
     assert not health.state(region).answering
     server.resume()
+
+
+def test_a_partition_is_given_up_at_the_deadline_with_a_connection_open_and_at_the_connect_timeout_without(
+        region, server):
+    assert _select_one(region) == 1
+    server.partition()
+    elapsed = _gives_up(region)
+    print(f"partition, open connection: gave up after {elapsed:.3f} s (deadline and TCP user timeout {DEADLINE} s)")
+    assert elapsed < DEADLINE + SLACK
+    health.forget()  # as if the probe had not seen it yet: a new connection meets the partition
+    connections[region].close()
+    elapsed = _gives_up(region)
+    print(f"partition, new connection: gave up after {elapsed:.3f} s (connect timeout {CONNECT_TIMEOUT} s)")
+    assert CONNECT_TIMEOUT - 0.2 <= elapsed < CONNECT_TIMEOUT + SLACK
+    assert not health.state(region).answering
+    server.heal()
+    assert health.probe_all() == {region: ""}
+    assert _select_one(region) == 1
 
 
 def test_a_query_longer_than_the_deadline_needs_a_longer_deadline(region, settings):
