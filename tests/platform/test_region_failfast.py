@@ -312,3 +312,20 @@ def test_healthz_reports_each_region(client, db):
     regions = client.get(reverse("healthz")).json()["regions"]
     assert regions["na"]["ok"] is True
     assert regions["eu"]["ok"] is False and regions["eu"]["forced"] is True and regions["eu"]["down_since"]
+
+
+def test_healthz_names_the_error_of_a_region_down_but_not_its_host(client, db):
+    health.mark_down("apac", 'OperationalError: connection to server at "10.0.0.9", port 5432 failed')
+    regions = client.get(reverse("healthz")).json()["regions"]
+    assert regions["apac"] == {"ok": False, "detail": "OperationalError", "forced": False,
+                               "down_since": health.state("apac").down_since.isoformat()}
+
+
+def test_the_probe_runs_from_beat_and_marks_every_region(db, settings):
+    from bcp_project.tasks import region_probe
+
+    assert settings.CELERY_BEAT_SCHEDULE["region-probe"]["task"] == region_probe.name
+    health.mark_down("eu", "found down by a request")
+    region_probe()
+    assert set(RegionHealth.objects.filter(answering=True).values_list("code", flat=True)) == {"na", "eu", "apac"}
+    assert not health.is_down("eu")
