@@ -128,7 +128,7 @@ def _delete(obj: models.Model, *, entity_type: str, natural_key: str, action: st
 
 def _touch(queryset) -> None:
     """Rows that change because a related row goes (SET_NULL, a lost skill) get a new updated_at for the sync."""
-    queryset.model.objects.filter(pk__in=queryset.values("pk")).update(updated_at=now())
+    queryset.model.objects.using(queryset.db).filter(pk__in=queryset.values("pk")).update(updated_at=now())
 
 
 def _named_create(model: type[models.Model], *, tenant, name: str, actor: Actor, **values):
@@ -207,7 +207,7 @@ def skill_delete(*, skill: Skill, actor: Actor) -> None:
             _("Points of contact still route to “%(skill)s” (%(names)s). Route them to another skill first.")
             % {"skill": skill.name, "names": ", ".join(names)}
         )
-    _touch(AgentProfile.objects.filter(assignments__skill=skill))
+    _touch(AgentProfile.objects.filter(tenant_id=skill.tenant_id, assignments__skill=skill))
     _touch(skill.dispositions.all())
     _named_delete(skill, actor=actor)
 
@@ -498,8 +498,8 @@ def _check_user_fields(tenant, *, role: Role | None, team: Team | None, email: s
 
 def agent_profile_get_or_create(*, user: User) -> AgentProfile:
     """Users made elsewhere (e.g. the first administrator) get their agent side on first use."""
-    profile, _created = AgentProfile.objects.get_or_create(user=user, defaults={"tenant_id": user.tenant_id,
-                                                                                 "active": user.is_active})
+    profile, _created = AgentProfile.objects.get_or_create(tenant_id=user.tenant_id, user=user,
+                                                           defaults={"active": user.is_active})
     return profile
 
 
