@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import Actor, audit_record
 from bcp_project.celery import BROKER_ERRORS
+from bcp_project.regions.deadline import longer_deadline
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
 from bcp_project.regions import CONTROL, RegionUnavailable, RegionUnknown, alias_for_mapping, alias_for_tenant, aliases
@@ -329,7 +330,10 @@ def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None
         generation = fence_generation(mapping=run.mapping)
         runs.filter(pk=run_id).update(fence_generation=generation)
         run.fence_generation = generation
-        engine.execute(generation=generation)
+        # A run's statements may take longer than a page's (bcp_project.regions.deadline): the same bound as the
+        # server's own statement_timeout, so a hung source still ends the run, on our side.
+        with longer_deadline(getattr(settings, "SYNC_STATEMENT_TIMEOUT", 300) + 30):
+            engine.execute(generation=generation)
     except SyncCrash:
         raise
     except SyncInterrupted:

@@ -17,6 +17,8 @@ from bcp_project.htmx import redirect_after_save, render_page_or_partial
 from bcp_project.permissions import CHANGE_BCP_ENABLEMENT, CHANGE_CONTINUITY_PLAN, VIEW_BCP_CONFIGURATIONS
 from enablement.services import PasskeyThrottled, PasskeyWrong
 from sync.models import SyncRun
+from tenants.bcp.selectors import mapping_for_tenant
+from tenants.models import BcpMapping
 
 from ..plan.selectors import plan_of
 from . import selectors, services
@@ -82,7 +84,10 @@ def _detail_context(request, tenant, drill, **extra) -> dict:
     report = report_of(drill)
     if report and report.get("pending") and report.get("sync_run_id"):
         # While the rehearsal waits, the run's own state says whether a worker has taken it at all.
-        report["live_run"] = SyncRun.objects.filter(pk=report["sync_run_id"]).first()
+        # The pair's runs are in the backup's region.
+        mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.PRIMARY)
+        report["live_run"] = (SyncRun.objects.filter(mapping=mapping, pk=report["sync_run_id"]).first()
+                              if mapping is not None else None)
     return {"tenant": tenant, "drill": drill, "report": report,
             "actions": list(selectors.drill_actions(drill=drill)), "can_change": can_change,
             "can_see_sync": request.nav.has(VIEW_BCP_CONFIGURATIONS),

@@ -40,6 +40,7 @@ from tests.enablement.conftest import (  # noqa: F401
     synced,
 )
 from tests.factories import PASSWORD
+from tests.sync.conftest import BACKUP
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
 
 WAIT_SECONDS = 60
@@ -83,7 +84,7 @@ def test_a_rehearsal_checks_syncs_times_the_switch_and_moves_nothing(synced, dja
     assert len(report["checks"]) == 7
     assert 0 <= report["rpo_before_seconds"] < 60
     assert report["switch"]["ms"] > 0
-    run = SyncRun.objects.get(pk=report["sync"]["run_id"])
+    run = SyncRun.objects.using(BACKUP).get(pk=report["sync"]["run_id"])
     assert (run.trigger, run.status, run.requested_by) == (SyncRun.Trigger.MANUAL, SyncRun.Status.QUEUED, alice())
     assert audit_events().get(action="continuity.drill_rehearse").actor == alice()
 
@@ -127,7 +128,7 @@ def test_the_daily_task_completes_a_rehearsal_whose_task_was_lost(synced):  # no
 
 def test_a_failed_sync_fails_the_rehearsal(synced):  # noqa: F811
     drill = drills.rehearse(tenant=synced.primary, passkey=PASSKEY, actor=Actor(user=alice()))
-    SyncRun.objects.filter(pk=drill.report["sync"]["run_id"]).update(
+    SyncRun.objects.using(BACKUP).filter(pk=drill.report["sync"]["run_id"]).update(
         status=SyncRun.Status.FAILED, errors=[{"code": "error", "detail": "boom"}])
     rehearsal_complete(drill_id=drill.pk, region=drill._state.db)
     drill.refresh_from_db()
@@ -198,7 +199,8 @@ def test_a_rehearsal_whose_sync_no_worker_takes_says_so_and_does_not_count_as_a_
     url = reverse("continuity:drill", args=[drill.pk])
     page = client.get(url).text
     assert ">Queued</span>" in page and 'data-testid="rehearsal-queued"' not in page
-    SyncRun.objects.filter(pk=drill.report["sync"]["run_id"]).update(queued_at=timezone.now() - timedelta(minutes=5))
+    SyncRun.objects.using(BACKUP).filter(pk=drill.report["sync"]["run_id"]).update(
+        queued_at=timezone.now() - timedelta(minutes=5))
     page = client.get(url).text
     assert 'data-testid="rehearsal-queued"' in page and "not started yet" in page
     # Waiting for its sync, it has validated nothing: the schedule still counts from before it.
