@@ -47,6 +47,6 @@ def test_it_prints_a_table_per_section():
         median, p95, queries = row[len(label):].split()[:3]
         assert float(median) > 0 and float(p95) >= float(median) and int(queries) > 0, row
     sync_title = next(line for line in lines if line.startswith("Sync engine, a primary of"))
-    for label in ("floor: INSERT … SELECT", "full first sync", "second run, nothing changed",
+    for label in ("floor: COPY out, COPY in, remap", "full first sync", "second run, nothing changed",
                   "run after changing 1% of the records", "peak Python memory", "dispatcher: 10,000 configurations"):
         assert any(line.startswith(label) for line in lines), (label, sync_title)
