@@ -82,26 +82,19 @@ class BcpMappingQuerySet(models.QuerySet):
             raise ValueError(f"not a side of a BCP pair: {side!r}")
         return self.filter(models.Q(primary_id=tenant_id) | models.Q(secondary_id=tenant_id))
 
-    # Two lock strengths, both on the pair's own row only (of=self: never the tenant rows a select_related
-    # joins, so a switch does not hold up role changes or a plan being started in either tenant).
+    # The pair's lock is on its own row only (of=self: never the tenant rows a select_related joins, so a switch
+    # does not hold up role changes or a plan being started in either tenant).
     #
     # locked() is FOR UPDATE: a switch or revert, a passkey attempt (so two at once cannot both slip under
     # the throttle), a sync request (so it sees a switch, or the switch waits for it) and every change to the
     # pair's set-up (BCP on for the BCP tenant, a new passkey, BCP off, which deletes the row).
     #
-    # locked_for_sync_write() is FOR NO KEY UPDATE, taken by each write transaction of a sync run. It conflicts
-    # with locked() and with itself, so a switch waits for the chunk being written and the next chunk sees
-    # the BCP tenant active and stops: the two never interleave. Unlike FOR UPDATE it does not conflict with
-    # the KEY SHARE lock that inserting a row pointing at the pair takes (a passkey attempt, a sync run being
-    # queued, a correlation), so those do not wait for a long chunk.
+    # A sync run does not lock the pair: it writes the backup's region and is fenced there (sync.engine.snapshot;
+    # docs/architecture.md, "The sync across regions"), so a switch never waits for a run.
 
     def locked(self):
         """Rows locked FOR UPDATE until the transaction ends: what a switch and the pair's set-up take."""
         return self.select_for_update(of=("self",))
-
-    def locked_for_sync_write(self):
-        """Rows locked FOR NO KEY UPDATE until the transaction ends: what a sync run's write takes."""
-        return self.select_for_update(no_key=True, of=("self",))
 
 
 class BcpMapping(models.Model):

@@ -48,10 +48,7 @@ def _as_postgresql_runs_it(queryset) -> str:
         postgresql.connection = None
 
 
-def test_a_switch_locks_only_the_pair_and_a_sync_write_takes_the_weaker_lock(pair):
-    """FOR UPDATE of the pair's own row (not of the tenants a select_related joins) for a switch; FOR NO KEY
-    UPDATE for a sync's write, which the switch's lock waits for."""
+def test_a_switch_locks_only_the_pair(pair):
+    """FOR UPDATE of the pair's own row, not of the tenants a select_related joins."""
     switch = BcpMapping.objects.locked().select_related("primary", "secondary").filter(pk=pair.pk)
-    sync_write = BcpMapping.objects.locked_for_sync_write().filter(pk=pair.pk).values_list("active_side")
     assert _as_postgresql_runs_it(switch).endswith(' FOR UPDATE OF "tenants_bcpmapping"')
-    assert _as_postgresql_runs_it(sync_write).endswith(' FOR NO KEY UPDATE OF "tenants_bcpmapping"')
