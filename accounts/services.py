@@ -8,6 +8,7 @@ from guardian.shortcuts import assign_perm, get_group_perms, remove_perm
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import APP_LABEL, MANAGE_ROLES, ROLE_PERMISSIONS, TM_ADMIN, qualified
+from bcp_project.regions import CONTROL
 from tenants.models import Tenant, TenantGroupObjectPermission
 
 from .models import Role, User, username_key
@@ -62,14 +63,14 @@ def _ensure_roles_stay_manageable(*, role: Role) -> None:
                           "an active user holds first, then change “%(role)s”.") % {"role": role.name})
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def role_create(*, tenant, name: str, description: str = "", permissions=(), actor: Actor) -> Role:
     name = _clean_role_name(name)
     description = (description or "").strip()
     if Role.objects.filter(tenant=tenant, name__iexact=name).exists():
         raise _name_taken_error(name)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=CONTROL):
             group = Group.objects.create(name=role_group_name(tenant, name))
             role = Role.objects.create(tenant=tenant, name=name, description=description, group=group)
     except IntegrityError:
@@ -82,7 +83,7 @@ def role_create(*, tenant, name: str, description: str = "", permissions=(), act
     return role
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def role_update(*, role: Role, name: str, description: str = "", actor: Actor) -> Role:
     name = _clean_role_name(name)
     description = (description or "").strip()
@@ -96,7 +97,7 @@ def role_update(*, role: Role, name: str, description: str = "", actor: Actor) -
     if not changes:
         return role
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=CONTROL):
             role.name, role.description = name, description
             role.save(update_fields=["name", "description", "updated_at"])
             # The group keeps following the name, so that a new role may take the old name later.
@@ -107,7 +108,7 @@ def role_update(*, role: Role, name: str, description: str = "", actor: Actor) -
     return role
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def role_delete(*, role: Role, actor: Actor) -> None:
     _lock_tenant_roles(role.tenant)
     users = role.users.count()
@@ -130,7 +131,7 @@ def role_permissions(*, role: Role) -> set[str]:
     return set(get_group_perms(role.group, role.tenant).values_list("codename", flat=True))
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def role_set_permissions(*, role: Role, permissions, actor: Actor, scope=None) -> set[str]:
     """Gives the role exactly `permissions` (plus what they imply). With `scope`, only the codenames in
     it change (one section of the Permissions tab); the others stay as they are. Returns the result."""
@@ -153,7 +154,7 @@ def role_set_permissions(*, role: Role, permissions, actor: Actor, scope=None) -
     return wanted
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def tenant_roles_create_defaults(*, tenant, actor: Actor) -> dict[str, Role]:
     roles = {}
     for name, (description, permissions) in DEFAULT_ROLES.items():
@@ -189,7 +190,7 @@ def username_check_free(*, username: str, user: User | None = None) -> None:
         raise username_taken_error(username)
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def user_create(*, username: str, password: str | None, tenant=None, role: Role | None = None,
                 first_name: str = "", last_name: str = "", email: str = "", actor: Actor,
                 is_staff_rep: bool = False) -> User:
@@ -203,7 +204,7 @@ def user_create(*, username: str, password: str | None, tenant=None, role: Role 
     else:
         user.set_unusable_password()
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=CONTROL):
             user.save()
     except IntegrityError:
         # Two administrators taking the same username at once: the constraint decides.
@@ -215,7 +216,7 @@ def user_create(*, username: str, password: str | None, tenant=None, role: Role 
     return user
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def user_set_password(*, user: User, password: str, actor: Actor) -> bool:
     """Gives `user` this password. Returns whether it changed: the password they already have writes nothing."""
     if user.check_password(password):
@@ -226,7 +227,7 @@ def user_set_password(*, user: User, password: str, actor: Actor) -> bool:
     return True
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def user_set_language(*, user: User, language: str, actor: Actor) -> User:
     if language not in dict(settings.LANGUAGES):
         raise ApplicationError(_("Choose one of the offered languages."), field="language")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
-from bcp_project.regions import RegionUnavailable
+from bcp_project.regions import CONTROL, RegionUnavailable
 from status.selectors import subscriber_emails
 from sync.services import sync_fence_move
 from tenants.bcp.services import passkey_matches
@@ -81,7 +81,7 @@ def passkey_verify(*, mapping: BcpMapping, passkey: str, actor: Actor, purpose: 
     when the caller's work fails), and wrong ones are audited: after THROTTLE_LIMIT wrong passkeys in
     THROTTLE_WINDOW for one person and pair, even the right one is refused until the window has passed."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(using=CONTROL):
         # Serialises the attempts of one pair, so that two at once cannot both slip under the limit.
         BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
         wrong = list(_attempts_window(mapping=mapping, user=actor.user, now=now).order_by("at")
@@ -121,7 +121,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
     if len(reason) > REASON_MAX:
         raise EnablementError(_("Keep the reason under %(max)d characters.") % {"max": REASON_MAX}, field="reason")
     passkey_verify(mapping=mapping, passkey=passkey, actor=actor)
-    with transaction.atomic():
+    with transaction.atomic(using=CONTROL):
         locked = BcpMapping.objects.locked().select_related("primary", "secondary").get(pk=mapping.pk)
         if locked.active_side == to_side:
             return SwitchResult(mapping=locked, changed=False)
@@ -159,9 +159,10 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
             ip_address=actor.ip_address, switched_anyway=overridden, reason=reason,
             routing_epoch=locked.routing_epoch, audit_event=event)
         epoch, mapping_id = locked.routing_epoch, locked.pk
-        transaction.on_commit(lambda: epoch_cache_set(mapping_id=mapping_id, epoch=epoch))
-        transaction.on_commit(lambda: _notify_switch(locked, actor=actor))
-        transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch))
+        transaction.on_commit(lambda: epoch_cache_set(mapping_id=mapping_id, epoch=epoch), using=CONTROL)
+        transaction.on_commit(lambda: _notify_switch(locked, actor=actor), using=CONTROL)
+        transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch),
+                              using=CONTROL)
     return SwitchResult(mapping=locked, changed=True)
 
 

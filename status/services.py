@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions import CONTROL
 from tenants.models import Region, Tenant
 
 from .models import PlatformStatus, StatusLevel, StatusSubscription
@@ -55,7 +56,7 @@ def _clean(*, level: str, message: str) -> tuple[str, str]:
     return level, message
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def platform_status_set(*, region: Region | None = None, tenant: Tenant | None = None, level: str, message: str,
                         actor: Actor) -> StatusChange:
     """Sets a region's or a tenant's status. The same level and message again changes nothing and emails no
@@ -73,7 +74,7 @@ def platform_status_set(*, region: Region | None = None, tenant: Tenant | None =
             current.save(update_fields=["level", "message", "updated_at", "updated_by"])
             break
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=CONTROL):
                 current = PlatformStatus.objects.create(**target, level=level, message=message, updated_at=now,
                                                         updated_by=actor.user)
             break
@@ -87,11 +88,11 @@ def platform_status_set(*, region: Region | None = None, tenant: Tenant | None =
     audit_record(action="platform_status.set", by=actor, tenant=tenant, obj=current, changes=changes)
     notices = _notices(status=current)
     if notices:
-        transaction.on_commit(lambda: _send(notices))
+        transaction.on_commit(lambda: _send(notices), using=CONTROL)
     return StatusChange(status=current, changed=True, notified=len(notices))
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def status_subscription_set(*, user: User, subscribed: bool, actor: Actor) -> bool:
     """Subscribes the user to status alerts for their own tenant, or stops them. Returns whether anything
     changed (asking for what is already so changes nothing)."""

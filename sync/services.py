@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import Actor, audit_record
 from bcp_project.celery import BROKER_ERRORS
-from bcp_project.regions.deadline import longer_deadline
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
 from bcp_project.regions import CONTROL, RegionUnavailable, RegionUnknown, alias_for_mapping, alias_for_tenant, aliases
+from bcp_project.regions.deadline import longer_deadline
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
@@ -97,7 +97,7 @@ def _lock(configuration: SyncConfiguration) -> SyncConfiguration:
     return SyncConfiguration.objects.select_for_update().select_related("mapping").get(pk=configuration.pk)
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def sync_enable(*, tenant: Tenant, actor: Actor) -> tuple[SyncConfiguration, SyncRun | None]:
     """Turns the sync on for a primary tenant: scheduled from now on, at this time of day, and a first run
     starts at once so that the BCP tenant holds a copy straight away."""
@@ -121,7 +121,7 @@ def sync_enable(*, tenant: Tenant, actor: Actor) -> tuple[SyncConfiguration, Syn
     return configuration, run
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def sync_settings_save(*, configuration: SyncConfiguration, frequency: str, custom: bool,
                        entity_types: list[str], actor: Actor) -> SyncConfiguration:
     configuration = _lock(configuration)
@@ -163,7 +163,7 @@ def sync_settings_save(*, configuration: SyncConfiguration, frequency: str, cust
     return configuration
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfiguration:
     """No more scheduled runs; a run already going finishes, a queued one is skipped."""
     configuration = _lock(configuration)
@@ -206,7 +206,7 @@ def _enqueue_after_commit(run: SyncRun) -> None:
                            "it again when the queue is back", run.pk, type(exc).__name__, exc)
             run.waiting_for_queue = True
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, using=CONTROL)
 
 
 def _queue(*, mapping: BcpMapping, configuration: SyncConfiguration | None, trigger: str, actor: Actor,
@@ -231,7 +231,7 @@ def _queue(*, mapping: BcpMapping, configuration: SyncConfiguration | None, trig
     return run
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def sync_run_request(*, tenant: Tenant, actor: Actor, trigger: str = SyncRun.Trigger.MANUAL, full: bool = False,
                      enqueue: bool = True) -> SyncRun:
     """Sync now. With enqueue=False the caller runs it itself (the bcp_sync command)."""
@@ -383,7 +383,7 @@ def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "", regi
         logger.warning("sync run %s: its region %s does not answer; the result is not recorded", run.pk, region)
         _back_off(run.mapping_id)
         return run
-    with transaction.atomic():
+    with transaction.atomic(using=CONTROL):
         actor = Actor(user=run.requested_by) if run.requested_by_id else Actor.system()
         audit_record(action="sync.run", by=actor, tenant=run.mapping.primary, obj=run,
                      changes={"status": status, "trigger": run.trigger, "totals": run.totals,
@@ -452,7 +452,7 @@ def _active_mappings() -> set[int]:
             .values_list("mapping_id", flat=True)}
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
     """Claims what is due and queues one run per mapping, each in its backup's region. A slot missed while beat
     was down is claimed once, and the next slot is computed from now, so two days without beat make one catch-up
@@ -517,7 +517,7 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
         to_send += [(pk, alias) for pk in requeued]
     result.alerted = _alert_stale(now)
     if to_send:
-        transaction.on_commit(lambda: _enqueue(to_send))
+        transaction.on_commit(lambda: _enqueue(to_send), using=CONTROL)
     return result
 
 
@@ -552,7 +552,8 @@ def _alert_stale(now: datetime) -> list[int]:
                 .update(stale_alert_sent_at=now):
             alerted.append(configuration.pk)
             primary = configuration.mapping.primary
-            transaction.on_commit(lambda p=primary, c=configuration: _notify(p, "stale", configuration=c))
+            transaction.on_commit(lambda p=primary, c=configuration: _notify(p, "stale", configuration=c),
+                                  using=CONTROL)
     return alerted
 
 

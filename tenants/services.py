@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions import CONTROL
 
 from .models import Region, Tenant
 from .signals import tenant_created
@@ -18,7 +19,7 @@ def _region_has_database(code: str) -> None:
             % {"code": code, "known": ", ".join(settings.REGION_DATABASES)}, field="region")
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def region_create(*, name: str, code: str, actor: Actor) -> Region:
     _region_has_database(code)
     region, created = Region.objects.get_or_create(code=code, defaults={"name": name})
@@ -39,7 +40,7 @@ def tenant_create(*, name: str, region: Region, actor: Actor) -> Tenant:
         raise ApplicationError(_duplicate_name(name), field="name")
     _region_has_database(region.code)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=CONTROL):
             tenant = Tenant.objects.create(name=name, region=region)
             # accounts gives it the default roles; a receiver that fails undoes the tenant too.
             tenant_created.send(sender=Tenant, tenant=tenant, actor=actor)

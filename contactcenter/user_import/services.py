@@ -20,6 +20,7 @@ from accounts.models import Role, User, username_key
 from accounts.services import usernames_taken
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions import CONTROL
 from bcp_project.regions.transactions import tenant_atomic
 
 from ..models import PROFICIENCY_MAX, PROFICIENCY_MIN, AgentProfile, Skill, SkillAssignment, Team
@@ -266,7 +267,7 @@ def users_import(*, tenant, content: bytes, actor: Actor) -> list[User]:
         user.set_unusable_password()
         users.append(user)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=CONTROL):
             users = User.objects.bulk_create(users, batch_size=BATCH)
     except IntegrityError:
         # Someone created one of these usernames between the check and the insert.

@@ -18,7 +18,7 @@ from bcp_project import regions
 from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.health import check_broker
-from bcp_project.regions import alias_for_tenant
+from bcp_project.regions import CONTROL, alias_for_tenant
 from bcp_project.regions.transactions import tenant_atomic, tenant_transaction
 from enablement.models import Switch
 from enablement.selectors import readiness, switch_ended_by, switch_revert_of, switches_to_bcp
@@ -195,7 +195,7 @@ def _dry_run_switch(*, mapping: BcpMapping, passkey: str, actor: Actor) -> dict:
     started = time.perf_counter()
     outcome = {}
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=CONTROL):
             try:
                 tenant_switch(mapping=mapping, to_side=BcpMapping.Side.SECONDARY, passkey=passkey, actor=actor,
                               force=True, reason="rehearsal: dry run, rolled back")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
+from bcp_project.regions import CONTROL
 
 from ..models import BcpMapping, BcpMembership, Region, Tenant
 from .selectors import dr_tenant_resolve, mapping_for_tenant
@@ -133,7 +134,7 @@ def mapping_validate(*, primary: Tenant, secondary_id_or_tenant, region: Region 
 # --- the mapping ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def mapping_create(
     *,
     primary: Tenant,
@@ -150,7 +151,7 @@ def mapping_create(
     if problems:
         raise MappingInvalid(problems)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=CONTROL):
             mapping = BcpMapping.objects.create(
                 primary=primary,
                 secondary=secondary,
@@ -184,7 +185,7 @@ def _locked(mapping: BcpMapping) -> BcpMapping:
         raise BcpError(_("This BCP pair no longer exists. Reload the page to see the current state.")) from None
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def mapping_enable_secondary(
     *, mapping: BcpMapping, configurations_enabled: bool, enablement_enabled: bool, actor: Actor
 ) -> BcpMapping:
@@ -204,7 +205,7 @@ def mapping_enable_secondary(
     return mapping
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def mapping_passkey_replace(*, mapping: BcpMapping, actor: Actor, from_tenant: Tenant | None = None) -> str:
     """A new shared passkey for the pair. Returns it once, for the page to show; the old one stops working."""
     mapping = _locked(mapping)
@@ -218,7 +219,7 @@ def mapping_passkey_replace(*, mapping: BcpMapping, actor: Actor, from_tenant: T
     return passkey
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def mapping_remove(*, mapping: BcpMapping, actor: Actor, from_tenant: Tenant | None = None) -> None:
     """Turn BCP off for the pair. Refused while the BCP tenant is the active one: people work there."""
     mapping = _locked(mapping)

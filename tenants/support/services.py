@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import is_account_representative
+from bcp_project.regions import CONTROL
 
 from ..models import Tenant
 from .selectors import SESSION_KEY, EndReason, Impersonation
@@ -19,7 +20,7 @@ class ImpersonationError(ApplicationError):
     pass
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def impersonation_start(*, request, tenant: Tenant) -> Impersonation:
     """Starts supporting `tenant` as the signed-in representative; a running impersonation ends first."""
     user = request.user
@@ -43,7 +44,7 @@ def impersonation_start(*, request, tenant: Tenant) -> Impersonation:
     return impersonation
 
 
-@transaction.atomic
+@transaction.atomic(using=CONTROL)
 def impersonation_end(*, request, reason: str = EndReason.MANUAL) -> Impersonation | None:
     """Ends the running impersonation (if any) and records why. Returns what was ended."""
     impersonation = getattr(request, "impersonation", None)
