@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
 from django.core import mail
-from django.db import connection
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -238,10 +238,12 @@ def tasks_done():
     done = threading.Event()
 
     def finished(sender=None, **kwargs):
-        if getattr(sender, "name", "") == "continuity.rehearsal_complete" and Drill.objects.exclude(
-                outcome=Drill.Outcome.PENDING).exists():
+        # The worker's thread is in no region: the drills are looked for in each.
+        if getattr(sender, "name", "") == "continuity.rehearsal_complete" and any(
+                Drill.objects.using(alias).exclude(outcome=Drill.Outcome.PENDING).exists()
+                for alias in settings.REGION_DATABASES):
             done.set()
-        connection.close()
+        connections.close_all()
 
     task_postrun.connect(finished, weak=False, dispatch_uid="test_rehearsal.tasks_done")
     try:
