@@ -12,15 +12,22 @@ from bcp_project import regions
 from tests.factories import PASSWORD, RegionFactory, TenantFactory, UserFactory, role_of
 from tests.queries import assert_queries, capture_on_commit_everywhere
 
+# region_server / region_servers: throwaway PostgreSQL servers that a test can stop, hang or cut off.
+pytest_plugins = ["tests.regionservers_plugin"]
+
 
 def pytest_sessionstart(session):
-    """CI (.ci/run) sets REQUIRE_REAL_SERVICES=true: a run that quietly fell back to SQLite or the
-    filesystem broker would prove nothing about PostgreSQL and Redis, so it fails at once."""
+    """CI (.ci/run) sets REQUIRE_REAL_SERVICES=true: a run that quietly fell back to SQLite (for the control
+    plane or a region) or the filesystem broker would prove nothing about PostgreSQL and Redis, so it fails at
+    once."""
     if os.environ.get("REQUIRE_REAL_SERVICES", "").lower() != "true":
         return
     problems = []
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must point at PostgreSQL")
+    elif any(settings.DATABASES[code]["ENGINE"] != "django.db.backends.postgresql"
+             for code in settings.REGION_DATABASES):
+        problems.append("REGION_DATABASE_URLS must point every region at PostgreSQL")
     if not settings.REDIS_URL:
         problems.append("REDIS_URL must be set")
     if problems:

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='object')),
                 ('changes', models.JSONField(blank=True, default=dict, verbose_name='details')),
                 ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='from address')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                ('actor', models.ForeignKey(db_constraint=False, blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
             ],
             options={
                 'verbose_name': 'audit event',

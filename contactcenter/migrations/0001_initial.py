@@ -25,8 +25,8 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='agent_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('user', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='agent_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={
                 'verbose_name': 'agent profile',
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('timezone', models.CharField(default='UTC', max_length=64, validators=[contactcenter.models.validate_timezone], verbose_name='time zone')),
                 ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'hours of operation',
@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('closed', models.BooleanField(default=True, verbose_name='closed')),
                 ('opens_at', models.TimeField(blank=True, null=True, verbose_name='opens at')),
                 ('closes_at', models.TimeField(blank=True, null=True, verbose_name='closes at')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
                 ('hours', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exceptions', to='contactcenter.hoursofoperation', verbose_name='hours of operation')),
             ],
             options={
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 ('closed', models.BooleanField(default=False, verbose_name='closed')),
                 ('opens_at', models.TimeField(blank=True, null=True, verbose_name='opens at')),
                 ('closes_at', models.TimeField(blank=True, null=True, verbose_name='closes at')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
                 ('hours', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='contactcenter.hoursofoperation', verbose_name='hours of operation')),
             ],
             options={
@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
                 ('channel', models.CharField(choices=[('phone', 'Phone'), ('chat', 'Chat'), ('email', 'Email'), ('sms', 'SMS'), ('social', 'Social'), ('work_item', 'Work item')], default='phone', max_length=12, verbose_name='channel')),
                 ('direction', models.CharField(choices=[('inbound', 'Inbound'), ('outbound', 'Outbound')], default='inbound', max_length=10, verbose_name='direction')),
                 ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'skill',
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
                 ('channel', models.CharField(choices=[('phone', 'Phone'), ('chat', 'Chat'), ('email', 'Email'), ('sms', 'SMS'), ('social', 'Social'), ('work_item', 'Work item')], default='phone', max_length=12, verbose_name='channel')),
                 ('address', models.CharField(help_text='The phone number, email address, chat entry point or handle.', max_length=254, verbose_name='address')),
                 ('hours', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='points_of_contact', to='contactcenter.hoursofoperation', verbose_name='hours of operation')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
                 ('skill', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='points_of_contact', to='contactcenter.skill', verbose_name='skill')),
             ],
             options={
@@ -137,7 +137,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('classification', models.CharField(choices=[('resolved', 'Resolved'), ('unresolved', 'Not resolved'), ('follow_up', 'Follow-up needed'), ('not_reached', 'Customer not reached')], default='resolved', max_length=12, verbose_name='classification')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
                 ('skills', models.ManyToManyField(blank=True, related_name='dispositions', to='contactcenter.skill', verbose_name='skills')),
             ],
             options={
@@ -156,7 +156,7 @@ class Migration(migrations.Migration):
                 ('proficiency', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='proficiency')),
                 ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='contactcenter.agentprofile', verbose_name='agent')),
                 ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='contactcenter.skill', verbose_name='skill')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'skill assignment',
@@ -177,7 +177,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'tag',
@@ -194,7 +194,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'team',
@@ -216,7 +216,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('after_contact_work', models.BooleanField(default=False, help_text='Agents enter this state to finish work on a contact that has ended.', verbose_name='after-contact work')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'unavailable code',
@@ -233,7 +233,7 @@ class Migration(migrations.Migration):
                 ('object_id', models.BigIntegerField(verbose_name='object ID')),
                 ('natural_key', models.CharField(max_length=255, verbose_name='natural key')),
                 ('deleted_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='deleted')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'deletion',

@@ -31,9 +31,9 @@ class Migration(migrations.Migration):
                 ('report', models.JSONField(blank=True, default=dict, verbose_name='report')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
+                ('recorded_by', models.ForeignKey(db_constraint=False, blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
                 ('switch_event', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='audit.auditevent', verbose_name='switch')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'drill',
@@ -49,8 +49,8 @@ class Migration(migrations.Migration):
                 ('due_on', models.DateField(verbose_name='due')),
                 ('done_on', models.DateField(blank=True, null=True, verbose_name='done')),
                 ('drill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='continuity.drill', verbose_name='drill')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('owner', models.ForeignKey(db_constraint=False, blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'follow-up action',
@@ -66,8 +66,8 @@ class Migration(migrations.Migration):
                 ('drill_every_months', models.PositiveSmallIntegerField(choices=[(1, 'Every month'), (3, 'Every 3 months'), (6, 'Every 6 months'), (12, 'Every year')], default=3, verbose_name='drill frequency')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('owners', models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='plan owners')),
-                ('tenant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='continuity_plan', to='tenants.tenant', verbose_name='tenant')),
+                ('owners', models.ManyToManyField(db_constraint=False, blank=True, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='plan owners')),
+                ('tenant', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='continuity_plan', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'continuity plan',
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
                 ('responsibilities', models.TextField(blank=True, verbose_name='responsibilities')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'plan team',
@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                 ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
                 ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
                 ('last_reviewed', models.DateField(default=django.utils.timezone.localdate, verbose_name='last reviewed')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
                 ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='continuity.planteam', verbose_name='team')),
             ],
             options={
@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
                 ('recovery_procedure', models.TextField(blank=True, verbose_name='recovery procedure')),
                 ('restoration_procedure', models.TextField(blank=True, verbose_name='restoration procedure')),
                 ('recovery_time_goal', models.PositiveIntegerField(blank=True, null=True, verbose_name='recovery-time goal (minutes)')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
                 ('responsible_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='continuity.planteam', verbose_name='responsible team')),
             ],
             options={
@@ -147,8 +147,8 @@ class Migration(migrations.Migration):
                 ('summary', models.CharField(max_length=300, verbose_name='what changed')),
                 ('changes', models.JSONField(blank=True, default=list, verbose_name='changes')),
                 ('snapshot', models.JSONField(default=dict, verbose_name='plan')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('actor', models.ForeignKey(db_constraint=False, blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'plan version',
@@ -166,7 +166,7 @@ class Migration(migrations.Migration):
                 ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
                 ('kind', models.CharField(choices=[('detection', 'Detection, notification and escalation'), ('damage', 'Damage assessment'), ('other', 'Other procedure')], default='other', max_length=20, verbose_name='kind')),
                 ('description', models.TextField(blank=True, verbose_name='purpose')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'procedure',
@@ -186,7 +186,7 @@ class Migration(migrations.Migration):
                 ('criterion', models.TextField(blank=True, verbose_name='criterion')),
                 ('action', models.CharField(choices=[('bc_enablement', 'Switch to the BCP tenant on BC Enablement'), ('procedure', 'Follow a procedure'), ('other', 'Other action')], default='other', max_length=20, verbose_name='what to do')),
                 ('instructions', models.TextField(blank=True, verbose_name='instructions')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
                 ('procedure', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='continuity.procedure', verbose_name='procedure')),
             ],
             options={
@@ -204,7 +204,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField(verbose_name='what to do')),
                 ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='continuity.procedure', verbose_name='procedure')),
                 ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='continuity.planteam', verbose_name='who does it')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'procedure step',
@@ -219,7 +219,7 @@ class Migration(migrations.Migration):
                 ('cause', models.CharField(max_length=80, verbose_name='cause')),
                 ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent')),
                 ('recipients', models.PositiveIntegerField(default=0, verbose_name='recipients')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant', verbose_name='tenant')),
             ],
             options={
                 'verbose_name': 'reminder',

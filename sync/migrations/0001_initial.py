@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('target_id', models.BigIntegerField(verbose_name='BCP record')),
                 ('content_hash', models.CharField(max_length=32, verbose_name='content hash')),
                 ('synced_at', models.DateTimeField(verbose_name='last written')),
-                ('mapping', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='correlations', to='tenants.bcpmapping', verbose_name='BCP mapping')),
+                ('mapping', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='correlations', to='tenants.bcpmapping', verbose_name='BCP mapping')),
             ],
             options={
                 'verbose_name': 'correlation',
@@ -72,8 +72,8 @@ class Migration(migrations.Migration):
                 ('current_type', models.CharField(blank=True, max_length=30)),
                 ('errors', models.JSONField(default=list, verbose_name='errors')),
                 ('skip_reason', models.CharField(blank=True, max_length=255, verbose_name='why it was skipped')),
-                ('mapping', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='tenants.bcpmapping', verbose_name='BCP mapping')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
+                ('mapping', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='tenants.bcpmapping', verbose_name='BCP mapping')),
+                ('requested_by', models.ForeignKey(db_constraint=False, blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
             ],
             options={
                 'verbose_name': 'sync run',
