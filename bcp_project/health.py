@@ -5,6 +5,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .models import Heartbeat
+from .regions import health as region_health
 
 
 def check_database() -> tuple[bool, str]:
@@ -45,6 +46,19 @@ def heartbeat_age_seconds() -> float | None:
     return (timezone.now() - beat.beat_at).total_seconds()
 
 
+def region_report() -> dict:
+    """Each region's database as the probe (or a drill) last marked it. A region down does not make the web "down":
+    the other regions and the control plane still serve, and BC Enablement is how a tenant carries on."""
+    try:
+        states = region_health.states()
+    except Exception as exc:  # noqa: BLE001 - the database check reports the cause
+        return {"error": type(exc).__name__}
+    # Anyone may read /healthz: the detail is the error's class, never its message (which names hosts).
+    return {s.alias: {"ok": not s.is_down, "detail": ("forced" if s.forced else s.reason.split(":", 1)[0]) or "ok",
+                      "forced": s.forced,
+                      "down_since": s.down_since.isoformat() if s.down_since else None} for s in states}
+
+
 def health_report() -> tuple[bool, dict]:
     db_ok, db_detail = check_database()
     broker_ok, broker_detail = check_broker()
@@ -59,5 +73,6 @@ def health_report() -> tuple[bool, dict]:
             "age_seconds": None if age is None else round(age, 1),
             "max_age_seconds": settings.HEARTBEAT_MAX_AGE.total_seconds(),
         },
+        "regions": region_report(),
     }
     return report["status"] == "ok", report

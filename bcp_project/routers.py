@@ -4,7 +4,7 @@
 from django.apps import apps
 
 from . import regions
-from .regions import CONTROL, RegionUnknown
+from .regions import CONTROL, RegionUnknown, health
 
 
 def _alias_from_instance(instance) -> str | None:
@@ -45,6 +45,8 @@ class RegionRouter:
         if alias is None:
             raise RegionUnknown(f"{model._meta.label} queried without a region: filter by tenant, use using(), or "
                                 "wrap the code in bcp_project.regions.in_region(...)")
+        # A region known to be down is not touched (the region backends refuse explicit using() the same way).
+        health.ensure_answering(alias)
         return alias
 
     def db_for_read(self, model, **hints):

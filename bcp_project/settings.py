@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "enablement.middleware.RoutingEpochMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "status.middleware.OutageMiddleware",
+    # A page that meets a region that does not answer: a 503 naming the region, not a 500.
+    "bcp_project.regions.middleware.RegionUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,10 +131,24 @@ REGION_DATABASES = list(_region_urls)
 # user timeout) or a hung server (bcp_project.regions.deadline, a deadline kept on our side).
 REGION_CONNECT_TIMEOUT = env_int("REGION_CONNECT_TIMEOUT", 3, minimum=1)
 REGION_QUERY_DEADLINE = env_int("REGION_QUERY_DEADLINE", 4, minimum=1)
+# Long work raises the deadline for its own block (bcp_project.regions.deadline.longer_deadline): the sync's bulk
+# copy, migrations, the benchmark.
+REGION_LONG_DEADLINE = env_int("REGION_LONG_DEADLINE", 600, minimum=1)
+# The probe (bcp_project.tasks.region_probe, from beat) tries each region this often, each try bounded by its own
+# timeout; a region it found down and no longer refreshes is tried again by requests after REGION_DOWN_TTL.
+REGION_PROBE_INTERVAL = env_int("REGION_PROBE_INTERVAL", 5, minimum=1)
+REGION_PROBE_TIMEOUT = env_int("REGION_PROBE_TIMEOUT", 2, minimum=2)
+REGION_DOWN_TTL = env_int("REGION_DOWN_TTL", 30, minimum=5)
+# The region aliases use Django's backends with a guard (bcp_project.regions.backends): a region marked down is
+# not touched, and one that stops answering is marked down.
+_REGION_ENGINES = {"django.db.backends.postgresql": "bcp_project.regions.backends.postgresql",
+                   "django.db.backends.sqlite3": "bcp_project.regions.backends.sqlite3"}
+for _code in REGION_DATABASES:
+    DATABASES[_code]["ENGINE"] = _REGION_ENGINES[DATABASES[_code]["ENGINE"]]
 
 for _alias, _config in DATABASES.items():
     _config["ATOMIC_REQUESTS"] = False
-    if _config["ENGINE"] == "django.db.backends.sqlite3":
+    if _config["ENGINE"].endswith("sqlite3"):
         # A busy timeout lets the web process, the worker and beat share a file without "database is locked";
         # WAL lets a sync read a primary's file while people write it.
         _config.setdefault("OPTIONS", {}).update({
@@ -253,6 +269,11 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "routing": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "bcp"}
                 if REDIS_URL else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}),
+    # Which regions are down (bcp_project.regions.health): every process reads it before touching a region.
+    # Without Redis, the control plane says it.
+    "regions": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                 "KEY_PREFIX": "bcp-regions"}
+                if REDIS_URL else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}),
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise the filesystem transport, which needs no server.
@@ -280,6 +301,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "bcp_project.tasks.heartbeat", "schedule": 30.0},
+    # Marks each region answering or down; a probe not started before the next one is due is dropped.
+    "region-probe": {"task": "bcp_project.tasks.region_probe", "schedule": float(REGION_PROBE_INTERVAL),
+                     "options": {"expires": float(REGION_PROBE_INTERVAL)}},
     # Claims the sync configurations that are due; often enough that a continuous sync lands within a minute.
     "sync-dispatch": {"task": "sync.dispatch", "schedule": 10.0},
     # Continuity plans: drill, contact and follow-up reminders; real switches the signal missed become drills.

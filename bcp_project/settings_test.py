@@ -20,3 +20,5 @@ LANGUAGE_CODE = "en"
 SYNC_FAILPOINTS = True  # sync.engine.failpoints: tests may stop a run at a named point
 # The routing cache is shared by every test run on one Redis, and test databases reuse ids: keys of our own.
 CACHES["routing"]["KEY_PREFIX"] = "bcp-test-" + __import__("secrets").token_hex(6)  # noqa: F405
+# Which regions are down: this process's own, so that no test sees another run's drill.
+CACHES["regions"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "regions"}  # noqa: F405

@@ -25,8 +25,8 @@ def pytest_sessionstart(session):
     problems = []
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must point at PostgreSQL")
-    elif any(settings.DATABASES[code]["ENGINE"] != "django.db.backends.postgresql"
-             for code in settings.REGION_DATABASES):
+    elif any(settings.DATABASES[code]["ENGINE"] != "bcp_project.regions.backends.postgresql"
+             for code in settings.REGION_DATABASES):  # Django's PostgreSQL with the region guard
         problems.append("REGION_DATABASE_URLS must point every region at PostgreSQL")
     if not settings.REDIS_URL:
         problems.append("REDIS_URL must be set")
@@ -139,3 +139,12 @@ def as_persona(client, request):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _regions_answering():
+    """A region marked down in one test (a drill, a test server stopped on purpose) is not down in the next."""
+    yield
+    from bcp_project.regions import health
+
+    health.forget()

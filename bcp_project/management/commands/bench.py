@@ -2,12 +2,14 @@ import platform
 import warnings
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases, teardown_test_environment
 from django.utils.module_loading import import_string
 
 from bcp_project.bench import BenchOutput
+from bcp_project.regions.deadline import longer_deadline
 
 # One line per section: a function `run(out)`, see bcp_project/bench.py.
 BENCH_SECTIONS = [
@@ -38,7 +40,7 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"Unknown section(s): {', '.join(unknown)}. Known: {', '.join(BENCH_SECTIONS)}.")
         sections = section or BENCH_SECTIONS
-        with _throwaway_database(verbosity):
+        with longer_deadline(settings.REGION_LONG_DEADLINE), _throwaway_database(verbosity):
             self.stdout.write(f"bench: {connection.vendor} {connection.settings_dict['NAME']} (a throw-away test "
                               f"database), Python {platform.python_version()}, {repeat} timed requests per URL")
             for path in sections:

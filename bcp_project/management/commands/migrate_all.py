@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from bcp_project.regions.deadline import longer_deadline
+
 
 class Command(BaseCommand):
     help = "Applies migrations to the control plane and to every region's database."
@@ -15,4 +17,6 @@ class Command(BaseCommand):
         for alias in ["default", *settings.REGION_DATABASES]:
             if verbosity:
                 self.stdout.write(f"Database {alias}:")
-            call_command("migrate", database=alias, interactive=interactive, verbosity=verbosity)
+            # A migration may rewrite a big table: longer than a page's deadline, still bounded.
+            with longer_deadline(settings.REGION_LONG_DEADLINE):
+                call_command("migrate", database=alias, interactive=interactive, verbosity=verbosity)
