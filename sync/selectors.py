@@ -45,7 +45,8 @@ def sync_state(*, tenant: Tenant) -> SyncState:
     configuration = active = last = success = None
     if mapping is not None:
         configuration = SyncConfiguration.objects.filter(mapping=mapping).first()
-        runs = SyncRun.objects.filter(mapping=mapping).select_related("requested_by")
+        # The runs live in the backup's region, the people who started them in the control plane: no join.
+        runs = SyncRun.objects.filter(mapping=mapping)
         active = runs.filter(status__in=SyncRun.ACTIVE).first()
         last = runs.exclude(status__in=SyncRun.ACTIVE).order_by("-finished_at", "-id").first()
         success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
@@ -54,7 +55,7 @@ def sync_state(*, tenant: Tenant) -> SyncState:
 
 
 def sync_run_list(*, mapping: BcpMapping, status: str = ""):
-    runs = SyncRun.objects.filter(mapping=mapping).select_related("requested_by")
+    runs = SyncRun.objects.filter(mapping=mapping)  # requested_by is in the control plane: read per row, no join
     if status:
         runs = runs.filter(status=status)
     return runs.order_by("-queued_at", "-id")
