@@ -248,6 +248,13 @@ class Client:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
         self.log = log if log is not None else []
 
+    def twin(self, who: str) -> Client:
+        """Another tab of the same browser: the same cookies (the jar is thread-safe), its own name in the log."""
+        other = Client(self.base, bound=self.bound, log=self.log, who=who)
+        other.cookies = self.cookies
+        other.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
+        return other
+
     def _csrf(self) -> str:
         return next((cookie.value for cookie in self.cookies if cookie.name == "csrftoken"), "")
 
