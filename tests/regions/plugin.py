@@ -1,6 +1,7 @@
-"""The deployment of the region-loss tests (tests/regions/deployment.py): servers, migrations and data once per
-session, the app's processes for each test. Both need throwaway region servers: skipped with a reason where they
-cannot run, failed under CI (tests/regionservers_plugin.py)."""
+"""Fixtures of the region-loss tests (tests/regions/deployment.py), registered from tests/conftest.py so that the
+HTTP tests (tests/regions/) and the browser test (tests/e2e/) share one deployment: servers, migrations and data
+once per session, the app's processes for each test. Both need throwaway region servers: skipped with a reason
+where they cannot run, failed under CI (tests/regionservers_plugin.py)."""
 
 import pytest
 
