@@ -101,7 +101,16 @@ class Deployment:
             SECURE_SSL_REDIRECT="false", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false",
             SECURE_HSTS_SECONDS="0", WEB_CONCURRENCY="2", PYTHONUNBUFFERED="1",
         )
+        if os.environ.get("REDIS_URL"):
+            # As in production (CI has Redis): the down-marker and the routing epochs in the shared cache, under keys
+            # of this deployment's own (tests/regions/web_settings.py).
+            prefix = f"bcp-regionloss-{secrets.token_hex(6)}"
+            env.update(REDIS_URL=os.environ["REDIS_URL"], BCP_TEST_CACHE_PREFIX=prefix)
         return env
+
+    @property
+    def redis(self) -> bool:
+        return bool(self.env.get("REDIS_URL"))
 
     @property
     def na(self) -> regionservers.Server:
@@ -145,6 +154,11 @@ class Deployment:
 
     def remove(self) -> None:
         problems = []
+        if self.env.get("BCP_TEST_CACHE_PREFIX"):
+            try:
+                self.python("from bcp_project.regions import health\nhealth.forget()")  # its keys in the shared cache
+            except AssertionError as error:
+                problems.append(str(error))
         for server in self.servers.values():
             try:
                 server.remove()

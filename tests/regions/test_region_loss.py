@@ -168,7 +168,9 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
     down = log[before:]
     slowest = max(down, key=lambda entry: entry[4])
     after_known = max(entry[4] for entry in log[known_down:])
-    print(f"\n[{kind}] {connections} client connections on North America's server at the loss; the {PARALLEL} "
+    marker = "Redis and the control plane" if deployment.redis else "the control plane (no Redis)"
+    print(f"\n[{kind}, down-marker in {marker}] {connections} client connections on North America's server at the "
+          f"loss; the {PARALLEL} "
           f"requests that met the dead region first gave up after {gave_up} s; slowest request while down: "
           f"{slowest[4]:.2f} s ({slowest[0]}: {slowest[1]} {slowest[2]}); slowest once known down: "
           f"{after_known:.2f} s; server lost -> agent signed in on the backup: {signed_in_at - lost_at:.2f} s "
