@@ -38,6 +38,10 @@ KNOWN_DOWN_BOUND = 2.5
 BACK_SECONDS = 30  # the probe (every 5 s) finds the region answering again
 PARALLEL = 8  # gunicorn's threads: 2 workers with 4 each (bcp_project/gunicorn.conf.py, WEB_CONCURRENCY=2)
 
+# The BCP tenant's configuration pages and its copy of the plan, as its administrator opens them during the outage.
+BCP_PAGES = ["/admin/", "/admin/roles/", "/admin/users/", "/admin/hours/", "/admin/points-of-contact/",
+             "/admin/dispositions/", "/admin/unavailable-codes/", "/admin/tags/", "/admin/sync/",
+             "/admin/sync/history/", "/plan/drills/", "/plan/versions/", "/profile/"]
 NA = "North America"
 PRIMARY, BCP = "Classics Inc.", "Classics Inc. BCP"
 BANNER = f"You are working in {BCP} , the backup (BCP) system"
@@ -147,6 +151,12 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
     assert admin.sign_in("admin").url.endswith("/admin/")
     assert BCP_TEAM in admin.get("/admin/teams/").visible()
     assert BCP_SKILL in admin.get("/admin/skills/").visible()
+    for path in BCP_PAGES:
+        opened = admin.get(path)
+        assert opened.status == 200, f"{path}: {opened.status} {opened.visible()[:300]}"
+    # What the primary has changed since the last sync needs the primary: a page that says so, not an error.
+    changes = admin.get("/admin/sync/changes/")
+    assert changes.status == 503 and f"{NA} is not answering" in changes.visible(), changes.visible()[:500]
     plan = admin.get("/plan/")
     assert plan.status == 200 and "Grace Hopper" in plan.visible(), plan.visible()[:800]
     assert f"cannot be said now: the database of {NA} is not answering" in plan.visible()
