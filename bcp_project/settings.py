@@ -271,8 +271,10 @@ CACHES = {
                 if REDIS_URL else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}),
     # Which regions are down (bcp_project.regions.health): every process reads it before touching a region.
     # Without Redis, the control plane says it.
+    # Read before every region query (once a second per process): bounded, so that Redis not answering costs at
+    # most half a second before the control plane is asked instead.
     "regions": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                 "KEY_PREFIX": "bcp-regions"}
+                 "KEY_PREFIX": "bcp-regions", "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
                 if REDIS_URL else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}),
 }
 

@@ -24,10 +24,12 @@ class DatabaseWrapper(RegionGuard, base.DatabaseWrapper):
         return isinstance(exc, deadline.DeadlineExceeded)
 
     def is_usable(self):
-        # Django's health check before a request's first query: on a hung server it ends at the deadline, and then
-        # the region is down for everyone, not only for this connection.
+        # Django's health check before a request's first query, and at its end after an error: on a hung server it
+        # ends at the deadline, and then the region is down for everyone, not only for this connection.
         if self.connection is None:
             return False
+        if not self.probing and health.is_down(self.alias):
+            return False  # not touched: Django closes it (at the end of a request, or before the next query)
         try:
             with self.connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
