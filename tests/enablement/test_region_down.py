@@ -86,3 +86,16 @@ def test_tm_marks_the_tenants_whose_region_does_not_answer(as_persona, rep, tena
     rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in page.split("<tr>")[2:]}
     assert f"Not answering since {since:%Y-%m-%d %H:%M} UTC" in rows[tenant.name]
     assert 'data-testid="region-down"' not in rows[other_tenant.name]
+
+
+def test_the_notes_are_in_german_for_a_german_speaker(alice, as_persona, rep, tenant):
+    health.mark_down("na", "test")
+    since = f"{health.state('na').down_since:%Y-%m-%d %H:%M}"
+    admin = User.objects.get(username="alice", is_bcp_copy=False)
+    admin.language = "de"
+    admin.save(update_fields=["language"])
+    page = alice.get(reverse("enablement:page")).content.decode()
+    assert f"Die Datenbank von North America antwortet nicht, seit {since} UTC." in page
+    rep.language = "de"
+    rep.save(update_fields=["language"])
+    assert f"Antwortet nicht seit {since} UTC" in as_persona("rep").get(reverse("tenants:list")).content.decode()
