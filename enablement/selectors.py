@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.roles import CHANGE_BCP_ENABLEMENT
+from bcp_project.regions import RegionUnavailable, alias_for_tenant, health, region_label
 from sync.models import Correlation, SyncConfiguration, SyncRun
 from sync.services import STALE_GRACE
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
@@ -31,6 +32,8 @@ class Check:
     blocking: bool = False
     # A failed check that a switch to the BCP tenant may override with a reason.
     needs_reason: bool = False
+    # A check that could not be made because a region's database does not answer (not passed, not failed).
+    unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,13 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
     primary, secondary = mapping.primary, mapping.secondary
     configuration = SyncConfiguration.objects.filter(mapping=mapping).first()
     runs = SyncRun.objects.filter(mapping=mapping)
-    last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
-    active_run = runs.filter(status__in=SyncRun.ACTIVE).first()
+    unreachable = None
+    try:
+        last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
+        active_run = runs.filter(status__in=SyncRun.ACTIVE).first()
+    except RegionUnavailable as exc:  # the runs live in the backup's region
+        last_success = active_run = None
+        unreachable = exc.alias
     checks = []
 
     valid = primary.is_active and secondary.is_active and mapping.secondary_enabled
@@ -92,7 +100,9 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
                         _("Sync is not enabled, so changes on the primary no longer reach the BCP tenant. "
                           "Enable it under Sync Configuration."), needs_reason=True))
 
-    if last_success is None:
+    if unreachable is not None:
+        checks += [_cannot_check("sync_fresh", unreachable), _cannot_check("sync_idle", unreachable)]
+    elif last_success is None:
         checks.append(Check("sync_fresh", False, _("No sync has completed yet, so the BCP tenant holds none of the "
                                                     "primary's configuration. Run a sync before switching."),
                             blocking=True))
@@ -106,9 +116,10 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
                   "not on the BCP tenant. Run a sync, or switch anyway with a reason."))
         checks.append(Check("sync_fresh", fresh, text % {"time": when}, needs_reason=True))
 
-    checks.append(Check("sync_idle", active_run is None, _("No sync is running.") if active_run is None else
-                        _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops "
-                          "before its next write."), needs_reason=True))
+    if unreachable is None:
+        checks.append(Check("sync_idle", active_run is None, _("No sync is running.") if active_run is None else
+                            _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops "
+                              "before its next write."), needs_reason=True))
 
     other = mapping.inactive_tenant
     holders = enablement_holders(tenant=other).count()
@@ -121,16 +132,49 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
           "Administrator role that permission (and sync) first.") % {"tenant": other.name}, needs_reason=True))
 
     people = User.objects.filter(tenant=primary, is_bcp_copy=False).count()
-    copied = Correlation.objects.filter(mapping=mapping, entity_type="user").count()
-    share = 100 if people == 0 else min(100, round(100 * copied / people))
-    checks.append(Check(
-        "users", copied >= people,
-        _("%(share)d%% of the primary's users (%(copied)d of %(people)d) have an account on the BCP tenant.")
-        % {"share": share, "copied": min(copied, people), "people": people}
-        + ("" if copied >= people else " " + _("The others cannot sign in after a switch until the next sync.")),
-        needs_reason=True))
+    try:
+        copied = Correlation.objects.filter(mapping=mapping, entity_type="user").count()
+    except RegionUnavailable as exc:  # the correlations live in the backup's region
+        checks.append(_cannot_check("users", exc.alias))
+    else:
+        share = 100 if people == 0 else min(100, round(100 * copied / people))
+        checks.append(Check(
+            "users", copied >= people,
+            _("%(share)d%% of the primary's users (%(copied)d of %(people)d) have an account on the BCP tenant.")
+            % {"share": share, "copied": min(copied, people), "people": people}
+            + ("" if copied >= people else " " + _("The others cannot sign in after a switch until the next sync.")),
+            needs_reason=True))
     return Readiness(mapping=mapping, configuration=configuration, last_success=last_success, active_run=active_run,
                      checks=checks)
+
+
+def _cannot_check(key: str, alias: str) -> Check:
+    """A check that needs a region whose database does not answer: said so, instead of failing the page. A switch
+    may go ahead with a reason (the person knows why they switch)."""
+    return Check(key, False, _("This cannot be checked: the database of %(region)s is not answering.")
+                 % {"region": region_label(alias)}, needs_reason=True, unknown=True)
+
+
+@dataclass(frozen=True)
+class RegionDown:
+    """A region of the pair whose database does not answer, as the control plane keeps it (not only cached)."""
+
+    alias: str
+    name: str
+    down_since: datetime | None
+    side: str  # BcpMapping.Side of the tenant that lives there
+
+
+def pair_regions_down(*, mapping: BcpMapping) -> list[RegionDown]:
+    """The pair's regions (primary's first) whose database is not answering, with since when."""
+    down = []
+    for side, tenant_id in ((BcpMapping.Side.PRIMARY, mapping.primary_id),
+                            (BcpMapping.Side.SECONDARY, mapping.secondary_id)):
+        alias = alias_for_tenant(tenant_id)
+        state = health.state(alias)
+        if not state.answering or health.is_down(alias):
+            down.append(RegionDown(alias=alias, name=region_label(alias), down_since=state.down_since, side=side))
+    return down
 
 
 # --- switches ------------------------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ def sync_state(*, tenant: Tenant) -> SyncState:
 
 
 def sync_run_list(*, mapping: BcpMapping, status: str = ""):
-    runs = SyncRun.objects.filter(mapping=mapping)
+    # The runs are in the backup's region, the people who started them in the control plane: one read each.
+    runs = SyncRun.objects.filter(mapping=mapping).prefetch_related("requested_by")
     if status:
         runs = runs.filter(status=status)
     return runs.order_by("-queued_at", "-id")

@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from bcp_project.permissions import is_account_representative
+from bcp_project.regions import health
 
 from .models import Region, Tenant
 
@@ -41,3 +42,9 @@ def tenant_get(*, user, tenant_id) -> Tenant:
 
 def region_list() -> QuerySet[Region]:
     return Region.objects.order_by("name")
+
+
+def regions_not_answering() -> dict:
+    """Region code -> its health (bcp_project.regions.health.RegionState, with since-when, as the control plane
+    keeps it) for every region whose database does not answer now."""
+    return {state.alias: state for state in health.states() if not state.answering or health.is_down(state.alias)}

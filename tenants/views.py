@@ -15,7 +15,7 @@ from bcp_project.htmx import redirect_after_save, render_page_or_partial
 
 from .bcp.tab import bcp_tab_context
 from .forms import TenantCreateForm, TenantFilterForm
-from .selectors import region_list, tenant_get, tenant_list
+from .selectors import region_list, regions_not_answering, tenant_get, tenant_list
 from .services import tenant_create
 
 FEATURES = [
@@ -38,9 +38,17 @@ def tenant_list_view(request):
     if invalid:
         tenants = tenants.none()
     page = Paginator(tenants, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    _mark_regions_down(page.object_list)
     context = {"form": form, "page": page, "search": search, "region": region}
     return render_page_or_partial(request, "tenants/tenant_list.html", "tenants/partials/_tenant_table.html",
                                   context, status=400 if invalid else 200)
+
+
+def _mark_regions_down(tenants) -> None:
+    """Each tenant whose region's database does not answer gets `region_down` (its health): the list says so."""
+    down = regions_not_answering()
+    for tenant in tenants:
+        tenant.region_down = down.get(tenant.region.code)
 
 
 @tm_required

@@ -12,8 +12,9 @@ from bcp_project import regions
 from tests.factories import PASSWORD, RegionFactory, TenantFactory, UserFactory, role_of
 from tests.queries import assert_queries, capture_on_commit_everywhere
 
-# region_server / region_servers: throwaway PostgreSQL servers that a test can stop, hang or cut off.
-pytest_plugins = ["tests.regionservers_plugin"]
+# region_server / region_servers: throwaway PostgreSQL servers that a test can stop, hang or cut off;
+# deployment / app: the app deployed on such servers, as in production (tests/regions/deployment.py).
+pytest_plugins = ["tests.regionservers_plugin", "tests.regions.plugin"]
 
 
 def pytest_sessionstart(session):

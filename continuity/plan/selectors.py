@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bcp_project.permissions import CHANGE_CONTINUITY_PLAN
+from bcp_project.regions import RegionUnavailable, region_label
 from sync.selectors import sync_state
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
@@ -105,6 +106,8 @@ class PlanPage:
     # On a BCP tenant: the primary's version the last successful sync copied, and the primary's version now.
     copied_version: int | None = None
     primary_version: int | None = None
+    # On a BCP tenant whose primary's region does not answer: that region's name (the versions cannot be read).
+    primary_unreachable: str = ""
 
     @property
     def is_copy(self) -> bool:
@@ -127,14 +130,19 @@ def plan_page(*, tenant) -> PlanPage:
     sections = [SectionRows(section, SLUGS[section.key], list(_rows(section, tenant))) for section in SECTIONS]
     sync = sync_state(tenant=tenant)
     copied = current = None
+    unreachable = ""
     if sync.is_secondary:
         primary = sync.mapping.primary_id
         versions = PlanVersion.objects.filter(tenant_id=primary).order_by("-number").values_list("number", flat=True)
-        current = versions.first()
-        if sync.last_success is not None and sync.last_success.started_at is not None:
-            copied = versions.filter(created_at__lte=sync.last_success.started_at).first()
+        try:
+            current = versions.first()
+            if sync.last_success is not None and sync.last_success.started_at is not None:
+                copied = versions.filter(created_at__lte=sync.last_success.started_at).first()
+        except RegionUnavailable as exc:  # the primary's versions live in its region: the copy works without them
+            copied = current = None
+            unreachable = region_label(exc.alias)
     return PlanPage(plan=plan_of(tenant=tenant), sections=sections, sync=sync, copied_version=copied,
-                    primary_version=current)
+                    primary_version=current, primary_unreachable=unreachable)
 
 
 def section_item(*, tenant, section: Section, pk: int):

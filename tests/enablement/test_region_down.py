@@ -1,0 +1,101 @@
+"""What BC Enablement and TM say while a region's database does not answer (issue 17): the pair's region that is
+down, and since when, as the control plane keeps it; a readiness check that needs a region that is down says it
+cannot be checked instead of failing the page; TM marks the tenants of that region. With the tests' SQLite regions
+marked down as the region backends mark them (tests/regions/test_region_loss.py does it with real servers)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
+from accounts.services import role_set_permissions
+from audit.services import Actor
+from bcp_project.models import RegionHealth
+from bcp_project.regions import health
+from sync.models import Correlation, SyncRun
+from tests.enablement.conftest import PASSKEY
+from tests.factories import role_of
+
+
+@pytest.fixture
+def paired(configured, sync_enabled, mapping, tenant):
+    """The pair as a first sync leaves it: a succeeded run and the users' correlations in the backup's region
+    (written here, not by the sync engine: these tests are about a region that does not answer)."""
+    scope = [VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT]
+    role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=scope,
+                         actor=Actor.system())
+    now = timezone.now()
+    SyncRun.objects.create(mapping=mapping, status=SyncRun.Status.SUCCEEDED, trigger=SyncRun.Trigger.FIRST,
+                           started_at=now, finished_at=now)
+    for person in User.objects.filter(tenant=tenant, is_bcp_copy=False):
+        Correlation.objects.create(mapping=mapping, entity_type="user", source_id=person.pk, target_id=person.pk,
+                                   content_hash="x", synced_at=now)
+    return mapping
+
+
+@pytest.fixture
+def alice(client, paired):
+    """Classics Inc.'s administrator (tests/sync/conftest.py), signed in."""
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    return client
+
+
+def test_bc_enablement_names_the_primarys_region_that_does_not_answer_and_since_when(alice):
+    health.mark_down("na", "OperationalError: connection refused")
+    since = RegionHealth.objects.get(code="na").down_since
+    health.forget()  # not only cached: the page reads the control plane's record
+
+    response = alice.get(reverse("enablement:page"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"The database of North America is not answering, since {since:%Y-%m-%d %H:%M} UTC." in page
+    assert 'data-testid="region-down-na"' in page and 'data-testid="region-down-eu"' not in page
+    assert "check-unknown" not in page  # no check needs the primary's region
+    assert 'class="check check-ok" data-testid="check-users"' in page
+
+    health.mark_up("na")
+    assert "is not answering" not in alice.get(reverse("enablement:page")).content.decode()
+
+
+def test_readiness_checks_that_need_the_backups_region_cannot_be_checked_and_do_not_fail_the_page(
+        alice):
+    health.mark_down("eu", "DeadlineExceeded: the server did not answer within 4 s")
+    response = alice.get(reverse("enablement:page"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="region-down-eu"' in page
+    assert page.count("This cannot be checked: the database of Europe is not answering.") == 3
+    for key in ("sync_fresh", "sync_idle", "users"):
+        assert f'class="check check-unknown" data-testid="check-{key}"' in page
+    assert "Cannot be checked:" in page
+
+
+def test_a_switch_with_a_check_that_cannot_be_made_needs_a_reason(alice):
+    health.mark_down("eu", "test")
+    data = {"bcp_active": "on", "passkey": PASSKEY, "confirm": "on"}
+    refused = alice.post(reverse("enablement:switch"), data)
+    assert refused.status_code == 409
+    assert "Switch anyway" in refused.content.decode()
+
+
+def test_tm_marks_the_tenants_whose_region_does_not_answer(as_persona, rep, tenant, other_tenant):
+    health.mark_down("na", "test")
+    since = health.state("na").down_since
+    page = as_persona("rep").get(reverse("tenants:list")).content.decode()
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in page.split("<tr>")[2:]}
+    assert f"Not answering since {since:%Y-%m-%d %H:%M} UTC" in rows[tenant.name]
+    assert 'data-testid="region-down"' not in rows[other_tenant.name]
+
+
+def test_the_notes_are_in_german_for_a_german_speaker(alice, as_persona, rep, tenant):
+    health.mark_down("na", "test")
+    since = f"{health.state('na').down_since:%Y-%m-%d %H:%M}"
+    admin = User.objects.get(username="alice", is_bcp_copy=False)
+    admin.language = "de"
+    admin.save(update_fields=["language"])
+    page = alice.get(reverse("enablement:page")).content.decode()
+    assert f"Die Datenbank von North America antwortet nicht, seit {since} UTC." in page
+    rep.language = "de"
+    rep.save(update_fields=["language"])
+    assert f"Antwortet nicht seit {since} UTC" in as_persona("rep").get(reverse("tenants:list")).content.decode()
