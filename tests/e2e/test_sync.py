@@ -20,7 +20,7 @@ from sync.models import Correlation, SyncRun
 from tests.broker import forget_routing
 from tests.e2e.conftest import save_screenshot
 from tests.factories import PASSWORD
-from tests.sync.conftest import configured, mapping  # noqa: F401
+from tests.sync.conftest import BACKUP, configured, mapping  # noqa: F401
 from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
 
 # A run of this small configuration takes a second or two; the worker and the polling page get room to spare.
@@ -129,7 +129,7 @@ def test_the_administrator_enables_sync_syncs_again_and_reads_history_and_correl
     page.get_by_role("status").filter(has_text="Sync is enabled.").wait_for()
     _assert_waiting(page)
     accessible(page, where="Sync Configuration, first run queued")
-    first = SyncRun.objects.get()
+    first = SyncRun.objects.using(BACKUP).get()
     assert (first.trigger, first.status) == (SyncRun.Trigger.FIRST, SyncRun.Status.QUEUED)
 
     with _worker(sync_queue):
@@ -149,7 +149,7 @@ def test_the_administrator_enables_sync_syncs_again_and_reads_history_and_correl
         _wait_until_succeeded(page)
         assert runs_done.acquire(timeout=30), "the worker did not report the second run as done"
     assert runs_done.states == ["SUCCESS", "SUCCESS"]
-    second = SyncRun.objects.exclude(pk=first.pk).get()
+    second = SyncRun.objects.using(BACKUP).exclude(pk=first.pk).get()
     assert (second.trigger, second.status) == (SyncRun.Trigger.MANUAL, SyncRun.Status.SUCCEEDED), second.errors
     expect(page.get_by_role("button", name="Sync now")).to_be_visible()
     accessible(page, where="Sync Configuration, second run succeeded")
