@@ -109,7 +109,7 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
     else:
         interval = configuration.interval if configuration is not None else None
         fresh = interval is not None and last_success.finished_at >= now - interval - STALE_GRACE
-        when = last_success.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        when = last_success.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         text = (_("The last sync succeeded in time; changes made after %(time)s UTC are not on the BCP tenant.")
                 if fresh else
                 _("The last successful sync is older than its interval allows; changes made after %(time)s UTC are "

@@ -1,5 +1,8 @@
 """Admin → BC Enablement and its TM twin, for every persona, and what they say."""
 
+import html
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -8,6 +11,7 @@ from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIE
 from accounts.services import role_set_permissions
 from audit.services import Actor
 from enablement import services
+from sync.models import SyncRun
 from tenants.models import BcpMapping
 from tests.auditlog import audit_events
 from tests.enablement.conftest import PASSKEY
@@ -107,6 +111,16 @@ def test_a_successful_switch_signs_the_administrator_out_and_says_what_happened(
     assert "The BCP tenant “Classics Inc. BCP” is active now" in response.text
     synced.refresh_from_db()
     assert synced.active_side == BcpMapping.Side.SECONDARY
+
+
+def test_the_page_states_the_instant_of_the_primary_the_bcp_tenant_holds(client, synced):
+    """The RPO is the snapshot's instant (SyncRun.source_as_of), read from the backup's region."""
+    run = SyncRun.objects.filter(mapping=synced, status=SyncRun.Status.SUCCEEDED).get()
+    assert run.source_as_of is not None and run.source_as_of <= run.finished_at
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    page = client.get(reverse("enablement:page")).text
+    when = run.source_as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"holds the primary as it was at {when} UTC" in html.unescape(page)
 
 
 def test_submitting_the_state_in_force_says_so(client, synced):
