@@ -22,3 +22,9 @@ SYNC_FAILPOINTS = True  # sync.engine.failpoints: tests may stop a run at a name
 CACHES["routing"]["KEY_PREFIX"] = "bcp-test-" + __import__("secrets").token_hex(6)  # noqa: F405
 # Which regions are down: this process's own, so that no test sees another run's drill.
 CACHES["regions"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "regions"}  # noqa: F405
+# SQLite test databases live in memory, one per alias. Said outright: the regions' engine is our own wrapper of
+# Django's SQLite backend (bcp_project.regions.backends), which pytest-django's xdist support does not recognise
+# as SQLite and would otherwise give a file name built from the real database's path.
+for _config in DATABASES.values():  # noqa: F405
+    if _config["ENGINE"].endswith("sqlite3"):
+        _config.setdefault("TEST", {})["NAME"] = ":memory:"
