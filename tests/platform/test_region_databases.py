@@ -75,3 +75,14 @@ def test_the_tm_audit_log_reads_every_database_and_names_one_that_does_not_answe
     page = html.unescape(client.get(reverse("audit:list")).text)
     assert "Billing" in page and "Northwind floor" not in page
     assert 'data-testid="audit-unavailable"' in page and "The audit events of Europe are not shown" in page
+
+
+def test_a_region_in_the_directory_without_a_database_stops_migrate_with_what_to_set(db):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    Region.objects.create(name="South America", code="sa")  # e.g. a region whose URL was removed from the settings
+    with pytest.raises(SystemCheckError, match="Region 'sa' .South America. is in the tenant directory but has no "
+                                               "database") as stopped:
+        call_command("check", databases=["default"])
+    assert "REGION_DATABASE_URLS" in str(stopped.value)
