@@ -52,9 +52,12 @@ def bcp_regions_available(*, primary: Tenant) -> QuerySet[Region]:
 
 
 def dr_tenant_choices(*, primary: Tenant, region: Region | None) -> QuerySet[Tenant]:
+    """The tenants of `region` that could back up `primary`: not the primary, and in no BCP pair already (validating
+    one of those would only be refused)."""
     if region is None:
         return Tenant.objects.none()
-    return Tenant.objects.filter(region=region).exclude(pk=primary.pk).order_by("name", "id")
+    return (Tenant.objects.filter(region=region, bcp_membership__isnull=True).exclude(pk=primary.pk)
+            .order_by("name", "id"))
 
 
 def dr_tenant_resolve(*, value) -> Tenant | None:

@@ -292,6 +292,15 @@ def test_the_dr_tenant_list_follows_the_region(signed_in, tenant, bcp_tenant, ot
     assert "Classics Inc." not in response.text, "neither the primary nor its own region is offered"
 
 
+def test_the_dr_tenant_list_leaves_out_tenants_already_in_a_pair(signed_in, tenant, bcp_tenant, region_eu, region_na):
+    other_primary = TenantFactory(name="Northwind Support", region=region_na)
+    make_mapping(other_primary, bcp_tenant)  # Classics Inc. BCP now backs up another tenant
+    free = TenantFactory(name="Contoso Care", region=region_eu)
+    response = signed_in.get(url("bcp_dr_tenants", tenant, region=region_eu.pk), **HTMX)
+    assert response.status_code == 200
+    assert free.name in response.text and "Classics Inc. BCP" not in response.text
+
+
 def test_the_wizard_works_as_pages_without_javascript(signed_in, tenant, bcp_tenant, region_eu):
     response = signed_in.get(url("bcp_enable", tenant))
     assert response.status_code == 200 and "<html" in response.text and 'hx-post' not in response.text
