@@ -1,6 +1,7 @@
 """Admin → BC Enablement and its TM twin, for every persona, and what they say."""
 
 import html
+import re
 from datetime import UTC
 
 import pytest
@@ -81,6 +82,8 @@ def test_a_wrong_passkey_is_a_clear_error_and_nothing_changes(client, tenant_adm
     response = client.post(reverse("enablement:switch"), WRONG)
     assert response.status_code == 400 and "That passkey is not right" in response.text
     assert 'name="passkey"' in response.text and "WRONG-KEY" not in response.text  # never echoed back
+    # What the person already confirmed stays confirmed; only the passkey is asked for again.
+    assert re.search(r'<input type="checkbox" name="confirm" id="id_confirm" required checked', response.text)
 
 
 def test_the_confirmation_is_required(client, tenant_admin, paired):
@@ -94,6 +97,8 @@ def test_a_pair_that_never_synced_is_refused_with_the_reason(client, tenant_admi
     client.force_login(tenant_admin)
     response = client.post(reverse("enablement:switch"), {**WRONG, "passkey": PASSKEY})
     assert response.status_code == 409 and "No sync has completed yet" in response.text
+    # A switch that would be refused anyway is not offered "anyway".
+    assert 'name="force"' not in response.text and "Switch anyway" not in response.text
 
 
 def test_too_many_wrong_passkeys_are_a_429_that_says_when(client, tenant_admin, paired):
