@@ -20,6 +20,11 @@ class TenantCreateForm(forms.Form):
 class TenantFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=120)
     region = forms.ChoiceField(label=_("Region"), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[
+        ("", _("All tenants")),
+        ("on_backup", _("On their BCP tenant now")),
+        ("not_answering", _("Region not answering")),
+    ], error_messages={"invalid_choice": _("Choose a state from the list.")})
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,12 +1,12 @@
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from bcp_project.permissions import is_account_representative
 from bcp_project.regions import health
 
-from .models import Region, Tenant
+from .models import BcpMapping, Region, Tenant
 
 
 def _as_uuid(text: str) -> uuid.UUID | None:
@@ -16,11 +16,18 @@ def _as_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-def tenant_list(*, user, search: str = "", region_code: str = "") -> QuerySet[Tenant]:
-    """Tenants an account representative can see: all of them. Anyone else sees none."""
+def tenant_list(*, user, search: str = "", region_code: str = "", state: str = "") -> QuerySet[Tenant]:
+    """Tenants an account representative can see: all of them. Anyone else sees none. `on_bcp` says whether the
+    tenant is a primary whose BCP tenant is active now. `state` narrows the list to those ("on_backup") or to the
+    tenants whose region's database does not answer ("not_answering")."""
     if not is_account_representative(user):
         return Tenant.objects.none()
-    qs = Tenant.objects.select_related("region").order_by("name", "id")
+    switched = BcpMapping.objects.filter(primary=OuterRef("pk"), active_side=BcpMapping.Side.SECONDARY)
+    qs = Tenant.objects.select_related("region").annotate(on_bcp=Exists(switched)).order_by("name", "id")
+    if state == "on_backup":
+        qs = qs.filter(on_bcp=True)
+    elif state == "not_answering":
+        qs = qs.filter(region__code__in=list(regions_not_answering()))
     search = search.strip()
     if search:
         tenant_id = _as_uuid(search)

@@ -29,17 +29,17 @@ FEATURES = [
 def tenant_list_view(request):
     regions = list(region_list())
     form = TenantFilterForm(request.GET or None, regions=regions)
-    search = region = ""
+    search = region = state = ""
     if form.is_valid():
-        search, region = form.cleaned_data["q"], form.cleaned_data["region"]
-    tenants = tenant_list(user=request.user, search=search, region_code=region)
+        search, region, state = form.cleaned_data["q"], form.cleaned_data["region"], form.cleaned_data["state"]
+    tenants = tenant_list(user=request.user, search=search, region_code=region, state=state)
     # A filter we cannot apply (a region that does not exist) lists nothing rather than everything.
     invalid = form.is_bound and not form.is_valid()
     if invalid:
         tenants = tenants.none()
     page = Paginator(tenants, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     _mark_regions_down(page.object_list)
-    context = {"form": form, "page": page, "search": search, "region": region}
+    context = {"form": form, "page": page, "search": search, "region": region, "state": state}
     return render_page_or_partial(request, "tenants/tenant_list.html", "tenants/partials/_tenant_table.html",
                                   context, status=400 if invalid else 200)
 

@@ -5,10 +5,12 @@ import uuid
 import pytest
 from django.conf import settings
 
-from tenants.models import Tenant
+from bcp_project.regions.health import mark_down
+from tenants.models import BcpMapping, Tenant
 from tests.auditlog import audit_events
 from tests.factories import TenantFactory
 from tests.queries import CaptureQueriesEverywhere
+from tests.tenants.bcp_helpers import make_mapping
 
 LIST = "/tm/tenants/"
 CREATE = "/tm/tenants/new/"
@@ -74,6 +76,21 @@ def test_an_unknown_tenant_id_finds_nothing_and_says_so(signed_in_rep, some_tena
 def test_filter_by_region(signed_in_rep, some_tenants):
     assert names_on(signed_in_rep.get(LIST, {"region": "eu"})) == ["Classics Inc. BCP", "Contoso Care"]
     assert names_on(signed_in_rep.get(LIST, {"region": "na", "q": "classics"})) == ["Classics Inc."]
+
+
+def test_the_tenants_on_their_backup_and_those_whose_region_does_not_answer(signed_in_rep, some_tenants):
+    """During an incident a representative sees the platform's state: which primaries are on their BCP tenant,
+    and which tenants' region does not answer."""
+    mapping, _passkey = make_mapping(some_tenants["classics"], some_tenants["classics_bcp"])
+    BcpMapping.objects.filter(pk=mapping.pk).update(active_side=BcpMapping.Side.SECONDARY)
+    response = signed_in_rep.get(LIST, {"state": "on_backup"})
+    assert names_on(response) == ["Classics Inc."] and 'data-testid="on-bcp"' in response.text
+    assert 'data-testid="on-bcp"' not in signed_in_rep.get(LIST, {"q": "northwind"}).text
+    assert names_on(signed_in_rep.get(LIST, {"state": "not_answering"})) == []
+    mark_down("na", "test: taken down")
+    assert names_on(signed_in_rep.get(LIST, {"state": "not_answering"})) == ["Classics Inc.", "Northwind Support"]
+    refused = signed_in_rep.get(LIST, {"state": "sideways"})
+    assert refused.status_code == 400 and "Choose a state from the list." in refused.text
 
 
 def test_an_htmx_request_gets_only_the_table(signed_in_rep, some_tenants):
