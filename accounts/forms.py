@@ -12,8 +12,9 @@ class SignInForm(AuthenticationForm):
         # Set by the routing backend (enablement) on the request: accounts does not import it.
         "no_account_on_active_tenant": _(
             "Your organization is working on its BCP tenant “%(tenant)s” now, and you have no account there yet: "
-            "it was created after the last sync. Ask an administrator who can use BC Enablement to run a sync, "
-            "or to create your account on “%(tenant)s”."),
+            "yours was made after the last copy to it. Ask one of your administrators to give you an account on "
+            "“%(tenant)s” (BC Enablement → People without an account); then sign in here with your usual username "
+            "and password."),
     }
 
     def clean(self):

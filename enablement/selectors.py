@@ -11,10 +11,11 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from accounts.roles import CHANGE_BCP_ENABLEMENT
 from bcp_project.regions import RegionUnavailable, alias_for_tenant, health, region_label
-from sync.models import Correlation, SyncConfiguration, SyncRun
+from sync.models import SyncConfiguration, SyncRun
 from sync.services import STALE_GRACE
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
+from .missing_accounts.selectors import describe, missing_ids, people_count
 from .models import Switch
 
 
@@ -131,21 +132,43 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
         _("Nobody on “%(tenant)s” holds BCP Tenant Enablement Edit, so nobody there could switch back. Give its "
           "Administrator role that permission (and sync) first.") % {"tenant": other.name}, needs_reason=True))
 
-    people = User.objects.filter(tenant=primary, is_bcp_copy=False).count()
     try:
-        copied = Correlation.objects.filter(mapping=mapping, entity_type="user").count()
+        people = people_count(mapping=mapping)
+        missing = missing_ids(mapping=mapping)
     except RegionUnavailable as exc:  # the correlations live in the backup's region
         checks.append(_cannot_check("users", exc.alias))
     else:
-        share = 100 if people == 0 else min(100, round(100 * copied / people))
-        checks.append(Check(
-            "users", copied >= people,
-            _("%(share)d%% of the primary's users (%(copied)d of %(people)d) have an account on the BCP tenant.")
-            % {"share": share, "copied": min(copied, people), "people": people}
-            + ("" if copied >= people else " " + _("The others cannot sign in after a switch until the next sync.")),
-            needs_reason=True))
+        checks.append(_users_check(mapping, people=people, missing=missing))
     return Readiness(mapping=mapping, configuration=configuration, last_success=last_success, active_run=active_run,
                      checks=checks)
+
+
+NAMED = 5  # people named in the readiness line; the list under BC Enablement names them all
+
+
+def _users_check(mapping: BcpMapping, *, people: int, missing: list[int]) -> Check:
+    """How many of the primary's people have an account on the BCP tenant; those who have none, by name, and what
+    gives them one now: the next sync while the primary is active, an administrator on the BCP tenant while that
+    is active (syncing is paused then)."""
+    copied = people - len(missing)
+    share = 100 if people == 0 else round(100 * copied / people)
+    text = (_("%(share)d%% of the primary's users (%(copied)d of %(people)d) have an account on the BCP tenant.")
+            % {"share": share, "copied": copied, "people": people})
+    if missing:
+        named = [describe(person) for person in User.objects.filter(pk__in=missing).order_by("username_key")[:NAMED]]
+        more = len(missing) - len(named)
+        text += " " + (ngettext("Without one: %(names)s and %(count)d more.",
+                                "Without one: %(names)s and %(count)d more.", more)
+                       % {"names": ", ".join(named), "count": more} if more else
+                       _("Without one: %(names)s.") % {"names": ", ".join(named)})
+        if mapping.active_side == BcpMapping.Side.PRIMARY:
+            then = _("The next sync gives them one. If you switch before it, an administrator on “%(bcp)s” can "
+                     "give them one there: BC Enablement → People without an account.")
+        else:
+            then = _("An administrator on “%(bcp)s” can give them one now: BC Enablement → People without an "
+                     "account.")
+        text += " " + then % {"bcp": mapping.secondary.name}
+    return Check("users", not missing, text, needs_reason=True)
 
 
 def _cannot_check(key: str, alias: str) -> Check:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .missing_accounts import urls as missing_accounts
 
 app_name = "enablement"
 
@@ -8,4 +9,5 @@ urlpatterns = [
     path("admin/bc-enablement/", views.page, name="page"),
     path("admin/bc-enablement/switch/", views.switch, name="switch"),
     path("tm/tenants/<uuid:tenant_id>/bc-enablement/", views.tm_page, name="tm_page"),
+    *missing_accounts.urlpatterns,
 ]

@@ -28,6 +28,7 @@ from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
 from .engine import Engine, SyncCrash, SyncInterrupted
+from .engine.ids import IdMaps, content_hash
 from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
 from .engine.snapshot import AnotherRunWriting, pair_barrier
 from .engine.state import ProgressChannel, region_answers
@@ -288,6 +289,24 @@ def sync_fence_move(*, mapping: BcpMapping) -> int:
         with control.cursor() as cursor:
             pair_barrier(cursor, mapping.pk)
     return fence.generation
+
+
+def sync_correlation_write(*, mapping: BcpMapping, entity_type: str, source_id: int, target_id: int) -> Correlation:
+    """Joins a copy made outside a run (a person given an account on the active BCP tenant) to its primary record,
+    as a run would have left it: the hash is the copy's as it is now, links in primary ids. The next run compares
+    the two as one record and writes only what differs. A correlation of the same primary record whose copy is
+    gone is replaced. Call it inside the transaction of the backup's region that writes the copy's rows there."""
+    entity = BY_KEY[entity_type]
+    tenant_id = mapping.secondary_id
+    values = entity.read(tenant_id, [target_id])[target_id]
+    children = {child.key: child.read(tenant_id, [target_id]) for child in entity.children}
+    ids = IdMaps(mapping)
+    digest = content_hash(ids.to_source(entity.columns, entity.links, values),
+                          ids.children_to_source(entity, children, target_id))
+    correlation, _created = Correlation.objects.using(alias_for_mapping(mapping)).update_or_create(
+        mapping_id=mapping.pk, entity_type=entity_type, source_id=source_id,
+        defaults={"target_id": target_id, "content_hash": digest, "synced_at": timezone.now()})
+    return correlation
 
 
 def sync_pair_forget(*, mapping: BcpMapping) -> None:

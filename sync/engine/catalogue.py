@@ -151,6 +151,10 @@ CONTACT_CENTER: list[Entity] = [
                links={"role_id": "role"}, unique=(("username",),), describe_field="username",
                unique_keys={"username": ("username_key", username_key)},
                fixed={"is_bcp_copy": True, "is_staff": False, "is_superuser": False},
+               # An uncorrelated account with the person's username on the BCP tenant can only be a copy of that
+               # person (a username names one person: the constraint user_username_unique_person): one given
+               # there during an emergency whose correlation was lost in a crash. The run takes it over.
+               adopt_by_name=True,
                children=(Child(key="profile", model=AgentProfile, parent="user_id", fields=("active",),
                                links={"team_id": "team"}, cascades=True),
                          AssignmentChild(key="assignments", model=SkillAssignment, parent="agent__user_id",

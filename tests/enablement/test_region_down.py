@@ -20,8 +20,8 @@ from tests.factories import role_of
 
 @pytest.fixture
 def paired(configured, sync_enabled, mapping, tenant):
-    """The pair as a first sync leaves it: a succeeded run and the users' correlations in the backup's region
-    (written here, not by the sync engine: these tests are about a region that does not answer)."""
+    """The pair as a first sync leaves it: a succeeded run, the users' copies and their correlations in the
+    backup's region (written here, not by the sync engine: these tests are about a region that does not answer)."""
     scope = [VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT]
     role_set_permissions(role=role_of(tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=scope,
                          actor=Actor.system())
@@ -29,7 +29,8 @@ def paired(configured, sync_enabled, mapping, tenant):
     SyncRun.objects.create(mapping=mapping, status=SyncRun.Status.SUCCEEDED, trigger=SyncRun.Trigger.FIRST,
                            started_at=now, finished_at=now)
     for person in User.objects.filter(tenant=tenant, is_bcp_copy=False):
-        Correlation.objects.create(mapping=mapping, entity_type="user", source_id=person.pk, target_id=person.pk,
+        copy = User.objects.create(username=person.username, tenant=mapping.secondary, is_bcp_copy=True)
+        Correlation.objects.create(mapping=mapping, entity_type="user", source_id=person.pk, target_id=copy.pk,
                                    content_hash="x", synced_at=now)
     return mapping
 
