@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
@@ -42,14 +43,19 @@ def _context(request, tenant, mapping, **extra) -> dict:
             **extra}
 
 
+def _list(request, tenant, mapping, *, error: str = "", status: int = 200):
+    """The list: each person without an account, and whether the BCP tenant has a role of their role's name."""
+    roles = selectors.bcp_roles_by_name(mapping=mapping)
+    rows = [(person, person.role is None or person.role.name.lower() in roles)
+            for person in selectors.missing_people(mapping=mapping)]
+    return render(request, "enablement/missing_accounts.html",
+                  _context(request, tenant, mapping, rows=rows, error=error), status=status)
+
+
 @guard
 @require_GET
 def page(request, *, tenant):
-    mapping = _mapping(tenant)
-    people = selectors.missing_people(mapping=mapping)
-    roles = selectors.bcp_roles_by_name(mapping=mapping)
-    rows = [(person, person.role is None or person.role.name.lower() in roles) for person in people]
-    return render(request, "enablement/missing_accounts.html", _context(request, tenant, mapping, rows=rows))
+    return _list(request, tenant, _mapping(tenant))
 
 
 def _chosen(data) -> list[int] | None:
@@ -72,19 +78,17 @@ def give(request, *, tenant):
     chosen = None if every else _chosen(data)
     if chosen is not None and not selectors.all_of_the_primary(mapping=mapping, ids=chosen):
         chosen = None
-    people = selectors.missing_people(mapping=mapping, ids=chosen)
-    context = _context(request, tenant, mapping)
-    if context["refusal"] or (chosen is None and not every):
-        error = context["refusal"] or _("Choose who gets an account from the list below, with its buttons.")
-        roles = selectors.bcp_roles_by_name(mapping=mapping)
-        everyone = selectors.missing_people(mapping=mapping)
-        rows = [(person, person.role is None or person.role.name.lower() in roles) for person in everyone]
-        return render(request, "enablement/missing_accounts.html", {**context, "rows": rows, "error": error},
-                      status=409 if context["refusal"] else 400)
+    if _refusal(tenant, mapping):  # the list says why
+        return _list(request, tenant, mapping, status=409)
+    if chosen is None and not every:
+        return _list(request, tenant, mapping, status=400,
+                     error=_("Choose who gets an account from the list below, with its buttons."))
     if request.method == "GET":
+        people = selectors.missing_people(mapping=mapping, ids=chosen)
         sides = services.agent_sides(mapping=mapping, people=people)
         rows = [(person, None if sides is None else sides.get(person.pk)) for person in people]
-        return render(request, "enablement/missing_accounts_give.html", {**context, "rows": rows})
+        return render(request, "enablement/missing_accounts_give.html",
+                      _context(request, tenant, mapping, rows=rows))
     try:
         outcome = services.accounts_give(mapping=mapping, person_ids=chosen, actor=Actor.from_request(request))
     except services.AccountsError as exc:
@@ -101,8 +105,10 @@ def _names(people) -> str:
 def _tell(request, mapping: BcpMapping, outcome: services.Outcome) -> None:
     bcp = mapping.secondary.name
     if outcome.given:
-        messages.success(request, _("%(names)s can sign in now, with their usual username and password: they have "
-                                    "an account on “%(bcp)s”.") % {"names": _names(outcome.given), "bcp": bcp})
+        messages.success(request, ngettext(
+            "%(names)s can sign in now, with their usual username and password: they have an account on “%(bcp)s”.",
+            "%(names)s can sign in now, with their usual username and password: they have an account on “%(bcp)s”.",
+            len(outcome.given)) % {"names": _names(outcome.given), "bcp": bcp})
     if outcome.settings_unread:
         messages.warning(request, _("The database of %(region)s is not answering, so the team and skills of "
                                     "%(names)s could not be copied. Set them under Admin → Users.")
@@ -114,7 +120,8 @@ def _tell(request, mapping: BcpMapping, outcome: services.Outcome) -> None:
                          % {"name": selectors.describe(person), "missing": services.left_out_text(left_out),
                             "bcp": bcp})
     if outcome.already:
-        messages.info(request, _("%(names)s had an account on “%(bcp)s” already; it was left as it is.")
-                      % {"names": _names(outcome.already), "bcp": bcp})
+        messages.info(request, ngettext("%(names)s had an account on “%(bcp)s” already; it was left as it is.",
+                                        "%(names)s had accounts on “%(bcp)s” already; they were left as they are.",
+                                        len(outcome.already)) % {"names": _names(outcome.already), "bcp": bcp})
     for sentence in outcome.refused:
         messages.error(request, sentence)

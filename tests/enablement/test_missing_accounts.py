@@ -354,3 +354,16 @@ def test_admin_users_on_the_bcp_tenant_points_to_the_list(client, switched):
     _sign_in(client, "alice", PASSWORD)  # a real sign-in: the session knows it is on the BCP tenant
     page = client.get(reverse("contactcenter:user_list")).text
     assert 'data-testid="bcp-missing-accounts"' in page and f'href="{reverse(LIST)}"' in page
+
+
+def test_the_list_and_the_confirmation_speak_german(client, switched, nina):
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    alice.language = "de"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+    page = client.get(reverse(LIST), HTTP_ACCEPT_LANGUAGE="de").text
+    assert "Personen ohne Konto auf „Classics Inc. BCP“" in page and "Konto geben …" in page
+    confirm = client.get(reverse(GIVE), {"person": nina.pk}, HTTP_ACCEPT_LANGUAGE="de").text
+    assert "Konten auf „Classics Inc. BCP“ geben?" in confirm and "1 Konto geben" in confirm
+    response = _give(client, nina)
+    assert "Nina New (nina) kann sich jetzt mit dem gewohnten Benutzernamen" in response.text
