@@ -291,6 +291,13 @@ def sync_fence_move(*, mapping: BcpMapping) -> int:
     return fence.generation
 
 
+def sync_fence_hold(*, mapping: BcpMapping) -> None:
+    """Locks the pair's fence row in the backup's region until the caller's transaction there ends, without moving
+    it: a write outside a run (an account given on the active BCP tenant) that took the pair's row first, as a
+    switch does, then sees everything the previous such write committed in both databases."""
+    Fence.objects.using(alias_for_mapping(mapping)).select_for_update().filter(mapping_id=mapping.pk).first()
+
+
 def sync_correlation_write(*, mapping: BcpMapping, entity_type: str, source_id: int, target_id: int) -> Correlation:
     """Joins a copy made outside a run (a person given an account on the active BCP tenant) to its primary record,
     as a run would have left it: the hash is the copy's as it is now, links in primary ids. The next run compares

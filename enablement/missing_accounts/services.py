@@ -9,8 +9,10 @@ as far as the BCP tenant has that team and those skills. Nothing that exists on 
 The writes, per person, in one transaction of the backup's region with the control plane's inside it (the control
 plane commits first, docs/architecture.md "Where data lives"):
 
-1. control plane: the pair's row lock (a switch waits; the BCP tenant must still be active), the account, its
-   audit row;
+1. control plane: the pair's row lock (a switch waits; the BCP tenant must still be active), then the pair's
+   fence row locked in the backup's region (the order a switch takes them in; held until the backup's region
+   commits, so that a second click for the same person sees both commits of the first), the account, its audit
+   row;
 2. backup's region: the agent settings and the correlation (primary person -> account), with the hash of the
    account as written, so that the next forward run sees the two as one record and writes only what differs.
 
@@ -22,6 +24,7 @@ person, so only a copy of that person can hold it on the BCP tenant). Never a du
 
 from dataclasses import dataclass, field
 
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -31,7 +34,7 @@ from bcp_project.regions import CONTROL, RegionUnavailable, alias_for_mapping, h
 from bcp_project.regions.transactions import tenant_transaction
 from contactcenter.models import AgentProfile, Skill, SkillAssignment, Team
 from sync.models import Correlation
-from sync.services import sync_correlation_write
+from sync.services import sync_correlation_write, sync_fence_hold
 from tenants.models import BcpMapping
 
 from .selectors import USER, bcp_roles_by_name, describe, missing_people, primary_alias
@@ -172,46 +175,61 @@ def left_out_text(left_out) -> str:
 def _give_one(*, mapping: BcpMapping, person: User, role: Role | None, side: AgentSide | None, read: bool,
               actor: Actor) -> bool:
     """One person's account, in the order the module's docstring gives; False when they have one already."""
+    region = alias_for_mapping(mapping)
+    try:
+        with tenant_transaction(region):
+            return _write_one(mapping=mapping, person=person, role=role, side=side, read=read, actor=actor)
+    except IntegrityError:
+        # A constraint said no (the locks leave no room for a second writer of the same account): nothing was
+        # written, and the list shows where things stand.
+        raise AccountsError(_("%(person)s was not given an account: someone else changed it at the same moment. "
+                              "Look at the list again.") % {"person": describe(person)}) from None
+
+
+def _write_one(*, mapping: BcpMapping, person: User, role: Role | None, side: AgentSide | None, read: bool,
+               actor: Actor) -> bool:
     bcp_id = mapping.secondary_id
     region = alias_for_mapping(mapping)
-    with tenant_transaction(region):
-        locked = BcpMapping.objects.locked().select_related("primary", "secondary").get(pk=mapping.pk)
-        reason = not_active_reason(locked)
-        if reason:
-            raise AccountsError(reason)
-        target = (Correlation.objects.filter(mapping=locked, entity_type=USER, source_id=person.pk)
-                  .values_list("target_id", flat=True).first())
-        if target is not None and User.objects.filter(pk=target, tenant_id=bcp_id, is_bcp_copy=True).exists():
-            return False
-        account = User.objects.filter(tenant_id=bcp_id, username_key=person.username_key).first()
-        taken_over = account is not None
-        if taken_over and (not account.is_bcp_copy or Correlation.objects.filter(
-                mapping=locked, entity_type=USER, target_id=account.pk).exists()):
-            raise AccountsError(
-                _("%(person)s was not given an account: the account “%(username)s” on “%(bcp)s” belongs to someone "
-                  "else (renamed on the primary since the last sync). Give that account another username under "
-                  "Admin → Users, then give this one.")
-                % {"person": describe(person), "username": account.username, "bcp": locked.secondary.name})
-        if not taken_over:
-            account = User(username=person.username, password=person.password, first_name=person.first_name,
-                           last_name=person.last_name, email=person.email, is_active=person.is_active,
-                           language=person.language, tenant_id=bcp_id, role=role, is_bcp_copy=True,
-                           is_staff=False, is_superuser=False)
-            account.save(using=CONTROL)
-        if side is not None and not AgentProfile.objects.using(region).filter(tenant_id=bcp_id,
-                                                                              user_id=account.pk).exists():
-            profile = AgentProfile.objects.using(region).create(tenant_id=bcp_id, user_id=account.pk,
-                                                                team_id=side.team_id, active=side.active)
-            SkillAssignment.objects.using(region).bulk_create(
-                SkillAssignment(tenant_id=bcp_id, agent=profile, skill_id=skill_id, proficiency=proficiency)
-                for skill_id, proficiency, _name in side.skills)
-        sync_correlation_write(mapping=locked, entity_type=USER, source_id=person.pk, target_id=account.pk)
-        audit_record(action="user.bcp_account_give", by=actor, tenant=locked.secondary, obj=account, changes={
-            "person": person.pk, "username": person.username, "role": role.name if role else None,
-            "agent_settings": ("read from the primary" if read else
-                               f"not read: {region_label(primary_alias(locked))} did not answer"),
-            "team": side.team_name if side else None,
-            "skills": {name: level for _id, level, name in side.skills} if side else {},
-            "left_out": [f"{kind} {name}" for kind, name in side.left_out] if side else [],
-            "taken_over": taken_over})
+    # The pair's row, then its fence in the backup's region: the order a switch takes them in. The second lock
+    # is held until the backup's region commits, so that whoever gives the same account next sees both commits.
+    locked = BcpMapping.objects.locked().select_related("primary", "secondary").get(pk=mapping.pk)
+    reason = not_active_reason(locked)
+    if reason:
+        raise AccountsError(reason)
+    sync_fence_hold(mapping=locked)
+    target = (Correlation.objects.filter(mapping=locked, entity_type=USER, source_id=person.pk)
+              .values_list("target_id", flat=True).first())
+    if target is not None and User.objects.filter(pk=target, tenant_id=bcp_id, is_bcp_copy=True).exists():
+        return False
+    account = User.objects.filter(tenant_id=bcp_id, username_key=person.username_key).first()
+    taken_over = account is not None
+    if taken_over and (not account.is_bcp_copy or Correlation.objects.filter(
+            mapping=locked, entity_type=USER, target_id=account.pk).exists()):
+        raise AccountsError(
+            _("%(person)s was not given an account: the account “%(username)s” on “%(bcp)s” belongs to someone "
+              "else (renamed on the primary since the last sync). Give that account another username under "
+              "Admin → Users, then give this one.")
+            % {"person": describe(person), "username": account.username, "bcp": locked.secondary.name})
+    if not taken_over:
+        account = User(username=person.username, password=person.password, first_name=person.first_name,
+                       last_name=person.last_name, email=person.email, is_active=person.is_active,
+                       language=person.language, tenant_id=bcp_id, role=role, is_bcp_copy=True,
+                       is_staff=False, is_superuser=False)
+        account.save(using=CONTROL)
+    if side is not None and not AgentProfile.objects.using(region).filter(tenant_id=bcp_id,
+                                                                          user_id=account.pk).exists():
+        profile = AgentProfile.objects.using(region).create(tenant_id=bcp_id, user_id=account.pk,
+                                                            team_id=side.team_id, active=side.active)
+        SkillAssignment.objects.using(region).bulk_create(
+            SkillAssignment(tenant_id=bcp_id, agent=profile, skill_id=skill_id, proficiency=proficiency)
+            for skill_id, proficiency, _name in side.skills)
+    sync_correlation_write(mapping=locked, entity_type=USER, source_id=person.pk, target_id=account.pk)
+    audit_record(action="user.bcp_account_give", by=actor, tenant=locked.secondary, obj=account, changes={
+        "person": person.pk, "username": person.username, "role": role.name if role else None,
+        "agent_settings": ("read from the primary" if read else
+                           f"not read: {region_label(primary_alias(locked))} did not answer"),
+        "team": side.team_name if side else None,
+        "skills": {name: level for _id, level, name in side.skills} if side else {},
+        "left_out": [f"{kind} {name}" for kind, name in side.left_out] if side else [],
+        "taken_over": taken_over})
     return True

@@ -367,3 +367,41 @@ def test_the_list_and_the_confirmation_speak_german(client, switched, nina):
     assert "Konten auf „Classics Inc. BCP“ geben?" in confirm and "1 Konto geben" in confirm
     response = _give(client, nina)
     assert "Nina New (nina) kann sich jetzt mit dem gewohnten Benutzernamen" in response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_administrators_giving_the_same_account_at_once_make_one(switched, nina):
+    """The pair's row, then the fence in the backup's region, are locked until each database commits: the second
+    click waits and finds the account the first one gave."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks between two connections; CI runs it there")
+    import threading
+
+    from enablement.missing_accounts.services import accounts_give
+
+    barrier, results, errors = threading.Barrier(2), [], []
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+
+    def give():
+        try:
+            barrier.wait(5)
+            outcome = accounts_give(mapping=BcpMapping.objects.get(pk=switched.pk), person_ids=[nina.pk],
+                                    actor=Actor(user=alice))
+            results.append((len(outcome.given), len(outcome.already), outcome.refused))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=give) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(results) == [(0, 1, []), (1, 0, [])]
+    assert User.objects.filter(username="nina", is_bcp_copy=True).count() == 1
+    assert Correlation.objects.filter(mapping=switched, entity_type="user", source_id=nina.pk).count() == 1
+    assert audit_events().filter(action="user.bcp_account_give").count() == 1
