@@ -27,6 +27,7 @@ from bcp_project.regions.deadline import longer_deadline
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
+from .carryback import carry_back_repair
 from .engine import Engine, SyncCrash, SyncInterrupted
 from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
 from .engine.snapshot import AnotherRunWriting, pair_barrier
@@ -327,6 +328,9 @@ def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None
     engine = Engine(run, entity_keys=run.entity_types or ALL_KEYS, full=run.full, on_progress=on_progress,
                     progress=progress)
     try:
+        # A carry-back that a crash left half done is finished (or dropped) first, so that its records are one
+        # record on both tenants before this run compares them (sync/carryback.py).
+        carry_back_repair(mapping=run.mapping)
         generation = fence_generation(mapping=run.mapping)
         runs.filter(pk=run_id).update(fence_generation=generation)
         run.fence_generation = generation
