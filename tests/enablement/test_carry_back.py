@@ -131,16 +131,37 @@ def test_the_primarys_version_stands_where_chosen_and_the_next_forward_run_overw
     cc.tag_delete(tag=copy_of(Tag, on_bcp, "VIP"), actor=actor)
     cc.tag_create(tenant=bcp, name="Storm", actor=actor)
     found = changes(on_bcp)
-    result = carry(on_bcp, choices=choose_all(found, carryback.KEEP), found=found)
-    assert result.carried == [] and len(result.kept) == 3
+    result = switch(on_bcp, PRIMARY, choices=choose_all(found, carryback.KEEP), changes_token=found.token)
+    assert result.carried == [] and len(result.kept) == 3 and on_bcp.active_side == PRIMARY
     assert not CarryBack.objects.filter(mapping=on_bcp).exists()
-    switch(on_bcp, PRIMARY)
+    # The switch's audit row says what the administrator let the primary's version overwrite.
+    event = audit_events().get(action="enablement.switch", changes__to=PRIMARY)
+    assert sorted(event.changes["primary_version_stands"]) == sorted(item.key for item in found.items)
     run = run_sync(on_bcp.primary)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert copy_of(Team, on_bcp, "Sales").description == ""
     assert copy_of(Tag, on_bcp, "VIP")
     # A record created on the BCP tenant and not carried back stays there only; the sync never touches it.
     assert copy_of(Tag, on_bcp, "Storm") and not Tag.objects.filter(tenant_id=on_bcp.primary_id, name="Storm")
+
+
+def test_a_switch_back_that_was_not_shown_the_changes_is_refused_and_nothing_changes(on_bcp):
+    cc.team_update(team=copy_of(Team, on_bcp, "Sales"), name="Sales", description="Night shift", actor=Actor.system())
+    with pytest.raises(services.ReviewChanges, match="Changes on the BCP tenant"):
+        switch(on_bcp, PRIMARY)
+    assert on_bcp.active_side == BCP and original(Team, on_bcp, "Sales").description == ""
+
+
+def test_a_switch_back_carries_back_what_was_chosen_first(on_bcp):
+    actor = Actor.system()
+    cc.team_update(team=copy_of(Team, on_bcp, "Sales"), name="Sales", description="Night shift", actor=actor)
+    storm = cc.tag_create(tenant=on_bcp.secondary, name="Storm", actor=actor)
+    found = changes(on_bcp)
+    choices = {**choose_all(found), f"tag:{storm.pk}": carryback.KEEP}
+    result = switch(on_bcp, PRIMARY, choices=choices, changes_token=found.token)
+    assert [item.name for item in result.carried] == ["Sales"] and [item.name for item in result.kept] == ["Storm"]
+    assert on_bcp.active_side == PRIMARY and original(Team, on_bcp, "Sales").description == "Night shift"
+    assert not Tag.objects.filter(tenant_id=on_bcp.primary_id, name="Storm").exists()
 
 
 def test_a_list_that_changed_since_it_was_shown_is_refused_and_nothing_changes(on_bcp):
@@ -150,6 +171,9 @@ def test_a_list_that_changed_since_it_was_shown_is_refused_and_nothing_changes(o
     cc.tag_create(tenant=on_bcp.secondary, name="Hail", actor=actor)
     with pytest.raises(carryback.ChangesMoved):
         carry(on_bcp, choices={**choose_all(shown), f"tag:{copy_of(Tag, on_bcp, 'Hail').pk}": "carry"}, found=shown)
+    with pytest.raises(services.ReviewChanges, match="not the ones you were shown"):
+        switch(on_bcp, PRIMARY, choices=choose_all(shown), changes_token=shown.token)
+    assert on_bcp.active_side == BCP
     assert not Tag.objects.filter(tenant_id=on_bcp.primary_id, name__in=["Storm", "Hail"]).exists()
     assert not CarryBack.objects.filter(mapping=on_bcp).exists()
 
