@@ -32,7 +32,7 @@ from .engine import Engine, SyncCrash, SyncInterrupted
 from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
 from .engine.snapshot import AnotherRunWriting, pair_barrier
 from .engine.state import ProgressChannel, region_answers
-from .models import INTERVALS, Correlation, Fence, Frequency, SyncConfiguration, SyncRun
+from .models import INTERVALS, CarryBack, Correlation, Fence, Frequency, SyncConfiguration, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -292,8 +292,8 @@ def sync_fence_move(*, mapping: BcpMapping) -> int:
 
 
 def sync_pair_forget(*, mapping: BcpMapping) -> None:
-    """Before a BCP pair is deleted (signals.py, pre_delete): its runs, correlations and fence in the backup's
-    region go first, since no cascade crosses databases. The fence row is locked first, so a run that is
+    """Before a BCP pair is deleted (signals.py, pre_delete): its runs, correlations, carry-backs and fence in the
+    backup's region go first, since no cascade crosses databases. The fence row is locked first, so a run that is
     committing finishes before; a run that would commit later finds no fence and rolls back. Raises
     RegionUnavailable, naming the region, when the backup's region does not answer: the pair stays."""
     region = alias_for_mapping(mapping)
@@ -301,6 +301,7 @@ def sync_pair_forget(*, mapping: BcpMapping) -> None:
         with transaction.atomic(using=region):
             list(Fence.objects.using(region).select_for_update().filter(mapping_id=mapping.pk))
             Correlation.objects.using(region).filter(mapping_id=mapping.pk).delete()
+            CarryBack.objects.using(region).filter(mapping_id=mapping.pk).delete()
             SyncRun.objects.using(region).filter(mapping_id=mapping.pk).delete()
             Fence.objects.using(region).filter(mapping_id=mapping.pk).delete()
     except (OperationalError, InterfaceError) as exc:
