@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
-from bcp_project.regions import CONTROL, RegionUnavailable, alias_for_mapping
+from bcp_project.regions import CONTROL, RegionUnavailable
 from status.selectors import subscriber_emails
 from sync import carryback
 from sync.services import sync_fence_move
@@ -191,7 +191,7 @@ def _carry_back(mapping: BcpMapping, *, choices: dict[str, str], token: str | No
     the backup's region down nothing there can be read or carried back, and the switch goes on (the sync cannot
     overwrite anything there either until it answers). Returns (carried, kept)."""
     changes = carryback.bcp_changes(mapping=mapping)
-    if changes.unavailable is not None and changes.unavailable != alias_for_mapping(mapping):
+    if changes.primary_unavailable:
         raise SwitchRefused(_("%(error)s Switching back waits until it answers: the changes made on the BCP "
                               "tenant must be compared with the primary first.")
                             % {"error": RegionUnavailable(changes.unavailable).message})

@@ -122,6 +122,12 @@ class BcpChanges:
     unavailable: str | None = None
 
     @property
+    def primary_unavailable(self) -> bool:
+        """The primary's region does not answer: the switch back waits (the list cannot be compared). With only the
+        backup's down, nothing there can be read or carried back, and the switch back may go on."""
+        return self.unavailable is not None and self.unavailable != alias_for_mapping(self.mapping)
+
+    @property
     def groups(self) -> list[tuple[Entity, list[Item]]]:
         by_type: dict[str, list[Item]] = {}
         for item in self.items:
@@ -367,6 +373,7 @@ def _write_primary(mapping: BcpMapping, carried: list[Item], *, intent: CarryBac
                 Deletion.objects.using(alias).create(tenant_id=primary, entity_type=entity.key,
                                                      object_id=item.primary_id, natural_key=item.name[:255])
                 audit(item, item.primary_id, "")
+        failpoints.failpoint("carryback:primary")  # a crash here rolls the primary's transaction back
 
 
 def _finish(mapping: BcpMapping, intent: CarryBack) -> None:

@@ -221,3 +221,75 @@ def test_a_crash_before_the_primarys_commit_is_dropped_by_the_next_listing(on_bc
     again = changes(on_bcp)
     assert CarryBack.objects.get(mapping=on_bcp).status == CarryBack.Status.DROPPED
     assert [item.name for item in again.items] == ["Storm"] and again.token == found.token
+
+
+def test_a_crash_before_the_primarys_commit_leaves_nothing_and_the_record_is_offered_again(
+        on_bcp, settings, monkeypatch):
+    tag = cc.tag_create(tenant=on_bcp.secondary, name="Storm", actor=Actor.system())
+    settings.SYNC_FAILPOINTS = True
+    monkeypatch.setenv("BCP_SYNC_RAISE_AT", "carryback:primary")
+    from sync.engine import SyncCrash
+
+    with pytest.raises(SyncCrash):
+        carry(on_bcp)
+    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    assert not Tag.objects.filter(tenant_id=on_bcp.primary_id, name="Storm").exists()
+    assert not audit_events().filter(action="sync.carried_back").exists()
+    assert CarryBack.objects.get(mapping=on_bcp).status == CarryBack.Status.PENDING
+    # The next listing drops it and offers the record again; carrying it back then works once.
+    assert [item.key for item in changes(on_bcp).items] == [f"tag:{tag.pk}"]
+    assert CarryBack.objects.get(mapping=on_bcp).status == CarryBack.Status.DROPPED
+    carry(on_bcp)
+    assert Tag.objects.filter(tenant_id=on_bcp.primary_id, name="Storm").count() == 1
+
+
+def test_a_deletion_the_primary_still_needs_is_refused_by_name_and_nothing_is_carried_back(on_bcp):
+    actor = Actor.system()
+    cc.tag_create(tenant=on_bcp.secondary, name="Storm", actor=actor)
+    # On the BCP tenant the point of contact went first, then its skill; only the skill's deletion is carried back.
+    cc.point_of_contact_delete(point_of_contact=copy_of(PointOfContact, on_bcp, "Billing Line"), actor=actor)
+    cc.skill_delete(skill=copy_of(Skill, on_bcp, "Billing Inquiries"), actor=actor)
+    found = changes(on_bcp)
+    choices = {item.key: carryback.KEEP if item.name == "Billing Line" else carryback.CARRY for item in found.items}
+    with pytest.raises(carryback.CarryBackError, match="Billing Line"):
+        carry(on_bcp, choices=choices, found=found)
+    assert original(Skill, on_bcp, "Billing Inquiries") and not Tag.objects.filter(
+        tenant_id=on_bcp.primary_id, name="Storm").exists()
+    assert CarryBack.objects.get(mapping=on_bcp).status == CarryBack.Status.DROPPED
+
+
+def test_what_cannot_be_carried_back_says_why(on_bcp):
+    actor = Actor.system()
+    # A skill the BCP tenant had of its own before the switch, used by a point of contact created during it.
+    own = Skill.objects.create(tenant_id=on_bcp.secondary_id, name="Local Line", channel="phone")
+    before = on_bcp.active_since.replace(year=2020)
+    Skill.objects.filter(tenant_id=on_bcp.secondary_id, pk=own.pk).update(created_at=before)
+    cc.point_of_contact_create(tenant=on_bcp.secondary, name="Local Hotline", channel="phone",
+                               address="+14155550177", skill=own,
+                               hours=copy_of(PointOfContact, on_bcp, "Billing Line").hours, actor=actor)
+    # A copy edited here whose record the primary deleted meanwhile.
+    cc.tag_update(tag=copy_of(Tag, on_bcp, "VIP"), name="VIP", description="Very", actor=actor)
+    cc.tag_delete(tag=original(Tag, on_bcp, "VIP"), actor=actor)
+    found = by_name(changes(on_bcp))
+    assert set(found) == {"Local Hotline", "VIP"}
+    assert "Local Line" in found["Local Hotline"].blocked
+    assert found["VIP"].primary_state == "deleted" and "deleted it meanwhile" in found["VIP"].blocked
+    with pytest.raises(carryback.CarryBackError, match="cannot be carried back"):
+        carry(on_bcp)
+
+
+def test_with_the_primarys_region_down_the_switch_back_waits_and_with_the_backups_it_goes_on(on_bcp):
+    from bcp_project.regions import health
+
+    cc.tag_create(tenant=on_bcp.secondary, name="Storm", actor=Actor.system())
+    health.mark_down("na", "OperationalError: connection refused")
+    assert changes(on_bcp).primary_unavailable
+    with pytest.raises(services.SwitchRefused, match="waits until it answers"):
+        switch(on_bcp, PRIMARY)
+    assert on_bcp.active_side == BCP
+    health.mark_up("na")
+    health.mark_down("eu", "OperationalError: connection refused")
+    found = changes(on_bcp)
+    assert found.unavailable == "eu" and not found.primary_unavailable
+    switch(on_bcp, PRIMARY)
+    assert on_bcp.active_side == PRIMARY

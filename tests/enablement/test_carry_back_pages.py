@@ -204,3 +204,23 @@ def test_someone_who_may_only_look_sees_the_changes_without_choices(client, work
     page = text(client.get(reverse("enablement:page")))
     assert 'data-testid="bcp-changes"' in page and "Edited here" in page
     assert 'data-testid="carry-back-form"' not in page and 'type="radio"' not in page
+
+
+def test_the_changes_and_the_review_speak_german(client, worked):
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    User.objects.filter(pk=alice.pk).update(language="de")
+    client.force_login(alice)
+    page = text(client.get(reverse("enablement:page")))
+    for words in ("Änderungen auf dem BCP-Mandanten", "Hier bearbeitet", "Zurückwechseln prüfen"):
+        assert words in page, words
+    review = text(client.post(reverse("enablement:switch"), review_data(worked)))
+    assert "Auf den primären Mandanten zurückübertragen" in review and "Zurückwechseln" in review
+
+
+def test_with_the_backups_region_down_the_plain_form_says_what_the_switch_back_costs(client, worked):
+    from bcp_project.regions import health
+
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    health.mark_down("eu", "OperationalError: connection refused")
+    page = text(client.get(reverse("enablement:page")))
+    assert "cannot be listed or carried back" in page and 'name="passkey"' in page
