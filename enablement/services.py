@@ -14,6 +14,7 @@ from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, RegionUnavailable
 from status.selectors import subscriber_emails
+from sync import carryback
 from sync.services import sync_fence_move
 from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
@@ -66,10 +67,17 @@ class NeedsReason(EnablementError):
                            "anyway” and give a reason; it is kept in the audit log."), field="reason")
 
 
+class ReviewChanges(EnablementError):
+    """Switching back would overwrite work done on the BCP tenant that was not reviewed: refused (409)."""
+
+
 @dataclass(frozen=True)
 class SwitchResult:
     mapping: BcpMapping
     changed: bool
+    # On a switch back: what was carried back to the primary and what was left to the primary's version.
+    carried: list = ()
+    kept: list = ()
 
 
 def _attempts_window(*, mapping: BcpMapping, user, now: datetime):
@@ -105,7 +113,8 @@ def passkey_verify(*, mapping: BcpMapping, passkey: str, actor: Actor, purpose: 
 
 
 def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Actor, force: bool = False,
-                  reason: str = "", on_behalf: bool = False) -> SwitchResult:
+                  reason: str = "", on_behalf: bool = False, choices: dict[str, str] | None = None,
+                  changes_token: str | None = None) -> SwitchResult:
     """Makes `to_side` the active tenant of the pair. The passkey is checked (and throttled) first; then, in one
     transaction holding the mapping's row lock, the active side flips, the routing epoch increments (every
     session of the pair must sign in again), and the switch is recorded: a Switch row and its audit row. The
@@ -114,7 +123,10 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
     Before the pair flips, the sync's fence moves in the backup's region (its own transaction, committed first):
     a sync run that started before it rolls back at its commit, and one that is committing now is waited for
     (a few milliseconds, never the run). A crash between the two writes leaves a moved fence and an unflipped
-    pair, which the next run simply reads (sync.services.sync_fence_move)."""
+    pair, which the next run simply reads (sync.services.sync_fence_move).
+
+    A switch back first carries back what the administrator chose of the changes made on the BCP tenant
+    (`choices` per record, `changes_token` the list they were shown: see _carry_back)."""
     if to_side not in BcpMapping.Side.values:
         raise EnablementError(_("Choose which tenant should be active."), field="to_side")
     reason = reason.strip()
@@ -134,6 +146,9 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
                 if not force or not reason:
                     raise NeedsReason(state.overridable)
                 overridden = [check.key for check in state.overridable]
+        carried = kept = []
+        if to_side == BcpMapping.Side.PRIMARY:
+            carried, kept = _carry_back(locked, choices=choices or {}, token=changes_token, actor=actor)
         try:
             sync_fence_move(mapping=locked)
         except RegionUnavailable:
@@ -151,7 +166,10 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         locked.save(update_fields=["active_side", "routing_epoch", "active_since", "switched_by", "updated_at"])
         event = audit_record(action="enablement.switch", by=actor, tenant=locked.primary, obj=locked,
                              changes={"from": previous, "to": to_side, "routing_epoch": locked.routing_epoch,
-                                      "on_behalf": on_behalf, "switched_anyway": overridden, "reason": reason})
+                                      "on_behalf": on_behalf, "switched_anyway": overridden, "reason": reason,
+                                      **({"carried_back": [item.key for item in carried],
+                                          "primary_version_stands": [item.key for item in kept]}
+                                         if carried or kept else {})})
         # At the audit row's instant, so that the two tell the same time.
         switch = Switch.objects.create(
             mapping=locked, primary=locked.primary, from_side=previous, to_side=to_side, by=actor.user,
@@ -163,7 +181,37 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         transaction.on_commit(lambda: _notify_switch(locked, actor=actor), using=CONTROL)
         transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch),
                               using=CONTROL)
-    return SwitchResult(mapping=locked, changed=True)
+    return SwitchResult(mapping=locked, changed=True, carried=carried, kept=kept)
+
+
+def _carry_back(mapping: BcpMapping, *, choices: dict[str, str], token: str | None, actor: Actor):
+    """Before a switch back: the changes made on the BCP tenant while it was active are carried back as chosen
+    (sync.carryback), or the switch is refused. Nothing is overwritten that the administrator was not shown: a
+    switch back without the token of the list, while there is one, is refused; so is one whose list changed. With
+    the backup's region down nothing there can be read or carried back, and the switch goes on (the sync cannot
+    overwrite anything there either until it answers). Returns (carried, kept)."""
+    changes = carryback.bcp_changes(mapping=mapping)
+    if changes.primary_unavailable:
+        raise SwitchRefused(_("%(error)s Switching back waits until it answers: the changes made on the BCP "
+                              "tenant must be compared with the primary first.")
+                            % {"error": RegionUnavailable(changes.unavailable).message})
+    if changes.unavailable is not None:
+        logger.warning("switch of pair %s back to the primary: the changes on the BCP tenant could not be read "
+                       "(its region does not answer)", mapping.pk)
+        return [], []
+    if token is None:
+        if changes.items:
+            raise ReviewChanges(_("Records were created, edited or deleted on the BCP tenant while it was "
+                                  "active. Under “Changes on the BCP tenant”, choose for each whether it is "
+                                  "carried back, then review the switch back."))
+        return [], []
+    try:
+        result = carryback.carry_back(mapping=mapping, choices=choices, token=token, actor=actor)
+    except carryback.ChangesMoved as exc:
+        raise ReviewChanges(exc.message) from exc
+    except carryback.CarryBackError as exc:
+        raise EnablementError(exc.message) from exc
+    return result.carried, result.kept
 
 
 def _announce_switch(mapping: BcpMapping, *, to_side: str, event, switch: Switch) -> None:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import CHANGE_BCP_ENABLEMENT, VIEW_BCP_CONFIGURATIONS, VIEW_BCP_ENABLEMENT
 from audit.services import Actor
 from bcp_project.access import admin_required, tm_required
+from sync import carryback
 from tenants.models import BcpMapping, Tenant
 
 from . import selectors, services
@@ -27,9 +28,50 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
         active = mapping.active_tenant
         if form is None:
             form = SwitchForm(initial={"bcp_active": mapping.active_side == BcpMapping.Side.SECONDARY})
+    if mapping is not None and "changes" not in extra:
+        extra["changes"] = carryback.bcp_changes(mapping=mapping)
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
             "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk,
-            "regions_down": selectors.pair_regions_down(mapping=mapping) if mapping is not None else [], **extra}
+            "regions_down": selectors.pair_regions_down(mapping=mapping) if mapping is not None else [],
+            "carry": carryback.CARRY, "keep": carryback.KEEP, **extra}
+
+
+CHOICE_PREFIX = "choice-"
+
+
+def _posted_choices(post) -> dict[str, str]:
+    return {name.removeprefix(CHOICE_PREFIX): value for name, value in post.items() if name.startswith(CHOICE_PREFIX)}
+
+
+def _review(request, *, tenant, mapping, **extra):
+    """The first step of a switch back with changes on the BCP tenant: the choices checked, and the page shown
+    again with what will be carried back and what will be overwritten, the passkey and the confirmation. Nothing
+    is changed. Refused (409) when the list is not the one the choices were made on."""
+    changes = carryback.bcp_changes(mapping=mapping)
+    context = _context(request, tenant, mapping, changes=changes, can_change=True, **extra)
+    if request.POST.get("changes_token") != changes.token:
+        context["changes_error"] = carryback.ChangesMoved().message
+        return context, 409
+    everything = request.POST.get("all_choice", "")
+    posted = _posted_choices(request.POST)
+    choices = {}
+    for item in changes.items:
+        if everything == carryback.KEEP or (everything == carryback.CARRY and item.blocked):
+            choices[item.key] = carryback.KEEP
+        else:
+            choices[item.key] = carryback.CARRY if everything == carryback.CARRY else posted.get(item.key, "")
+    try:
+        review = context["review"] = carryback.decide(changes, choices)
+    except carryback.CarryBackError as exc:
+        context["changes_error"] = exc.message
+        for item in changes.items:  # what the person chose stays chosen
+            item.chosen = posted.get(item.key, "")
+        return context, 400
+    context["overwritten"] = [item for item in review.kept if item.kind != carryback.CREATED]
+    context["stays"] = [item for item in review.kept if item.kind == carryback.CREATED]
+    context["review_choices"] = [(f"{CHOICE_PREFIX}{key}", value) for key, value in choices.items()]
+    context["form"] = SwitchForm(initial={"bcp_active": False})
+    return context, 200
 
 
 def _switch(request, *, tenant, mapping, on_behalf: bool):
@@ -43,15 +85,29 @@ def _switch(request, *, tenant, mapping, on_behalf: bool):
     try:
         result = services.tenant_switch(mapping=mapping, to_side=to_side, passkey=data["passkey"],
                                         actor=Actor.from_request(request), force=data["force"],
-                                        reason=data["reason"], on_behalf=on_behalf)
+                                        reason=data["reason"], on_behalf=on_behalf,
+                                        choices=_posted_choices(request.POST),
+                                        changes_token=request.POST.get("changes_token") or None)
     except services.PasskeyThrottled as exc:
         form.add_error("passkey", exc.message)
         return form, 429
     except services.EnablementError as exc:
         field = exc.field if exc.field in form.fields else None
         form.add_error(field, exc.message)
-        return form, 409 if isinstance(exc, services.SwitchRefused | services.NeedsReason) else 400
+        refused = services.SwitchRefused | services.NeedsReason | services.ReviewChanges
+        return form, 409 if isinstance(exc, refused) else 400
     return result
+
+
+def _refused(request, tenant, mapping, form, status, **extra) -> dict:
+    """The page again after a refused switch: with the review of the switch back when it came from there (the
+    passkey wrong, say), unless the list changed meanwhile."""
+    if request.POST.get("changes_token"):
+        context, review_status = _review(request, tenant=tenant, mapping=mapping, **extra)
+        if review_status == 200:
+            context["form"] = form
+        return context
+    return _context(request, tenant, mapping, form=form, can_change=True, **extra)
 
 
 def _done_message(mapping: BcpMapping) -> str:
@@ -60,6 +116,14 @@ def _done_message(mapping: BcpMapping) -> str:
                  "with the same username and password, they land on “%(bcp)s”.") % {"bcp": mapping.secondary.name}
     return _("The primary tenant “%(primary)s” is active again. Everyone has been signed out; when they sign in "
              "again they land on “%(primary)s”.") % {"primary": mapping.primary.name}
+
+
+def _carried_message(result) -> str | None:
+    if not result.carried and not result.kept:
+        return None
+    return _("Carried back to the primary: %(carried)s. The primary's version stands for: %(kept)s.") % {
+        "carried": ", ".join(item.name for item in result.carried) or _("nothing"),
+        "kept": ", ".join(item.name for item in result.kept) or _("nothing")}
 
 
 def _unchanged_message(mapping: BcpMapping) -> str:
@@ -82,18 +146,22 @@ def switch(request, *, tenant):
     mapping = selectors.mapping_of(tenant=tenant)
     if mapping is None:
         raise Http404
+    can_see_sync = request.nav.has(VIEW_BCP_CONFIGURATIONS)
+    if request.POST.get("step") == "review":
+        context, status = _review(request, tenant=tenant, mapping=mapping, can_see_sync=can_see_sync)
+        return render(request, "enablement/page.html", context, status=status)
     outcome = _switch(request, tenant=tenant, mapping=mapping, on_behalf=False)
     if isinstance(outcome, tuple):
-        form, status = outcome
-        context = _context(request, tenant, mapping, form=form, can_change=True,
-                           can_see_sync=request.nav.has(VIEW_BCP_CONFIGURATIONS))
-        return render(request, "enablement/page.html", context, status=status)
+        context = _refused(request, tenant, mapping, *outcome, can_see_sync=can_see_sync)
+        return render(request, "enablement/page.html", context, status=outcome[1])
     if not outcome.changed:
         messages.info(request, _unchanged_message(outcome.mapping))
         return redirect("enablement:page")
     # This session belongs to the side that is no longer active, like everyone else's: sign in again.
     logout(request)
     messages.success(request, _done_message(outcome.mapping))
+    if _carried_message(outcome):
+        messages.info(request, _carried_message(outcome))
     return redirect(reverse("accounts:login"))
 
 
@@ -104,15 +172,18 @@ def tm_page(request, tenant_id):
     mapping = selectors.mapping_of(tenant=tenant)
     if mapping is None:
         raise Http404
-    status, form = 200, None
+    if request.method == "POST" and request.POST.get("step") == "review":
+        context, status = _review(request, tenant=tenant, mapping=mapping, can_see_sync=False, tm=True)
+        return render(request, "enablement/tm_page.html", context, status=status)
     if request.method == "POST":
         outcome = _switch(request, tenant=tenant, mapping=mapping, on_behalf=True)
         if isinstance(outcome, tuple):
-            form, status = outcome
-        else:
-            messages.success(request, _done_message(outcome.mapping) if outcome.changed
-                             else _unchanged_message(outcome.mapping))
-            return redirect("enablement:tm_page", tenant_id=tenant.pk)
-    mapping = selectors.mapping_of(tenant=tenant)
-    context = _context(request, tenant, mapping, form=form, can_change=True, can_see_sync=False, tm=True)
-    return render(request, "enablement/tm_page.html", context, status=status)
+            context = _refused(request, tenant, mapping, *outcome, can_see_sync=False, tm=True)
+            return render(request, "enablement/tm_page.html", context, status=outcome[1])
+        messages.success(request, _done_message(outcome.mapping) if outcome.changed
+                         else _unchanged_message(outcome.mapping))
+        if _carried_message(outcome):
+            messages.info(request, _carried_message(outcome))
+        return redirect("enablement:tm_page", tenant_id=tenant.pk)
+    context = _context(request, tenant, mapping, can_change=True, can_see_sync=False, tm=True)
+    return render(request, "enablement/tm_page.html", context)

@@ -237,3 +237,35 @@ class Fence(models.Model):
 
     def __str__(self):
         return f"fence {self.mapping_id} @{self.generation}"
+
+
+class CarryBack(models.Model):
+    """One carry-back of the work done on the BCP tenant to the primary (sync/carryback.py), in the backup's region
+    beside the correlations it finishes. Written `pending` (and committed) before the primary's transaction; set
+    `done` in the transaction that writes the correlations. A pending one is finished or dropped by the next
+    carry-back, listing or forward run, according to the audit rows the primary's transaction wrote with it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    mapping = models.ForeignKey("tenants.BcpMapping", on_delete=models.DO_NOTHING, db_constraint=False,
+                                related_name="+", verbose_name=_("BCP mapping"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The keys of the records chosen ("<type>:<BCP id>", or "<type>:p<primary id>" for a copy deleted there).
+    items = models.JSONField(_("records"), default=list)
+    by_name = models.CharField(_("by"), max_length=200, blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = RegionManager()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("carry-back")
+        verbose_name_plural = _("carry-backs")
+        indexes = [models.Index(fields=["mapping", "status"], name="sync_carryback_pending")]
+
+    def __str__(self):
+        return f"carry-back {self.pk} ({self.status})"

@@ -27,12 +27,13 @@ from bcp_project.regions.deadline import longer_deadline
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
+from .carryback import carry_back_repair
 from .engine import Engine, SyncCrash, SyncInterrupted
 from .engine.ids import IdMaps, content_hash
 from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
 from .engine.snapshot import AnotherRunWriting, pair_barrier
 from .engine.state import ProgressChannel, region_answers
-from .models import INTERVALS, Correlation, Fence, Frequency, SyncConfiguration, SyncRun
+from .models import INTERVALS, CarryBack, Correlation, Fence, Frequency, SyncConfiguration, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -317,8 +318,8 @@ def sync_correlation_write(*, mapping: BcpMapping, entity_type: str, source_id: 
 
 
 def sync_pair_forget(*, mapping: BcpMapping) -> None:
-    """Before a BCP pair is deleted (signals.py, pre_delete): its runs, correlations and fence in the backup's
-    region go first, since no cascade crosses databases. The fence row is locked first, so a run that is
+    """Before a BCP pair is deleted (signals.py, pre_delete): its runs, correlations, carry-backs and fence in the
+    backup's region go first, since no cascade crosses databases. The fence row is locked first, so a run that is
     committing finishes before; a run that would commit later finds no fence and rolls back. Raises
     RegionUnavailable, naming the region, when the backup's region does not answer: the pair stays."""
     region = alias_for_mapping(mapping)
@@ -326,6 +327,7 @@ def sync_pair_forget(*, mapping: BcpMapping) -> None:
         with transaction.atomic(using=region):
             list(Fence.objects.using(region).select_for_update().filter(mapping_id=mapping.pk))
             Correlation.objects.using(region).filter(mapping_id=mapping.pk).delete()
+            CarryBack.objects.using(region).filter(mapping_id=mapping.pk).delete()
             SyncRun.objects.using(region).filter(mapping_id=mapping.pk).delete()
             Fence.objects.using(region).filter(mapping_id=mapping.pk).delete()
     except (OperationalError, InterfaceError) as exc:
@@ -353,6 +355,9 @@ def sync_run_execute(*, run_id: int, region: str | None = None, on_progress=None
     engine = Engine(run, entity_keys=run.entity_types or ALL_KEYS, full=run.full, on_progress=on_progress,
                     progress=progress)
     try:
+        # A carry-back that a crash left half done is finished (or dropped) first, so that its records are one
+        # record on both tenants before this run compares them (sync/carryback.py).
+        carry_back_repair(mapping=run.mapping)
         generation = fence_generation(mapping=run.mapping)
         runs.filter(pk=run_id).update(fence_generation=generation)
         run.fence_generation = generation

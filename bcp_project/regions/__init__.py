@@ -27,8 +27,9 @@ CONTROL_APPS = {"auth", "contenttypes", "sessions", "admin", "guardian", "axes",
 REGION_APPS = {"contactcenter", "continuity"}
 EVERYWHERE_APPS = {"audit"}
 # sync: the configuration is control plane (the dispatcher reads it without any region); the runs, the
-# correlations and the fence live in the backup's region, so that they survive the loss of the primary's.
-REGION_MODELS = {"sync.syncrun", "sync.correlation", "sync.fence"}
+# correlations, the fence and the carry-backs live in the backup's region, so that they survive the loss of the
+# primary's.
+REGION_MODELS = {"sync.syncrun", "sync.correlation", "sync.fence", "sync.carryback"}
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("bcp_region", default=None)
 

@@ -1,0 +1,226 @@
+"""BC Enablement while the BCP tenant is active: the changes made there, the choice per record, the review of the
+switch back and the switch back itself, for every persona."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
+from accounts.services import role_set_permissions
+from audit.services import Actor
+from contactcenter import services as cc
+from contactcenter.models import Skill, Tag, Team
+from sync import carryback
+from tenants.models import BcpMapping
+from tests.enablement.conftest import PASSKEY
+from tests.enablement.test_carry_back import copy_of, original, switch
+from tests.factories import role_of
+from tests.permissions import POST, Row, answers, ask, cases
+from tests.queries import CaptureQueriesEverywhere
+
+BCP, PRIMARY = BcpMapping.Side.SECONDARY, BcpMapping.Side.PRIMARY
+SCOPE = [VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT]
+
+
+@pytest.fixture
+def on_bcp(synced, other_tenant):
+    role_set_permissions(role=role_of(synced.primary, SUPERVISOR), permissions=[VIEW_BCP_ENABLEMENT], scope=SCOPE,
+                         actor=Actor.system())
+    role_set_permissions(role=role_of(other_tenant, ADMINISTRATOR), permissions=[CHANGE_BCP_ENABLEMENT],
+                         scope=SCOPE, actor=Actor.system())
+    switch(synced, BCP)
+    return synced
+
+
+@pytest.fixture
+def worked(on_bcp):
+    """An agent's work on the BCP tenant: a team edited, a tag created, a tag deleted."""
+    actor = Actor.system()
+    cc.team_update(team=copy_of(Team, on_bcp, "Sales"), name="Sales", description="Night shift", actor=actor)
+    cc.tag_create(tenant=on_bcp.secondary, name="Storm", actor=actor)
+    cc.tag_delete(tag=copy_of(Tag, on_bcp, "VIP"), actor=actor)
+    return on_bcp
+
+
+@pytest.fixture
+def bcp_admin(client, on_bcp):
+    """Alice, signed in where everyone lands now: her account on the BCP tenant."""
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
+    return client
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def review_data(mapping, choices=None, **extra):
+    found = carryback.bcp_changes(mapping=mapping)
+    return {"step": "review", "changes_token": found.token,
+            **{f"choice-{item.key}": (choices or {}).get(item.name, carryback.CARRY) for item in found.items},
+            **extra}
+
+
+def test_the_page_lists_what_the_bcp_tenant_changed_with_both_sides(bcp_admin, worked):
+    cc.team_update(team=original(Team, worked, "Sales"), name="Sales", description="Day shift",
+                   actor=Actor.system())
+    page = text(bcp_admin.get(reverse("enablement:page")))
+    assert 'data-testid="bcp-changes"' in page and 'data-testid="carry-back-form"' in page
+    storm = copy_of(Tag, worked, "Storm")
+    sales = copy_of(Team, worked, "Sales")
+    assert f'data-testid="change-tag:{storm.pk}"' in page and f'data-testid="change-team:{sales.pk}"' in page
+    for words in ("Created here", "Edited here", "Deleted here", "Changed meanwhile: both sides changed it",
+                  "Roles and users are not carried back"):
+        assert words in page, words
+    # The switch form waits for the review: no passkey field before it.
+    assert 'data-testid="switch-back-needs-review"' in page and 'name="passkey"' not in page
+
+
+def test_nothing_changed_says_so_and_the_switch_back_is_the_plain_form(bcp_admin, on_bcp):
+    page = text(bcp_admin.get(reverse("enablement:page")))
+    assert "Switching back loses nothing" in page and 'name="passkey"' in page
+
+
+def test_review_then_switch_back_carries_back_what_was_chosen(bcp_admin, worked):
+    review = bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Storm": carryback.KEEP}))
+    assert review.status_code == 200
+    page = text(review)
+    assert 'data-testid="switch-back-review"' in page and 'name="passkey"' in page
+    carried = page.split('data-testid="review-carried"')[1].split("</ul>")[0]
+    assert "Team “Sales”" in carried and "Tag “VIP”" in carried
+    assert "Tag “Storm”" in page.split('data-testid="review-stays"')[1].split("</ul>")[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    assert hidden["changes_token"] and sum(name.startswith("choice-") for name in hidden) == 3
+    done = bcp_admin.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"},
+                          follow=True)
+    assert done.redirect_chain[-1][0] == reverse("accounts:login")
+    assert "Carried back to the primary: Sales, VIP. The primary's version stands for: Storm." in text(done)
+    worked.refresh_from_db()
+    assert worked.active_side == PRIMARY
+    assert original(Team, worked, "Sales").description == "Night shift"
+    assert not Tag.objects.filter(tenant_id=worked.primary_id, name__in=["VIP", "Storm"]).exists()
+
+
+def test_carry_back_everything_in_one_choice(bcp_admin, worked):
+    data = {key: value for key, value in review_data(worked).items() if not key.startswith("choice-")}
+    review = bcp_admin.post(reverse("enablement:switch"), {**data, "all_choice": carryback.CARRY})
+    carried = text(review).split('data-testid="review-carried"')[1].split("</ul>")[0]
+    assert review.status_code == 200 and all(f"“{name}”" in carried for name in ("Sales", "VIP", "Storm"))
+
+
+def test_a_list_that_changed_after_it_was_shown_is_refused_with_a_clear_message(bcp_admin, worked):
+    data = review_data(worked)
+    cc.tag_create(tenant=worked.secondary, name="Hail", actor=Actor.system())
+    response = bcp_admin.post(reverse("enablement:switch"), data)
+    assert response.status_code == 409
+    assert "not the ones you were shown" in text(response) and "“Hail”" not in text(response).split("<form")[0]
+    # The final step too: nothing carried back, nothing switched.
+    final = {key: value for key, value in data.items() if key != "step"}
+    response = bcp_admin.post(reverse("enablement:switch"), {**final, "passkey": PASSKEY, "confirm": "on"})
+    assert response.status_code == 409 and "not the ones you were shown" in text(response)
+    worked.refresh_from_db()
+    assert worked.active_side == BCP and original(Team, worked, "Sales").description == ""
+
+
+def test_a_switch_back_without_the_review_is_refused_while_there_are_changes(bcp_admin, worked):
+    response = bcp_admin.post(reverse("enablement:switch"), {"passkey": PASSKEY, "confirm": "on"})
+    assert response.status_code == 409 and "review the switch back" in text(response)
+    worked.refresh_from_db()
+    assert worked.active_side == BCP
+
+
+def test_a_record_that_needs_another_is_refused_and_the_choices_are_kept(bcp_admin, on_bcp):
+    skill = cc.skill_create(tenant=on_bcp.secondary, name="Storm Line", channel="phone", actor=Actor.system())
+    cc.disposition_create(tenant=on_bcp.secondary, name="Storm call", skills=[skill], actor=Actor.system())
+    response = bcp_admin.post(reverse("enablement:switch"),
+                              review_data(on_bcp, {"Storm Line": carryback.KEEP}))
+    page = text(response)
+    assert response.status_code == 400 and "carry that back too" in page
+    keep = page.split(f'data-testid="keep-skill:{skill.pk}"')[0].rsplit("<input", 1)[1]
+    assert "checked" in keep
+    assert not Skill.objects.filter(tenant_id=on_bcp.primary_id, name="Storm Line").exists()
+
+
+def test_a_wrong_passkey_on_the_review_shows_the_review_again(bcp_admin, worked):
+    final = {key: value for key, value in review_data(worked).items() if key != "step"}
+    response = bcp_admin.post(reverse("enablement:switch"), {**final, "passkey": "WRONG", "confirm": "on"})
+    assert response.status_code == 400
+    assert 'data-testid="switch-back-review"' in text(response) and "passkey is not right" in text(response)
+    assert original(Team, worked, "Sales").description == ""
+
+
+def test_the_page_costs_the_same_queries_with_more_changes(bcp_admin, worked):
+    bcp_admin.get(reverse("enablement:page"))
+    with CaptureQueriesEverywhere() as few:
+        bcp_admin.get(reverse("enablement:page"))
+    for index in range(5):
+        cc.tag_create(tenant=worked.secondary, name=f"Storm {index}", actor=Actor.system())
+        cc.team_update(team=copy_of(Team, worked, "Billing Support"), name="Billing Support",
+                       description=f"shift {index}", actor=Actor.system())
+    with CaptureQueriesEverywhere() as many:
+        page = text(bcp_admin.get(reverse("enablement:page")))
+    assert "Storm 4" in page
+    assert len(many) == len(few), [q["sql"] for q in many][:80]
+
+
+def test_a_representative_reviews_and_switches_back_from_tm(client, rep, worked):
+    client.force_login(rep)
+    url = reverse("enablement:tm_page", args=[worked.primary_id])
+    assert 'data-testid="carry-back-form"' in text(client.get(url))
+    review = client.post(url, review_data(worked))
+    assert review.status_code == 200 and 'data-testid="switch-back-review"' in text(review)
+    final = {key: value for key, value in review_data(worked).items() if key != "step"}
+    response = client.post(url, {**final, "passkey": PASSKEY, "confirm": "on"}, follow=True)
+    assert "is active again" in text(response) and "Carried back to the primary" in text(response)
+    assert original(Team, worked, "Sales").description == "Night shift"
+
+
+# The review step, for every persona of the primary (whose page shows the pair too): anonymous, agent,
+# supervisor (View), tenant_admin (Edit), other_admin (Edit on an unpaired tenant), rep.
+REVIEW = [Row("enablement:switch", POST, answers(302, 404, 403, 200, 404, 404), given="review"),
+          Row("enablement:tm_page", POST, answers(302, 404, 404, 404, 404, 200), given="review")]
+
+
+@pytest.mark.parametrize(("row", "persona"), cases(REVIEW))
+def test_the_review_for_every_persona(client, request, worked, row, persona):
+    # The pair's people are the configured ones (alice, sam, andy: the personas' names); the others as usual.
+    people = {"tenant_admin": "alice", "supervisor": "sam", "agent": "andy"}
+    if persona in people:
+        client.force_login(User.objects.get(username=people[persona], is_bcp_copy=False))
+    elif persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    args = [worked.primary_id] if row.name == "enablement:tm_page" else []
+    response = ask(client, row, persona, args=args, data=review_data(worked))
+    if response.status_code == 200:
+        assert 'data-testid="switch-back-review"' in text(response)
+    worked.refresh_from_db()
+    assert worked.active_side == BCP and original(Team, worked, "Sales").description == ""
+
+
+def test_someone_who_may_only_look_sees_the_changes_without_choices(client, worked):
+    client.force_login(User.objects.get(username="sam", is_bcp_copy=False))
+    page = text(client.get(reverse("enablement:page")))
+    assert 'data-testid="bcp-changes"' in page and "Edited here" in page
+    assert 'data-testid="carry-back-form"' not in page and 'type="radio"' not in page
+
+
+def test_the_changes_and_the_review_speak_german(client, worked):
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    User.objects.filter(pk=alice.pk).update(language="de")
+    client.force_login(alice)
+    page = text(client.get(reverse("enablement:page")))
+    for words in ("Änderungen auf dem BCP-Mandanten", "Hier bearbeitet", "Zurückwechseln prüfen"):
+        assert words in page, words
+    review = text(client.post(reverse("enablement:switch"), review_data(worked)))
+    assert "Auf den primären Mandanten zurückübertragen" in review and "Zurückwechseln" in review
+
+
+def test_with_the_backups_region_down_the_plain_form_says_what_the_switch_back_costs(client, worked):
+    from bcp_project.regions import health
+
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    health.mark_down("eu", "OperationalError: connection refused")
+    page = text(client.get(reverse("enablement:page")))
+    assert "cannot be listed or carried back" in page and 'name="passkey"' in page
