@@ -11,7 +11,10 @@ from django.views.decorators.http import require_GET
 
 from bcp_project.access import tenant_member_required
 from bcp_project.htmx import render_page_or_partial
+from bcp_project.regions import RegionUnavailable, in_region
 
+from ..plan.selectors import backup_copy
+from ..plan.views import no_copy_response
 from . import selectors
 from .pdf import plan_pdf
 from .snapshots import compare, has_differences, when_text
@@ -77,6 +80,21 @@ def version_compare(request, *, tenant, number):
                    "differs": has_differences(diffs), "choices": _choices(tenant)})
 
 
+def _current(request, tenant, show):
+    """`show(edition)` for the current plan; while the primary's region does not answer, for the copy on its BCP
+    tenant (or a 503 when that cannot be read either)."""
+    try:
+        return show(selectors.current_edition(tenant=tenant))
+    except RegionUnavailable as exc:
+        copy = backup_copy(tenant=tenant, alias=exc.alias)
+        if copy is None:
+            raise
+    if not copy.readable:
+        return no_copy_response(request, copy)
+    with in_region(copy.bcp):
+        return show(selectors.backup_edition(copy=copy))
+
+
 def _print(request, tenant, edition, pdf_url):
     printed_at = timezone.now()
     printed = _("Printed %(when)s") % {"when": when_text(printed_at)}
@@ -89,7 +107,7 @@ def _print(request, tenant, edition, pdf_url):
 @guard
 @require_GET
 def print_current(request, *, tenant):
-    return _print(request, tenant, selectors.current_edition(tenant=tenant), reverse("continuity:pdf"))
+    return _current(request, tenant, lambda edition: _print(request, tenant, edition, reverse("continuity:pdf")))
 
 
 @guard
@@ -111,7 +129,7 @@ def _pdf(request, edition):
 @guard
 @require_GET
 def pdf_current(request, *, tenant):
-    return _pdf(request, selectors.current_edition(tenant=tenant))
+    return _current(request, tenant, lambda edition: _pdf(request, edition))
 
 
 @guard
