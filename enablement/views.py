@@ -28,8 +28,7 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
         if form is None:
             form = SwitchForm(initial={"bcp_active": mapping.active_side == BcpMapping.Side.SECONDARY})
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
-            "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk,
-            "regions_down": selectors.pair_regions_down(mapping=mapping) if mapping is not None else [], **extra}
+            "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk, **extra}
 
 
 def _switch(request, *, tenant, mapping, on_behalf: bool):
