@@ -48,12 +48,22 @@ def in_outage(request):
     return getattr(request, "platform_outage", None)
 
 
-def no_copy_response(request, copy):
-    """The primary's region does not answer and neither does the backup's, where the plan's copy is: a 503 that
-    says so, instead of the plan."""
-    response = render(request, NO_COPY, {"copy": copy}, status=503)
-    response["Retry-After"] = "30"
-    return response
+def or_backup_copy(request, tenant, show):
+    """`show(None)`: a reading page of the plan. While the tenant's region does not answer and the tenant is a
+    primary, `show(copy)` instead, in the backup's region (copy: selectors.BackupCopy), or a 503 that says neither
+    region answers."""
+    try:
+        return show(None)
+    except RegionUnavailable as exc:
+        copy = selectors.backup_copy(tenant=tenant, alias=exc.alias)
+        if copy is None:
+            raise
+    if not copy.readable:
+        response = render(request, NO_COPY, {"copy": copy}, status=503)
+        response["Retry-After"] = "30"
+        return response
+    with in_region(copy.bcp):
+        return show(copy)
 
 
 def _editors_only(request) -> None:
@@ -129,17 +139,8 @@ def _item_label(section: Section) -> str:
 @guard
 @require_GET
 def plan(request, *, tenant):
-    try:
-        return render(request, PAGE, _page_context(request, tenant))
-    except RegionUnavailable as exc:
-        # The primary's region does not answer: its people read the copy on the BCP tenant, in the backup's.
-        copy = selectors.backup_copy(tenant=tenant, alias=exc.alias)
-        if copy is None:
-            raise
-    if not copy.readable:
-        return no_copy_response(request, copy)
-    with in_region(copy.bcp):
-        return render(request, PAGE, _page_context(request, tenant, backup=copy))
+    return or_backup_copy(request, tenant, lambda copy: render(request, PAGE,
+                                                                 _page_context(request, tenant, backup=copy)))
 
 
 @guard

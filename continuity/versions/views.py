@@ -11,10 +11,8 @@ from django.views.decorators.http import require_GET
 
 from bcp_project.access import tenant_member_required
 from bcp_project.htmx import render_page_or_partial
-from bcp_project.regions import RegionUnavailable, in_region
 
-from ..plan.selectors import backup_copy
-from ..plan.views import no_copy_response
+from ..plan.views import or_backup_copy
 from . import selectors
 from .pdf import plan_pdf
 from .snapshots import compare, has_differences, when_text
@@ -81,18 +79,10 @@ def version_compare(request, *, tenant, number):
 
 
 def _current(request, tenant, show):
-    """`show(edition)` for the current plan; while the primary's region does not answer, for the copy on its BCP
-    tenant (or a 503 when that cannot be read either)."""
-    try:
-        return show(selectors.current_edition(tenant=tenant))
-    except RegionUnavailable as exc:
-        copy = backup_copy(tenant=tenant, alias=exc.alias)
-        if copy is None:
-            raise
-    if not copy.readable:
-        return no_copy_response(request, copy)
-    with in_region(copy.bcp):
-        return show(selectors.backup_edition(copy=copy))
+    """`show(edition)` for the current plan, or for the copy on the BCP tenant while the primary's region does not
+    answer (continuity.plan.views.or_backup_copy)."""
+    return or_backup_copy(request, tenant, lambda copy: show(
+        selectors.current_edition(tenant=tenant) if copy is None else selectors.backup_edition(copy=copy)))
 
 
 def _print(request, tenant, edition, pdf_url):
