@@ -121,8 +121,20 @@ class Readiness:
         return self.sides[1]
 
     @property
-    def regions_down(self) -> list[PairSide]:
-        return [side for side in self.sides if not side.answering]
+    def regions_down(self) -> list["RegionDown"]:
+        """The pair's regions (primary's first) whose database is not answering, with since when."""
+        return [RegionDown(alias=side.alias, name=side.region, down_since=side.down_since, side=side.side)
+                for side in self.sides if not side.answering]
+
+
+@dataclass(frozen=True)
+class RegionDown:
+    """A region of the pair whose database does not answer, as the control plane keeps it (not only cached)."""
+
+    alias: str
+    name: str
+    down_since: datetime | None
+    side: str  # BcpMapping.Side of the tenant that lives there
 
 
 def enablement_holders(*, tenant: Tenant):

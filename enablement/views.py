@@ -28,7 +28,8 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
         if form is None:
             form = SwitchForm(initial={"bcp_active": mapping.active_side == BcpMapping.Side.SECONDARY})
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
-            "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk, **extra}
+            "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk,
+            "regions_down": state.regions_down if state is not None else [], **extra}
 
 
 def _switch(request, *, tenant, mapping, on_behalf: bool):
