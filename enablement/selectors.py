@@ -11,6 +11,9 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from accounts.roles import CHANGE_BCP_ENABLEMENT
 from bcp_project.regions import RegionUnavailable, alias_for_tenant, health, region_label
+from bcp_project.templatetags.times import when_text
+from status.models import StatusLevel
+from status.selectors import EffectiveStatus, statuses_set
 from sync.models import SyncConfiguration, SyncRun
 from sync.services import STALE_GRACE
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
@@ -21,7 +24,8 @@ from .models import Switch
 
 def mapping_of(*, tenant: Tenant) -> BcpMapping | None:
     """The pair the tenant belongs to, on either side, or None."""
-    return BcpMapping.objects.of_tenant(tenant).select_related("primary", "secondary", "switched_by").first()
+    return (BcpMapping.objects.of_tenant(tenant)
+            .select_related("primary__region", "secondary__region", "switched_by").first())
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,57 @@ class Check:
     needs_reason: bool = False
     # A check that could not be made because a region's database does not answer (not passed, not failed).
     unknown: bool = False
+    # Not a condition of the switch but a reason for it (the primary does not answer, or is in an outage): shown
+    # as such, never as met, and it asks nothing of the switch.
+    reason: bool = False
+
+
+@dataclass(frozen=True)
+class PairSide:
+    """One tenant of the pair as BC Enablement shows it: where it is kept, whether that region's database answers
+    (as the control plane keeps it, with since when), the platform status a representative set for its region and
+    for the tenant, and whether it is the side people land on now."""
+
+    side: str  # BcpMapping.Side
+    tenant: Tenant
+    alias: str
+    region: str  # the region's name
+    answering: bool
+    down_since: datetime | None
+    region_status: EffectiveStatus
+    tenant_status: EffectiveStatus
+    active: bool
+
+    @property
+    def is_primary(self) -> bool:
+        return self.side == BcpMapping.Side.PRIMARY
+
+    @property
+    def status(self) -> EffectiveStatus:
+        """The worse of the two (the tenant's own on a tie), as the outage page reads it."""
+        region, own = self.region_status, self.tenant_status
+        return own if StatusLevel(own.level).severity >= StatusLevel(region.level).severity else region
+
+    @property
+    def in_outage(self) -> bool:
+        return self.status.is_outage
+
+
+def pair_sides(*, mapping: BcpMapping) -> list[PairSide]:
+    """Both tenants of the pair, the primary first, in two queries of the control plane (the regions' health and
+    the statuses set), whatever the state of the regions: nothing here touches a region."""
+    tenants = (mapping.primary, mapping.secondary)
+    states = {state.alias: state for state in health.states()}
+    statuses = statuses_set(tenants=tenants)
+    sides = []
+    for side, tenant in zip((BcpMapping.Side.PRIMARY, BcpMapping.Side.SECONDARY), tenants, strict=True):
+        alias = alias_for_tenant(tenant)
+        state = states.get(alias) or health.RegionState(alias=alias)
+        region_status, tenant_status = statuses[tenant.pk]
+        sides.append(PairSide(side=side, tenant=tenant, alias=alias, region=tenant.region.name,
+                              answering=state.answering, down_since=state.down_since, region_status=region_status,
+                              tenant_status=tenant_status, active=mapping.active_side == side))
+    return sides
 
 
 @dataclass(frozen=True)
@@ -44,6 +99,7 @@ class Readiness:
     last_success: SyncRun | None
     active_run: SyncRun | None
     checks: list[Check]
+    sides: list[PairSide]
 
     @property
     def blocking(self) -> list[Check]:
@@ -55,7 +111,31 @@ class Readiness:
 
     @property
     def all_ok(self) -> bool:
-        return all(check.ok for check in self.checks)
+        return all(check.ok for check in self.checks if not check.reason)
+
+    @property
+    def primary(self) -> PairSide:
+        return self.sides[0]
+
+    @property
+    def backup(self) -> PairSide:
+        return self.sides[1]
+
+    @property
+    def regions_down(self) -> list["RegionDown"]:
+        """The pair's regions (primary's first) whose database is not answering, with since when."""
+        return [RegionDown(alias=side.alias, name=side.region, down_since=side.down_since, side=side.side)
+                for side in self.sides if not side.answering]
+
+
+@dataclass(frozen=True)
+class RegionDown:
+    """A region of the pair whose database does not answer, as the control plane keeps it (not only cached)."""
+
+    alias: str
+    name: str
+    down_since: datetime | None
+    side: str  # BcpMapping.Side of the tenant that lives there
 
 
 def enablement_holders(*, tenant: Tenant):
@@ -71,16 +151,21 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
     same checks: a tenant that never completed a sync is refused, a stale or running sync needs a reason."""
     now = now or timezone.now()
     primary, secondary = mapping.primary, mapping.secondary
+    sides = pair_sides(mapping=mapping)
+    backup = sides[1]
     configuration = SyncConfiguration.objects.filter(mapping=mapping).first()
     runs = SyncRun.objects.filter(mapping=mapping)
-    unreachable = None
-    try:
-        last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
-        active_run = runs.filter(status__in=SyncRun.ACTIVE).first()
-    except RegionUnavailable as exc:  # the runs live in the backup's region
-        last_success = active_run = None
-        unreachable = exc.alias
-    checks = []
+    # The runs and the correlations live in the backup's region: while the control plane says it does not answer,
+    # what needs them cannot be checked (and is not tried).
+    unreachable = None if backup.answering else backup.alias
+    last_success = active_run = None
+    if unreachable is None:
+        try:
+            last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
+            active_run = runs.filter(status__in=SyncRun.ACTIVE).first()
+        except RegionUnavailable as exc:
+            unreachable = exc.alias
+    checks = _health_checks(mapping, sides)
 
     valid = primary.is_active and secondary.is_active and mapping.secondary_enabled
     if valid:
@@ -133,6 +218,8 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
           "Administrator role that permission (and sync) first.") % {"tenant": other.name}, needs_reason=True))
 
     try:
+        if unreachable is not None:
+            raise RegionUnavailable(unreachable)
         people = people_count(mapping=mapping)
         missing = missing_ids(mapping=mapping)
     except RegionUnavailable as exc:  # the correlations live in the backup's region
@@ -140,7 +227,67 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
     else:
         checks.append(_users_check(mapping, people=people, missing=missing))
     return Readiness(mapping=mapping, configuration=configuration, last_success=last_success, active_run=active_run,
-                     checks=checks)
+                     checks=checks, sides=sides)
+
+
+def _since(text_since: str, text: str, since: datetime | None, **values) -> str:
+    """`text_since` with the time ("2026-12-06 14:02 UTC"), or `text` when the control plane does not say."""
+    if since is None:
+        return text % values
+    return text_since % {**values, "since": when_text(since)}
+
+
+def _reported(status: EffectiveStatus) -> str:
+    """ "Outage: <message>" as a representative set it, for a sentence that names whose status it is."""
+    return f"{status.label}: {status.message}" if status.message else str(status.label)
+
+
+def _health_checks(mapping: BcpMapping, sides: list) -> list[Check]:
+    """What the two sides' health means for a switch: the primary not answering, or in an outage, is the reason
+    to switch (shown as a reason, never as met); the BCP tenant's region not answering stops a switch to it, and
+    an outage reported for the BCP tenant or its region needs a reason."""
+    primary, backup = sides
+    checks = []
+    names = {"primary": primary.tenant.name, "bcp": backup.tenant.name}
+    on_bcp = mapping.active_side == BcpMapping.Side.SECONDARY
+    if not primary.answering:
+        text = _since(_("The database of %(region)s, where “%(primary)s” is kept, has not answered since %(since)s."),
+                      _("The database of %(region)s, where “%(primary)s” is kept, is not answering."),
+                      primary.down_since, region=primary.region, **names)
+        text += " " + (_("Switching back now would send everyone to a tenant that cannot be used.")
+                       if on_bcp else _("This is a reason to switch to “%(bcp)s”.") % names)
+        checks.append(Check("primary_region", False, text, reason=True))
+    if primary.in_outage:
+        text = (_("Your account representative reports for “%(primary)s”: %(status)s.")
+                % {**names, "status": _reported(primary.status)})
+        text += " " + (_("Switching back now would send everyone to a tenant in an outage.")
+                       if on_bcp else _("This is a reason to switch to “%(bcp)s”.") % names)
+        checks.append(Check("primary_status", False, text, reason=True))
+
+    if backup.answering:
+        text = (_("The database of %(region)s, where the BCP tenant “%(bcp)s” is kept, is answering.")
+                % {"region": backup.region, **names})
+    else:
+        text = _since(_("The database of %(region)s, where the BCP tenant “%(bcp)s” is kept, has not answered since "
+                        "%(since)s. A switch to it is refused until it answers: nobody could work there."),
+                      _("The database of %(region)s, where the BCP tenant “%(bcp)s” is kept, is not answering. A "
+                        "switch to it is refused until it answers: nobody could work there."),
+                      backup.down_since, region=backup.region, **names)
+    checks.append(Check("bcp_region", backup.answering, text, blocking=True))
+
+    if backup.in_outage:
+        checks.append(Check("bcp_status", False, _(
+            "Your account representative reports for the BCP tenant “%(bcp)s”: %(status)s. Ask them whether it can "
+            "take the work, and switch anyway only with a reason.") % {**names, "status": _reported(backup.status)},
+            needs_reason=True))
+    elif backup.status.is_operational:
+        checks.append(Check("bcp_status", True, _("No outage is reported for the BCP tenant “%(bcp)s” or its "
+                                                  "region.") % names))
+    else:
+        checks.append(Check("bcp_status", True, _("Your account representative reports for the BCP tenant "
+                                                  "“%(bcp)s”: %(status)s.")
+                            % {**names, "status": _reported(backup.status)}))
+    return checks
 
 
 NAMED = 5  # people named in the readiness line; the list under BC Enablement names them all
@@ -176,28 +323,6 @@ def _cannot_check(key: str, alias: str) -> Check:
     may go ahead with a reason (the person knows why they switch)."""
     return Check(key, False, _("This cannot be checked: the database of %(region)s is not answering.")
                  % {"region": region_label(alias)}, needs_reason=True, unknown=True)
-
-
-@dataclass(frozen=True)
-class RegionDown:
-    """A region of the pair whose database does not answer, as the control plane keeps it (not only cached)."""
-
-    alias: str
-    name: str
-    down_since: datetime | None
-    side: str  # BcpMapping.Side of the tenant that lives there
-
-
-def pair_regions_down(*, mapping: BcpMapping) -> list[RegionDown]:
-    """The pair's regions (primary's first) whose database is not answering, with since when."""
-    down = []
-    for side, tenant_id in ((BcpMapping.Side.PRIMARY, mapping.primary_id),
-                            (BcpMapping.Side.SECONDARY, mapping.secondary_id)):
-        alias = alias_for_tenant(tenant_id)
-        state = health.state(alias)
-        if not state.answering or health.is_down(alias):
-            down.append(RegionDown(alias=alias, name=region_label(alias), down_since=state.down_since, side=side))
-    return down
 
 
 # --- switches ------------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
         extra["changes"] = carryback.bcp_changes(mapping=mapping)
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
             "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk,
-            "regions_down": selectors.pair_regions_down(mapping=mapping) if mapping is not None else [],
+            "regions_down": state.regions_down if state is not None else [],
             "carry": carryback.CARRY, "keep": carryback.KEEP, **extra}
 
 

@@ -3,6 +3,10 @@
 The check runs in process_view, where the URL is resolved, and costs one indexed query (the signed-in user's
 tenant and its region); only during an outage does it ask more (the user's permissions). Account
 representatives have no tenant and are never held up, also while they support one.
+
+The continuity plan's reading pages stay open to everyone in the tenant: its emergency contacts and activation
+triggers are what an outage needs. They find the outage as `request.platform_outage` (an EffectiveStatus; absent
+otherwise) and offer no editing while it lasts.
 """
 
 from django.conf import settings
@@ -17,6 +21,8 @@ from .selectors import effective_status_by_tenant_id
 
 # Pages that stay open during an outage: signing out, choosing status alerts, and the monitoring endpoint.
 OPEN_VIEWS = frozenset({"accounts:logout", "status:alerts", "healthz"})
+# The plan, its print view and its PDF: read during an outage (by URL name: continuity is above this app).
+PLAN_VIEWS = frozenset({"continuity:plan", "continuity:print", "continuity:pdf"})
 # BC Enablement, for those who may switch: by its URL namespace, or by its path while it is not routed yet.
 BC_ENABLEMENT_NAMESPACE = "enablement"
 BC_ENABLEMENT_PATH = "/admin/bc-enablement/"
@@ -52,6 +58,9 @@ class OutageMiddleware:
             return None
         status = effective_status_by_tenant_id(tenant_id=user.tenant_id)
         if not status.is_outage:
+            return None
+        if match is not None and match.view_name in PLAN_VIEWS:
+            request.platform_outage = status
             return None
         can_switch = request.nav.has(CHANGE_BCP_ENABLEMENT)
         if can_switch and _is_bc_enablement(request):

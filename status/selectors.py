@@ -77,6 +77,17 @@ def effective_statuses(*, tenants: Iterable[Tenant]) -> dict:
             for t in tenants}
 
 
+def statuses_set(*, tenants: Iterable[Tenant]) -> dict:
+    """Tenant id → (its region's status, its own status) as a representative set them, each operational when
+    nothing was set, for several tenants in one query (BC Enablement shows both, with their messages)."""
+    tenants = list(tenants)
+    rows = list(PlatformStatus.objects.filter(
+        Q(tenant_id__in=[t.pk for t in tenants]) | Q(region_id__in={t.region_id for t in tenants})).values(*_ROW))
+    return {t.pk: (_worse(r for r in rows if r["tenant_id"] is None and r["region_id"] == t.region_id),
+                   _worse(r for r in rows if r["tenant_id"] == t.pk))
+            for t in tenants}
+
+
 def platform_status_of(*, region: Region | None = None, tenant: Tenant | None = None) -> PlatformStatus | None:
     """The row set for exactly this region or tenant (not the effective status), or None. A row names one of
     the two and leaves the other empty, so asking for both, or for neither, finds none."""

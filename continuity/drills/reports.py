@@ -20,6 +20,8 @@ CHECK_LABELS = {
     "sync_idle": _("No sync running"),
     "switch_back": _("Someone can switch back"),
     "users": _("Users copied"),
+    "bcp_region": _("BCP tenant's region answering"),
+    "bcp_status": _("No outage reported for the BCP tenant"),
 }
 
 

@@ -185,7 +185,7 @@ class _DryRun(Exception):
 
 def _check_rows(state) -> list[dict]:
     return [{"key": c.key, "ok": c.ok, "text": str(c.text), "blocking": c.blocking, "needs_reason": c.needs_reason}
-            for c in state.checks]
+            for c in state.checks if not c.reason]  # a reason to switch is no condition a rehearsal tests
 
 
 def _dry_run_switch(*, mapping: BcpMapping, passkey: str, actor: Actor) -> dict:

@@ -2,6 +2,7 @@
 the plan page, and the people who own or may edit the plan."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -9,7 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from bcp_project.permissions import CHANGE_CONTINUITY_PLAN
-from bcp_project.regions import RegionUnavailable, region_label
+from bcp_project.regions import RegionUnavailable, alias_for_tenant, health, region_label
+from sync.models import SyncRun
 from sync.selectors import sync_state
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
@@ -143,6 +145,43 @@ def plan_page(*, tenant) -> PlanPage:
             unreachable = region_label(exc.alias)
     return PlanPage(plan=plan_of(tenant=tenant), sections=sections, sync=sync, copied_version=copied,
                     primary_version=current, primary_unreachable=unreachable)
+
+
+@dataclass(frozen=True)
+class BackupCopy:
+    """Where a primary's people read the plan while the primary's region does not answer: the copy the sync made
+    on the BCP tenant, in the backup's region."""
+
+    primary: Tenant
+    bcp: Tenant
+    region: str  # the primary's region, by name
+    down_since: datetime | None  # since when it has not answered, as the control plane keeps it
+    bcp_region: str
+    readable: bool  # the backup's region answers
+    as_of: datetime | None = None  # the instant of the primary the copy holds (the last successful sync's snapshot)
+
+
+def backup_copy(*, tenant: Tenant, alias: str) -> BackupCopy | None:
+    """For a primary tenant whose own region (`alias`) does not answer: its BCP tenant's copy of the plan and
+    whether it can be read. None when the tenant is no primary, or when the region that failed is not its own."""
+    if alias != alias_for_tenant(tenant):
+        return None
+    mapping = mapping_for_tenant(tenant=tenant, side=BcpMapping.Side.PRIMARY)
+    if mapping is None:
+        return None
+    bcp_alias = alias_for_tenant(mapping.secondary)
+    readable, as_of = not health.is_down(bcp_alias), None
+    if readable:
+        try:
+            run = (SyncRun.objects.filter(mapping=mapping, status=SyncRun.Status.SUCCEEDED)
+                   .order_by("-finished_at", "-id").first())
+        except RegionUnavailable:
+            readable = False
+        else:
+            as_of = run.as_of if run is not None else None
+    return BackupCopy(primary=mapping.primary, bcp=mapping.secondary, region=region_label(alias),
+                      down_since=health.state(alias).down_since, bcp_region=region_label(bcp_alias),
+                      readable=readable, as_of=as_of)
 
 
 def section_item(*, tenant, section: Section, pk: int):

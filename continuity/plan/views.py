@@ -19,6 +19,7 @@ from audit.services import Actor
 from bcp_project.access import tenant_member_required
 from bcp_project.htmx import redirect_after_save
 from bcp_project.permissions import ACCESS_ADMIN, CHANGE_CONTINUITY_PLAN, VIEW_BCP_ENABLEMENT
+from bcp_project.regions import RegionUnavailable, in_region
 
 from ..models import ActivationTrigger, EmergencyContact, Plan, Procedure
 from . import selectors, services
@@ -31,6 +32,7 @@ guard = tenant_member_required(change_perm=CHANGE_CONTINUITY_PLAN)
 editors = tenant_member_required(CHANGE_CONTINUITY_PLAN, editors_only=True)
 
 PAGE = "continuity/plan/plan.html"
+NO_COPY = "continuity/plan/no_copy.html"
 EDIT = "continuity/plan/item_edit.html"
 STEP = "continuity/plan/step_edit.html"
 REMOVE = "continuity/plan/confirm_remove.html"
@@ -38,6 +40,30 @@ REMOVE = "continuity/plan/confirm_remove.html"
 
 def _can_edit(request) -> bool:
     return request.nav.has(CHANGE_CONTINUITY_PLAN)
+
+
+def in_outage(request):
+    """The platform status while the tenant is in an outage (status.middleware lets the plan's reading pages
+    through then, and says so on the request), else None. The plan is read, not changed, during an outage."""
+    return getattr(request, "platform_outage", None)
+
+
+def or_backup_copy(request, tenant, show):
+    """`show(None)`: a reading page of the plan. While the tenant's region does not answer and the tenant is a
+    primary, `show(copy)` instead, in the backup's region (copy: selectors.BackupCopy), or a 503 that says neither
+    region answers."""
+    try:
+        return show(None)
+    except RegionUnavailable as exc:
+        copy = selectors.backup_copy(tenant=tenant, alias=exc.alias)
+        if copy is None:
+            raise
+    if not copy.readable:
+        response = render(request, NO_COPY, {"copy": copy}, status=503)
+        response["Retry-After"] = "30"
+        return response
+    with in_region(copy.bcp):
+        return show(copy)
 
 
 def _editors_only(request) -> None:
@@ -79,16 +105,20 @@ def _display(section: Section, item, *, slugs: dict) -> list[dict]:
     return rows
 
 
-def _page_context(request, tenant, **extra) -> dict:
-    page = selectors.plan_page(tenant=tenant)
+def _page_context(request, tenant, *, backup=None, **extra) -> dict:
+    """The plan page's context. With `backup` (a BackupCopy), `tenant` is the primary whose region does not answer
+    and the page shows the copy on its BCP tenant, read-only."""
+    page = selectors.plan_page(tenant=backup.bcp if backup is not None else tenant)
     slugs = {rows.section.key: rows.slug for rows in page.sections}
     for rows in page.sections:
         for item in rows.items:
             item.display = _display(rows.section, item, slugs=slugs)
             item.anchor = f"{rows.slug}-{item.pk}"
     nav = request.nav
-    return {"tenant": tenant, "page": page, "can_edit": _can_edit(request) and page.plan is not None,
-            "may_start": _can_edit(request) and page.plan is None and not page.is_copy and page.is_empty,
+    editor = _can_edit(request) and backup is None and in_outage(request) is None
+    return {"tenant": tenant, "page": page, "can_edit": editor and page.plan is not None,
+            "may_start": editor and page.plan is None and not page.is_copy and page.is_empty,
+            "backup": backup, "outage": in_outage(request),
             "can_see_enablement": nav.admin_tenant is not None and nav.has(VIEW_BCP_ENABLEMENT),
             "show_sidebar": nav.has(ACCESS_ADMIN) and nav.admin_tenant is not None,
             "BC_ENABLEMENT": ActivationTrigger.Action.BC_ENABLEMENT, "CONTACTS": EmergencyContact.ENTITY_TYPE,
@@ -109,7 +139,8 @@ def _item_label(section: Section) -> str:
 @guard
 @require_GET
 def plan(request, *, tenant):
-    return render(request, PAGE, _page_context(request, tenant))
+    return or_backup_copy(request, tenant, lambda copy: render(request, PAGE,
+                                                                 _page_context(request, tenant, backup=copy)))
 
 
 @guard

@@ -43,6 +43,8 @@ class Edition:
     copied_from: object = None  # the primary tenant, when this is the copy the sync made on its BCP tenant
     copied_at: datetime | None = None  # the end of the last successful sync run
     version: PlanVersion | None = None
+    # The BCP tenant whose copy a primary's people read while the primary's region does not answer.
+    held_by: object = None
 
     @property
     def is_copy(self) -> bool:
@@ -59,6 +61,10 @@ class Edition:
     @property
     def line(self) -> str:
         """Which plan this is, in one line for the header of every page."""
+        if self.held_by is not None:
+            if self.copied_at is None:
+                return _("Copy on %(bcp)s: no sync has completed yet") % {"bcp": self.held_by.name}
+            return _("Copy on %(bcp)s as of %(when)s") % {"bcp": self.held_by.name, "when": when_text(self.copied_at)}
         if self.is_copy:
             if self.copied_at is None:
                 return _("Copied from %(primary)s by the sync; no sync has completed yet") % {
@@ -96,6 +102,13 @@ def current_edition(*, tenant) -> Edition:
               .defer("snapshot", "changes").first())
     return Edition(tenant=tenant, snapshot=snapshot, number=plan.version,
                    created_at=latest.created_at if latest else None, version=latest)
+
+
+def backup_edition(*, copy) -> Edition:
+    """The plan as the BCP tenant holds it (`copy`: continuity.plan.selectors.BackupCopy), for the primary's people
+    while the primary's region does not answer: named after the primary, as of the last sync's snapshot."""
+    return Edition(tenant=copy.primary, snapshot=plan_snapshot(tenant=copy.bcp), copied_from=copy.primary,
+                   copied_at=copy.as_of, held_by=copy.bcp)
 
 
 def version_edition(*, tenant, number) -> Edition:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from bcp_project.access import tenant_member_required
 from bcp_project.htmx import render_page_or_partial
 
+from ..plan.views import or_backup_copy
 from . import selectors
 from .pdf import plan_pdf
 from .snapshots import compare, has_differences, when_text
@@ -77,6 +78,13 @@ def version_compare(request, *, tenant, number):
                    "differs": has_differences(diffs), "choices": _choices(tenant)})
 
 
+def _current(request, tenant, show):
+    """`show(edition)` for the current plan, or for the copy on the BCP tenant while the primary's region does not
+    answer (continuity.plan.views.or_backup_copy)."""
+    return or_backup_copy(request, tenant, lambda copy: show(
+        selectors.current_edition(tenant=tenant) if copy is None else selectors.backup_edition(copy=copy)))
+
+
 def _print(request, tenant, edition, pdf_url):
     printed_at = timezone.now()
     printed = _("Printed %(when)s") % {"when": when_text(printed_at)}
@@ -89,7 +97,7 @@ def _print(request, tenant, edition, pdf_url):
 @guard
 @require_GET
 def print_current(request, *, tenant):
-    return _print(request, tenant, selectors.current_edition(tenant=tenant), reverse("continuity:pdf"))
+    return _current(request, tenant, lambda edition: _print(request, tenant, edition, reverse("continuity:pdf")))
 
 
 @guard
@@ -111,7 +119,7 @@ def _pdf(request, edition):
 @guard
 @require_GET
 def pdf_current(request, *, tenant):
-    return _pdf(request, selectors.current_edition(tenant=tenant))
+    return _current(request, tenant, lambda edition: _pdf(request, edition))
 
 
 @guard

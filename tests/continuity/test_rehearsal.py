@@ -81,7 +81,8 @@ def test_a_rehearsal_checks_syncs_times_the_switch_and_moves_nothing(synced, dja
     assert (drill.kind, drill.outcome, drill.recorded_by) == (Drill.Kind.REHEARSAL, Drill.Outcome.PENDING, alice())
     report = drill.report
     assert [c["key"] for c in report["checks"] if not c["ok"]] == []
-    assert len(report["checks"]) == 7
+    # The seven of the pair and its sync, and the BCP tenant's side: its region answers, no outage reported.
+    assert len(report["checks"]) == 9 and {"bcp_region", "bcp_status"} <= {c["key"] for c in report["checks"]}
     assert 0 <= report["rpo_before_seconds"] < 60
     assert report["switch"]["ms"] > 0
     run = SyncRun.objects.using(BACKUP).get(pk=report["sync"]["run_id"])

@@ -131,7 +131,7 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     expect(_active_tenant(admin)).to_contain_text("Primary")
     expect(_active_tenant(admin)).not_to_contain_text(BCP_NAME)
     checks = admin.locator("ul.checks > li")
-    expect(checks).to_have_count(7)
+    expect(checks).to_have_count(9)  # the pair and its sync (7), the BCP tenant's region and status
     expect(admin.locator("ul.checks > li.check-failed")).to_have_count(0)
     expect(admin.get_by_test_id("check-sync_fresh")).to_contain_text("The last sync succeeded in time")
     expect(admin.get_by_test_id("check-switch_back")).to_contain_text(f"on “{BCP_NAME}” holds BCP Tenant")

@@ -39,6 +39,14 @@ def test_an_outage_from_tm_to_the_agents_screen_and_back(page, sign_in, accessib
     accessible(page, where="outage page")
     save_screenshot(page, "outage-page.png")
 
+    # The plan stays open during the outage, for reading: the outage page links to it.
+    page.get_by_role("link", name="Read the continuity plan").click()
+    page.get_by_role("heading", name="Continuity Plan", level=1).wait_for()
+    page.get_by_test_id("plan-outage").wait_for()
+    accessible(page, where="the plan during an outage")
+    page.go_back()
+    page.get_by_role("heading", name="Classics Inc. is in an outage").wait_for()
+
     page.get_by_role("link", name="Get an email when the status changes").click()
     page.get_by_role("heading", name="Status alerts", exact=True).wait_for()
     page.get_by_label("Email me when the status of my tenant").check()

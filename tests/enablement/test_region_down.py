@@ -72,12 +72,18 @@ def test_readiness_checks_that_need_the_backups_region_cannot_be_checked_and_do_
     assert "Cannot be checked:" in page
 
 
-def test_a_switch_with_a_check_that_cannot_be_made_needs_a_reason(alice):
+def test_a_switch_to_a_bcp_tenant_whose_region_does_not_answer_is_refused_and_says_why(alice, paired):
     health.mark_down("eu", "test")
-    data = {"bcp_active": "on", "passkey": PASSKEY, "confirm": "on"}
+    since = health.state("eu").down_since
+    data = {"bcp_active": "on", "passkey": PASSKEY, "confirm": "on", "force": "on", "reason": "NA is down"}
     refused = alice.post(reverse("enablement:switch"), data)
     assert refused.status_code == 409
-    assert "Switch anyway" in refused.content.decode()
+    page = refused.content.decode()
+    assert (f"The database of Europe, where the BCP tenant “Classics Inc. BCP” is kept, has not answered since "
+            f"{since:%Y-%m-%d %H:%M} UTC. A switch to it is refused until it answers") in page
+    assert 'name="force"' not in page  # no "switch anyway" for what a reason cannot fix
+    paired.refresh_from_db()
+    assert paired.active_side == "primary"
 
 
 def test_tm_marks_the_tenants_whose_region_does_not_answer(as_persona, rep, tenant, other_tenant):

@@ -128,6 +128,10 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
         "row = RegionHealth.objects.get(code='na')\n"
         "print(json.dumps([row.answering, f'{row.down_since:%Y-%m-%d %H:%M}']))").strip().splitlines()[-1])
     assert kept == [False, notice.group(1)]
+    # Before any switch, Classics Inc.'s people read the plan: the copy on the BCP tenant, in the backup's region.
+    plan = agent_before.get("/plan/")
+    assert plan.status == 200 and "Grace Hopper" in plan.visible(), plan.visible()[:800]
+    assert f"Copy on “{BCP}” as of" in plan.visible()
 
     # A wrong passkey changes nothing; the right one switches.
     wrong = admin.post("/admin/bc-enablement/switch/", {"bcp_active": "on", "passkey": "WRONG-PASSKEY-0000",
@@ -197,7 +201,8 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
     again = Client(app.url, bound=BOUND, log=log, who="agent (region back)")
     assert _account(again.sign_in("agent")) == BCP
     active = admin.get("/admin/bc-enablement/")
-    assert "The database of" not in active.visible()
+    assert "is not answering" not in active.visible() and 'data-testid="region-down-' not in active.text
+    assert 'data-testid="side-primary-database">Answering' in active.text
     assert re.search(rf'data-testid="active-tenant".*?<strong>{re.escape(BCP)}</strong>', active.text, re.S)
     sync = admin.get("/admin/sync/")
     assert sync.status == 200 and "syncing is paused until you switch back" in sync.visible(), sync.visible()[:1500]
