@@ -16,6 +16,7 @@ from bcp_project.exceptions import ApplicationError
 from tenants.bcp.selectors import bcp_state
 
 from .forms import LanguageForm, SignInForm, SwitchEmailsForm
+from .selectors import switch_emails_wanted
 from .services import user_set_language, user_set_switch_emails
 
 
@@ -101,7 +102,7 @@ def _profile_page(request, *, form=None, emails_form=None, status=200):
     if form is None:
         form = LanguageForm(initial={"language": user.language})
     if emails_form is None:
-        emails_form = SwitchEmailsForm(initial={"switch_emails": user.switch_emails})
+        emails_form = SwitchEmailsForm(initial={"switch_emails": switch_emails_wanted(user=user)})
     return render(request, "accounts/profile.html", {"form": form, "emails_form": emails_form, "profile_user": user},
                   status=status)
 

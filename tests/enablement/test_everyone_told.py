@@ -377,9 +377,13 @@ def test_turning_the_email_off_on_my_profile_is_kept_audited_and_obeyed(client, 
     client.post(reverse("accounts:profile_switch_emails"), {})  # the same again: nothing to record
     assert audit_events().filter(action="user.switch_emails_change").count() == 1
 
+    # A copy the sync made with the emails on does not undo the person's choice, and says so on My Profile.
+    User.objects.filter(username="andy", is_bcp_copy=True).update(switch_emails=True)
     mail.outbox.clear()
     switch(synced)
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@classics.example.com", "sam@classics.example.com"]
+    _sign_in(client)
+    assert CHECKED not in client.get(reverse("accounts:profile")).text
 
     # Turned on again from the BCP tenant, it holds for the switch back.
     _sign_in(client)
