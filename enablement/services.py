@@ -22,6 +22,7 @@ from .notices import administrator_addresses
 from .routing import epoch_cache_set
 from .selectors import readiness
 from .signals import tenant_switched
+from .tasks import switch_mail_everyone
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +179,6 @@ def _announce_switch(mapping: BcpMapping, *, to_side: str, event, switch: Switch
 def _enqueue_everyone_mail(switch_id: int) -> None:
     """Everyone of the pair is emailed by a task, never inside the switch: a task queue that does not answer is
     logged, and the switch stands."""
-    from .tasks import switch_mail_everyone
-
     try:
         switch_mail_everyone.delay(switch_id)
     except Exception:  # noqa: BLE001 - the switch has committed; the people who switch are emailed regardless
