@@ -438,3 +438,18 @@ def test_a_mail_server_that_does_not_answer_does_not_fail_the_switch(client, syn
     mail.outbox.clear()
     assert notices.switch_mail_everyone(switch_id=switch.pk).sent == 1
     assert [m.to for m in mail.outbox] == [["sam@classics.example.com"]]
+
+
+def test_a_task_queue_that_does_not_answer_does_not_fail_the_switch(synced, switch):
+    from tests.broker import broker_down
+
+    _emails(sam="sam@classics.example.com")
+    mail.outbox.clear()
+    with broker_down():
+        result = switch(synced)
+    assert result.changed
+    synced.refresh_from_db()
+    assert synced.active_side == BCP
+    # The administrators' email does not wait for the queue.
+    assert [m.to for m in mail.outbox] == [["alice@classics.example.com"]]
+    assert Switch.objects.get().everyone_mailed_at is None
