@@ -35,3 +35,10 @@ class SignInForm(AuthenticationForm):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class SwitchEmailsForm(forms.Form):
+    switch_emails = forms.BooleanField(
+        label=_("Email me when my organization switches between its primary and its BCP tenant"), required=False,
+        help_text=_("The email says which tenant you land on when you sign in, and why. Administrators who can "
+                    "switch are emailed about every switch whatever this says."))

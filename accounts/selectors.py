@@ -4,7 +4,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
-from .models import Role
+from .models import Role, User
 
 
 def role_list(*, tenant, search: str = "") -> QuerySet[Role]:
@@ -20,3 +20,10 @@ def role_get(*, tenant, role_id) -> Role:
         return role_list(tenant=tenant).select_related("tenant", "group").get(pk=int(role_id))
     except (Role.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def switch_emails_wanted(*, user: User) -> bool:
+    """Whether the person wants the email about a switch: not when any of their accounts (their own, the sync's
+    copies of it, which share the username) has it turned off. A copy the sync made later starts on; this is what
+    My Profile shows and what the email obeys."""
+    return not User.objects.filter(username_key=user.username_key, switch_emails=False).exists()

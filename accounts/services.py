@@ -13,6 +13,7 @@ from tenants.models import Tenant, TenantGroupObjectPermission
 
 from .models import Role, User, username_key
 from .roles import DEFAULT_ROLES, with_implied
+from .selectors import switch_emails_wanted
 
 
 class RoleError(ApplicationError):
@@ -238,3 +239,19 @@ def user_set_language(*, user: User, language: str, actor: Actor) -> User:
         audit_record(action="user.language_change", by=actor, tenant=user.tenant, obj=user,
                      changes={"from": old, "to": language})
     return user
+
+
+@transaction.atomic(using=CONTROL)
+def user_set_switch_emails(*, user: User, on: bool, actor: Actor) -> bool:
+    """Whether the person is emailed when their organization switches between its primary and its BCP tenant. Set
+    on every account of the person (their own and the sync's copies of it share the username), so the choice
+    holds whichever tenant they are signed in to when they make it. Audited when it changes; returns whether it
+    did."""
+    before = switch_emails_wanted(user=user)
+    if before == on:
+        return False
+    User.objects.filter(username_key=user.username_key).update(switch_emails=on)
+    user.switch_emails = on
+    audit_record(action="user.switch_emails_change", by=actor, tenant=user.tenant, obj=user,
+                 changes={"from": before, "to": on})
+    return True

@@ -8,6 +8,7 @@ urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/switch-emails/", views.profile_switch_emails, name="profile_switch_emails"),
     path("admin/", views.admin_home, name="admin_home"),
     # Roles and Permissions (Admin application)
     path("admin/roles/", role_views.role_list_view, name="role_list"),

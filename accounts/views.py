@@ -8,15 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import Actor
 from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
 from tenants.bcp.selectors import bcp_state
 
-from .forms import LanguageForm, SignInForm
-from .services import user_set_language
+from .forms import LanguageForm, SignInForm, SwitchEmailsForm
+from .selectors import switch_emails_wanted
+from .services import user_set_language, user_set_switch_emails
 
 
 class SignInView(auth_views.LoginView):
@@ -93,7 +94,31 @@ def profile(request):
         status = 400
     else:
         status = 200
-    return render(request, "accounts/profile.html", {"form": form, "profile_user": user}, status=status)
+    return _profile_page(request, form=form, status=status)
+
+
+def _profile_page(request, *, form=None, emails_form=None, status=200):
+    user = request.user
+    if form is None:
+        form = LanguageForm(initial={"language": user.language})
+    if emails_form is None:
+        emails_form = SwitchEmailsForm(initial={"switch_emails": switch_emails_wanted(user=user)})
+    return render(request, "accounts/profile.html", {"form": form, "emails_form": emails_form, "profile_user": user},
+                  status=status)
+
+
+@login_required
+@require_POST
+def profile_switch_emails(request):
+    form = SwitchEmailsForm(request.POST)
+    if not form.is_valid():  # a checkbox is never invalid; kept so that a new field's errors show
+        return _profile_page(request, emails_form=form, status=400)
+    on = form.cleaned_data["switch_emails"]
+    user_set_switch_emails(user=request.user, on=on, actor=Actor.from_request(request))
+    messages.success(request, _("You will be emailed when your organization switches tenant.") if on else
+                     _("You will not be emailed when your organization switches tenant. Tick the box again to get "
+                       "those emails."))
+    return redirect("accounts:profile")
 
 
 @admin_required()

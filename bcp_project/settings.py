@@ -95,6 +95,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "bcp_project.context_processors.htmx",
                 "accounts.context_processors.navigation",
+                # The switch notice after sign-in and the pair's message (banners.html, the sign-in page).
+                "enablement.context_processors.pair_news",
             ],
         },
     },

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .notices import MESSAGE_MAX
 from .services import REASON_MAX
 
 
@@ -21,3 +22,14 @@ class SwitchForm(forms.Form):
     reason = forms.CharField(label=_("Reason for switching anyway"), required=False, max_length=REASON_MAX,
                              widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("Kept in the audit log with the checks that were not met."))
+
+
+class PairMessageForm(forms.Form):
+    """The message for everyone in the pair (enablement.notices.pair_message_set validates it again)."""
+
+    text = forms.CharField(label=_("Message for everyone in the pair"), max_length=MESSAGE_MAX,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("Shown on every page to the users of both tenants, and on the sign-in page "
+                                       "after a switch, until you remove it."),
+                           error_messages={"required": _("Write the message, or remove it with “Remove the "
+                                                         "message”.")})

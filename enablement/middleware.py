@@ -13,15 +13,29 @@ from tenants.middleware import NOTICE_KEY
 from tenants.support.selectors import EndReason
 from tenants.support.services import impersonation_end
 
-from . import routing
+from . import notices, routing
 
 SWITCHED = "switched"
 
 
 def remember_route(sender, request, user, **kwargs) -> None:
-    """user_logged_in: the pair and epoch this session belongs to."""
-    if request is not None and getattr(user, "tenant_id", None) is not None:
-        routing.session_remember(request.session, tenant_id=user.tenant_id)
+    """user_logged_in: the pair and epoch this session belongs to; the notice of the pair's last switch when this
+    account has not seen it yet."""
+    if request is None:
+        return
+    request.session.pop(notices.SIGNED_OUT_KEY, None)
+    if getattr(user, "tenant_id", None) is not None:
+        mapping_id, epoch, _side = routing.session_remember(request.session, tenant_id=user.tenant_id)
+        if mapping_id is not None and epoch:
+            notices.switch_notice_claim(request.session, user=user, mapping_id=mapping_id, epoch=epoch)
+
+
+def signed_out_by_switch(request, *, mapping_id) -> None:
+    """Sign the session out because its pair switched; the new, anonymous session remembers the pair for the
+    sign-in page (the tenant people land on now, the pair's message)."""
+    logout(request)
+    if mapping_id is not None:
+        notices.signed_out_remember(request.session, mapping_id=mapping_id)
 
 
 def _to_sign_in(request):
@@ -41,7 +55,7 @@ class RoutingEpochMiddleware:
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated and user.tenant_id is not None
                 and not routing.session_is_current(request.session, tenant_id=user.tenant_id)):
-            logout(request)
+            signed_out_by_switch(request, mapping_id=request.session[routing.ROUTE_KEY][0])
             return _to_sign_in(request)
         impersonation = getattr(request, "impersonation", None)
         if impersonation is not None and not routing.impersonation_is_current(request.session,

@@ -51,6 +51,9 @@ class Switch(models.Model):
     switched_anyway = models.JSONField(_("switched anyway despite"), default=list, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     routing_epoch = models.PositiveBigIntegerField(_("routing epoch after"))
+    # Claimed by the task that emails everyone of the pair (enablement.notices), so that a task delivered twice
+    # mails nobody twice; given back when no email could be sent at all, so that a retry sends them.
+    everyone_mailed_at = models.DateTimeField(_("everyone emailed"), null=True, blank=True)
     # The switch's row in the audit log (never deleted): a drill made of this switch points at it.
     audit_event = models.OneToOneField("audit.AuditEvent", on_delete=models.PROTECT, related_name="+",
                                        verbose_name=_("audit event"))
@@ -68,3 +71,42 @@ class Switch(models.Model):
 
     def __str__(self):
         return f"{self.mapping or self.primary} → {self.to_side} · {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class PairMessage(models.Model):
+    """A message an administrator of either tenant writes for everyone in the pair: shown as a banner on every page
+    to the users of both tenants, and on the sign-in page of a browser signed out by the pair's switch, until an
+    administrator removes it (which deletes the row). Kept with the pair in the control plane."""
+
+    mapping = models.OneToOneField(BcpMapping, on_delete=models.CASCADE, related_name="message",
+                                   verbose_name=_("BCP mapping"))
+    text = models.TextField(_("message"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+", verbose_name=_("written by"))
+    set_by_name = models.CharField(_("written by"), max_length=200, blank=True)
+    set_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message for the pair")
+        verbose_name_plural = _("messages for the pair")
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class SwitchNoticeShown(models.Model):
+    """This account was shown, after a sign-in, the notice of this switch: each person sees it once per switch
+    (the unique pair decides when two sign-ins race)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    switch = models.ForeignKey(Switch, on_delete=models.CASCADE, related_name="+", verbose_name=_("switch"))
+    at = models.DateTimeField(_("shown"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("switch notice shown")
+        verbose_name_plural = _("switch notices shown")
+        constraints = [models.UniqueConstraint(fields=["user", "switch"], name="switch_notice_once_per_user")]
+
+    def __str__(self):
+        return f"{self.user} · {self.switch}"

@@ -13,16 +13,17 @@ from django.utils.translation import gettext as _
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, RegionUnavailable
-from status.selectors import subscriber_emails
 from sync import carryback
 from sync.services import sync_fence_move
 from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
 from .models import PasskeyAttempt, Switch
+from .notices import administrator_addresses
 from .routing import epoch_cache_set
-from .selectors import enablement_holders, readiness
+from .selectors import readiness
 from .signals import tenant_switched
+from .tasks import switch_mail_everyone
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +180,8 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         epoch, mapping_id = locked.routing_epoch, locked.pk
         transaction.on_commit(lambda: epoch_cache_set(mapping_id=mapping_id, epoch=epoch), using=CONTROL)
         transaction.on_commit(lambda: _notify_switch(locked, actor=actor), using=CONTROL)
+        switch_id = switch.pk
+        transaction.on_commit(lambda: _enqueue_everyone_mail(switch_id), using=CONTROL)
         transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch),
                               using=CONTROL)
     return SwitchResult(mapping=locked, changed=True, carried=carried, kept=kept)
@@ -221,16 +224,19 @@ def _announce_switch(mapping: BcpMapping, *, to_side: str, event, switch: Switch
             logger.error("a tenant_switched receiver failed: %s", receiver, exc_info=response)
 
 
+def _enqueue_everyone_mail(switch_id: int) -> None:
+    """Everyone of the pair is emailed by a task, never inside the switch: a task queue that does not answer is
+    logged, and the switch stands."""
+    try:
+        switch_mail_everyone.delay(switch_id)
+    except Exception:  # noqa: BLE001 - the switch has committed; the people who switch are emailed regardless
+        logger.exception("switch %s: the email to everyone could not be queued", switch_id)
+
+
 def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:
     """The BCP administrators of both tenants and everyone subscribed to status alerts hear of every switch."""
     active = mapping.active_tenant
-    people = {}
-    for tenant in (mapping.primary, mapping.secondary):
-        for user in enablement_holders(tenant=tenant).exclude(email=""):
-            people.setdefault(user.email.lower(), (user.email, user.language))
-    for email in subscriber_emails(tenants=[mapping.primary, mapping.secondary]):
-        people.setdefault(email.lower(), (email, ""))
-    for email, language in people.values():
+    for email, language in administrator_addresses(mapping).values():
         with translation.override(language or settings.LANGUAGE_CODE):
             if mapping.active_side == BcpMapping.Side.SECONDARY:
                 subject = _("%(primary)s switched to its BCP tenant") % {"primary": mapping.primary.name}

@@ -8,6 +8,8 @@ app_name = "enablement"
 urlpatterns = [
     path("admin/bc-enablement/", views.page, name="page"),
     path("admin/bc-enablement/switch/", views.switch, name="switch"),
+    path("admin/bc-enablement/message/", views.message_set, name="message_set"),
+    path("admin/bc-enablement/message/remove/", views.message_remove, name="message_remove"),
     path("tm/tenants/<uuid:tenant_id>/bc-enablement/", views.tm_page, name="tm_page"),
     *missing_accounts.urlpatterns,
 ]

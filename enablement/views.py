@@ -2,7 +2,7 @@
 account representative acting on the customer's behalf."""
 
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,8 +15,9 @@ from bcp_project.access import admin_required, tm_required
 from sync import carryback
 from tenants.models import BcpMapping, Tenant
 
-from . import selectors, services
-from .forms import SwitchForm
+from . import notices, selectors, services
+from .forms import PairMessageForm, SwitchForm
+from .middleware import signed_out_by_switch
 
 guard = admin_required(VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT)
 
@@ -30,6 +31,11 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
             form = SwitchForm(initial={"bcp_active": mapping.active_side == BcpMapping.Side.SECONDARY})
     if mapping is not None and "changes" not in extra:
         extra["changes"] = carryback.bcp_changes(mapping=mapping)
+    if mapping is not None and not extra.get("tm"):
+        # The Admin page's card of the pair's message, with its form for who may change it (the TM page has none).
+        message = extra.setdefault("pair_message", notices.pair_message_get(mapping_id=mapping.pk))
+        if request.nav.has(CHANGE_BCP_ENABLEMENT) and "message_form" not in extra:
+            extra["message_form"] = PairMessageForm(initial={"text": message.get("text", "")})
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
             "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk,
             "regions_down": state.regions_down if state is not None else [],
@@ -72,6 +78,12 @@ def _review(request, *, tenant, mapping, **extra):
     context["review_choices"] = [(f"{CHOICE_PREFIX}{key}", value) for key, value in choices.items()]
     context["form"] = SwitchForm(initial={"bcp_active": False})
     return context, 200
+
+
+def _page_context(request, tenant, mapping, **extra) -> dict:
+    """The Admin page's context, with what the person may do there."""
+    return _context(request, tenant, mapping, can_change=request.nav.has(CHANGE_BCP_ENABLEMENT),
+                    can_see_sync=request.nav.has(VIEW_BCP_CONFIGURATIONS), **extra)
 
 
 def _switch(request, *, tenant, mapping, on_behalf: bool):
@@ -135,9 +147,7 @@ def _unchanged_message(mapping: BcpMapping) -> str:
 @require_GET
 def page(request, *, tenant):
     mapping = selectors.mapping_of(tenant=tenant)
-    return render(request, "enablement/page.html", _context(request, tenant, mapping,
-                                                            can_change=request.nav.has(CHANGE_BCP_ENABLEMENT),
-                                                            can_see_sync=request.nav.has(VIEW_BCP_CONFIGURATIONS)))
+    return render(request, "enablement/page.html", _page_context(request, tenant, mapping))
 
 
 @guard
@@ -158,11 +168,64 @@ def switch(request, *, tenant):
         messages.info(request, _unchanged_message(outcome.mapping))
         return redirect("enablement:page")
     # This session belongs to the side that is no longer active, like everyone else's: sign in again.
-    logout(request)
+    signed_out_by_switch(request, mapping_id=outcome.mapping.pk)
     messages.success(request, _done_message(outcome.mapping))
     if _carried_message(outcome):
         messages.info(request, _carried_message(outcome))
     return redirect(reverse("accounts:login"))
+
+
+def _pair_or_404(tenant) -> BcpMapping:
+    mapping = selectors.mapping_of(tenant=tenant)
+    if mapping is None:
+        raise Http404
+    return mapping
+
+
+@guard
+@require_POST
+def message_set(request, *, tenant):
+    """Writes the message for everyone in the pair (BCP Tenant Enablement Edit, on either tenant)."""
+    mapping = _pair_or_404(tenant)
+    if not request.nav.has(CHANGE_BCP_ENABLEMENT):
+        raise PermissionDenied
+    form = PairMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            notices.pair_message_set(mapping=mapping, text=form.cleaned_data["text"],
+                                     actor=Actor.from_request(request), tenant=tenant)
+        except notices.PairMessageError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The message is saved. Everyone in “%(primary)s” and “%(bcp)s” sees it on "
+                                        "every page until you remove it.")
+                             % {"primary": mapping.primary.name, "bcp": mapping.secondary.name})
+            return redirect("enablement:page")
+    return render(request, "enablement/page.html", _page_context(request, tenant, mapping, message_form=form),
+                  status=400)
+
+
+@guard
+@require_http_methods(["GET", "POST"])
+def message_remove(request, *, tenant):
+    """Asks first, then removes the pair's message."""
+    mapping = _pair_or_404(tenant)
+    if not request.nav.has(CHANGE_BCP_ENABLEMENT):
+        raise PermissionDenied
+    message = notices.pair_message_get(mapping_id=mapping.pk)
+    if request.method == "POST":
+        try:
+            notices.pair_message_remove(mapping=mapping, actor=Actor.from_request(request), tenant=tenant)
+        except notices.PairMessageError as exc:
+            messages.info(request, exc.message)
+        else:
+            messages.success(request, _("The message is removed from every page of both tenants."))
+        return redirect("enablement:page")
+    if not message:
+        messages.info(request, _("There is no message to remove: someone removed it already."))
+        return redirect("enablement:page")
+    return render(request, "enablement/message_remove.html", {"tenant": tenant, "mapping": mapping,
+                                                               "pair_message": message})
 
 
 @tm_required

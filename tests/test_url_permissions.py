@@ -28,6 +28,7 @@ URLS = [
     # The form data is valid, so the only thing that decides is who asks.
     Row("tenants:create", POST,     answers(REDIRECT, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, REDIRECT)),
     Row("accounts:profile", POST,   answers(*[REDIRECT] * 6)),
+    Row("accounts:profile_switch_emails", POST, answers(*[REDIRECT] * 6)),
     Row("healthz", POST,            answers(*[NOT_ALLOWED] * 6)),
 ]
 TENANT_IN_PATH = {"tenants:detail", "tenants:applications"}

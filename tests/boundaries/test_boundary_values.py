@@ -153,11 +153,15 @@ FORMS: list[FormCase] = [
     FormCase("sync custom selection", lambda ctx: reverse("sync:configuration") + "?tab=custom", "sync:settings"),
     FormCase("sync history filter", _url("sync:history"), "sync:history", method="get"),
     FormCase("correlation lookup", _url("sync:correlations"), "sync:correlations", method="get"),
-    # BC Enablement (a wrong passkey: the switch itself is the end of this test).
+    # BC Enablement: the message for everyone in the pair (then shown on every page), and a wrong passkey (the
+    # switch itself is the end of this test).
+    FormCase("pair message", _url("enablement:page"), "enablement:message_set",
+             fill=lambda ctx, k: {"text": f"Plain message {k}"}),
     FormCase("switch", _url("enablement:page"), "enablement:switch", changes_on_refusal=True,
              fill=lambda ctx, k: {"passkey": "WRONG-PASSKEY", "confirm": "on"}),
     # My Profile.
     FormCase("language", _url("accounts:profile"), "accounts:profile"),
+    FormCase("switch emails", _url("accounts:profile"), "accounts:profile_switch_emails"),
     FormCase("status alerts", _url("status:alerts"), "status:alerts"),
     # TM.
     FormCase("tenant", _url("tenants:create"), "tenants:create", persona="rep",

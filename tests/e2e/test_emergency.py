@@ -26,8 +26,12 @@ from tests.tenants.bcp_helpers import bcp_tenant_fixture  # noqa: F401
 PRIMARY_NAME, BCP_NAME = "Classics Inc.", "Classics Inc. BCP"
 TOGGLE = "Enable/Disable BCP Tenant"
 CONFIRM = "I understand that every user of both tenants is signed out and must sign in again."
-SWITCHED = ("Your organization has switched between its primary and its BCP tenant, so everyone was signed out. "
-            "Sign in again with the same username and password: you land on the tenant that is active now.")
+# The sign-in page of a browser the switch signed out names the tenant it lands on.
+TO_BCP = ("Your organization switched to its BCP tenant “%(tenant)s”, so everyone was signed out. Sign in again with "
+          "the same username and password: you land on “%(tenant)s”.")
+BACK = ("Your organization switched back to its primary tenant “%(tenant)s”, so everyone was signed out. Sign in "
+        "again with the same username and password: you land on “%(tenant)s”.")
+MESSAGE = "Use the backup phone line until noon."
 WRONG = "That passkey is not right, and nothing was changed."
 SIGN_IN_URL = re.compile(r"/sign-in/(\?|$)")
 
@@ -97,10 +101,12 @@ def _sign_in_here(page, username, *, german: bool = False):
     page.wait_for_load_state("networkidle")
 
 
-def _assert_switched_sign_in(page, accessible, *, where, german=False):
-    """The session was signed out by the switch: the sign-in page says why."""
+def _assert_switched_sign_in(page, accessible, *, where, german=False, back=False):
+    """The session was signed out by the switch: the sign-in page says why, and where the person lands."""
+    text, tenant = (BACK, PRIMARY_NAME) if back else (TO_BCP, BCP_NAME)
     expect(page).to_have_url(re.compile(r"/sign-in/\?reason=switched"))
-    expect(page.get_by_test_id("signed-out-switched")).to_have_text(_german(SWITCHED) if german else SWITCHED)
+    expect(page.get_by_test_id("signed-out-switched")).to_have_text(
+        (_german(text) if german else text) % {"tenant": tenant})
     expect(page.get_by_role("heading", name=_german("Sign in") if german else "Sign in", level=1)).to_be_visible()
     accessible(page, where=where)
 
@@ -170,9 +176,14 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     save_screenshot(agent, "sign-in-switched.png")
     _sign_in_here(agent, "andy")
     _assert_on_profile(agent, BCP_NAME, bcp=True)
+    # The first page after signing in says, once, where he is now and who switched.
+    notice = agent.get_by_test_id("switch-notice")
+    expect(notice).to_contain_text(f"Instead of {PRIMARY_NAME}, you are working in {BCP_NAME}, its backup system.")
+    expect(notice).to_contain_text("alice switched just now")
     expect(agent.locator("header .user-menu summary")).to_contain_text(BCP_NAME)
     accessible(agent, where="My Profile of the agent, BCP tenant")
     agent.goto("/")
+    expect(agent.get_by_test_id("switch-notice")).to_have_count(0)
     _assert_on_profile(agent, BCP_NAME, bcp=True)
     _to_my_profile(agent)
     _assert_on_profile(agent, BCP_NAME, bcp=True)
@@ -197,6 +208,15 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     expect(admin.get_by_test_id("active-tenant")).to_contain_text("switched by alice")
     expect(admin.get_by_role("switch", name=TOGGLE)).to_be_checked()
     accessible(admin, where="BC Enablement, BCP tenant active")
+    # A message for everyone in the pair, written on the BCP side: a banner on the agent's pages too.
+    admin.get_by_role("textbox", name=re.compile(r"^Message for everyone in the pair")).fill(MESSAGE)
+    admin.get_by_role("button", name="Show the message").click()
+    admin.wait_for_load_state("networkidle")
+    expect(admin.get_by_test_id("pair-message")).to_contain_text(MESSAGE)
+    accessible(admin, where="BC Enablement with the pair's message")
+    agent.goto("/")
+    expect(agent.get_by_test_id("pair-message")).to_contain_text(MESSAGE)
+    accessible(agent, where="The pair's message on the agent's page")
     _fill_switch(admin, on=False, passkey=PASSKEY)
     expect(admin).to_have_url(SIGN_IN_URL)
     expect(admin.get_by_role("status").filter(
@@ -207,7 +227,9 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
 
     # The agent's next click: sign in again, and he is back on Classics Inc., without the banner.
     agent.reload()
-    _assert_switched_sign_in(agent, accessible, where="Sign-in after switching back, switched message (agent)")
+    _assert_switched_sign_in(agent, accessible, where="Sign-in after switching back, switched message (agent)",
+                             back=True)
+    expect(agent.get_by_test_id("pair-message")).to_contain_text(MESSAGE)  # on the sign-in page too
     _sign_in_here(agent, "andy")
     _assert_on_profile(agent, PRIMARY_NAME, bcp=False)
     accessible(agent, where="My Profile of the agent, primary again")

@@ -1,0 +1,284 @@
+"""Everyone in a BCP pair is told of a switch (issue 18, "Everyone told"):
+
+- the notice after sign-in: each account sees once, on its first page after signing in, which tenant it is on now
+  and why (the switch's reason, who switched and when). Claimed in the database (SwitchNoticeShown, one row per
+  account and switch), so a second sign-in, or two at once, never show it again; the notice itself travels in
+  the session, so it costs the pages nothing;
+- the sign-in page of a browser the switch signed out names the tenant people land on now (the session keeps
+  the pair, written by the routing middleware after it signs the session out);
+- the pair message: written by an administrator of either tenant on BC Enablement, shown as a banner on every page
+  to the users of both tenants and on the sign-in page of a browser signed out by the pair's switch, until it is
+  removed. One cached read per page (the routing cache; one query without Redis);
+- the email to everyone: after the switch commits, a Celery task emails every active user of both tenants who has
+  an address and has not turned it off on My Profile, in their language. Addresses that already get the
+  administrators' email of the switch (BCP administrators, status subscribers) get only that one.
+"""
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import Actor, audit_record
+from bcp_project.exceptions import ApplicationError
+from bcp_project.regions import CONTROL
+from bcp_project.templatetags.times import when_text
+from status.selectors import subscriber_emails
+from tenants.models import BcpMapping, Tenant
+
+from .models import PairMessage, Switch, SwitchNoticeShown
+from .selectors import enablement_holders
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_MAX = 500
+MESSAGE_CACHE = "routing"
+MESSAGE_CACHE_SECONDS = 60
+# Session keys. SIGNED_OUT_KEY: the pair of a browser the switch signed out, and the tenant it lands on now (read by
+# the sign-in page; forgotten at the next sign-in). NOTICE_KEY: the switch notice waiting for the first page.
+SIGNED_OUT_KEY = "bcp_signed_out"
+NOTICE_KEY = "bcp_switch_notice"
+
+
+class PairMessageError(ApplicationError):
+    pass
+
+
+# --- the pair message ------------------------------------------------------------------------------------------
+
+
+def _message_key(mapping_id: int) -> str:
+    return f"bcp:pair-message:{mapping_id}"
+
+
+def _message_as_cached(message: PairMessage | None) -> dict:
+    if message is None:
+        return {}
+    return {"text": message.text, "by": message.set_by_name, "at": message.set_at.isoformat()}
+
+
+def _message_cache_set(mapping_id: int, value: dict) -> None:
+    try:
+        caches[MESSAGE_CACHE].set(_message_key(mapping_id), value, timeout=MESSAGE_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001 - without the cache, the page asks the database
+        logger.warning("routing cache unavailable", exc_info=True)
+
+
+def pair_message_get(*, mapping_id: int) -> dict:
+    """The pair's message as {"text", "by", "at" (a datetime)}, or {} when there is none: from the cache when there
+    is one (Redis in production), else one query."""
+    try:
+        value = caches[MESSAGE_CACHE].get(_message_key(mapping_id))
+    except Exception:  # noqa: BLE001 - a cache that is down must not take the pages with it
+        logger.warning("routing cache unavailable", exc_info=True)
+        value = None
+    if value is None:
+        value = _message_as_cached(PairMessage.objects.filter(mapping_id=mapping_id).first())
+        _message_cache_set(mapping_id, value)
+    return {**value, "at": datetime.fromisoformat(value["at"])} if value else {}
+
+
+def _clean_message(text: str) -> str:
+    text = "\n".join(line.rstrip() for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    text = text.strip()
+    if not text:
+        raise PairMessageError(_("Write the message, or remove it with “Remove the message”."), field="text")
+    if len(text) > MESSAGE_MAX:
+        raise PairMessageError(_("Keep the message under %(max)d characters; it is %(length)d now.")
+                               % {"max": MESSAGE_MAX, "length": len(text)}, field="text")
+    if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in text):
+        raise PairMessageError(_("The message contains control characters. Type it again as plain text."),
+                               field="text")
+    return text
+
+
+def pair_message_set(*, mapping: BcpMapping, text: str, actor: Actor, tenant: Tenant) -> PairMessage:
+    """Writes (or replaces) the message for everyone in the pair, audited in `tenant`'s log (the tenant of the
+    administrator who wrote it). The same text again writes nothing."""
+    text = _clean_message(text)
+    with transaction.atomic(using=CONTROL):
+        BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
+        message = PairMessage.objects.filter(mapping=mapping).first()
+        if message is not None and message.text == text:
+            return message
+        previous = message.text if message is not None else None
+        if message is None:
+            message = PairMessage(mapping=mapping)
+        message.text, message.set_by, message.set_by_name, message.set_at = (text, actor.user, actor.name,
+                                                                             timezone.now())
+        message.save()
+        audit_record(action="enablement.pair_message_set", by=actor, tenant=tenant, obj=mapping,
+                     changes={"text": text, "previous": previous}, using=CONTROL)
+        value, mapping_id = _message_as_cached(message), mapping.pk
+        transaction.on_commit(lambda: _message_cache_set(mapping_id, value), using=CONTROL)
+    return message
+
+
+def pair_message_remove(*, mapping: BcpMapping, actor: Actor, tenant: Tenant) -> None:
+    """Removes the pair's message: the banner goes from every page of both tenants. Audited with the text."""
+    with transaction.atomic(using=CONTROL):
+        BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
+        message = PairMessage.objects.filter(mapping=mapping).first()
+        if message is None:
+            raise PairMessageError(_("There is no message to remove: someone removed it already."))
+        text = message.text
+        message.delete()
+        audit_record(action="enablement.pair_message_remove", by=actor, tenant=tenant, obj=mapping,
+                     changes={"text": text}, using=CONTROL)
+        mapping_id = mapping.pk
+        transaction.on_commit(lambda: _message_cache_set(mapping_id, {}), using=CONTROL)
+
+
+# --- the sign-in page after a switch ----------------------------------------------------------------------------
+
+
+def signed_out_remember(session, *, mapping_id: int) -> None:
+    """The session was signed out because its pair switched: the sign-in page names the tenant it lands on now
+    and shows the pair's message. Only a session of that pair gets this, so no other tenant's message shows."""
+    mapping = BcpMapping.objects.select_related("primary", "secondary").filter(pk=mapping_id).first()
+    if mapping is not None:
+        session[SIGNED_OUT_KEY] = {"mapping": mapping.pk, "tenant": mapping.active_tenant.name,
+                                   "side": mapping.active_side}
+
+
+# --- the notice after sign-in -------------------------------------------------------------------------------
+
+
+def switch_notice_claim(session, *, user: User, mapping_id: int, epoch: int) -> bool:
+    """At sign-in: when the pair's last switch (the one that made `epoch`) has not been shown to this account yet,
+    claim it and leave the notice in the session for the first page. An account made after a switch back to the
+    primary is not told of it (nothing changed for them); on the BCP tenant everyone is."""
+    switch = (Switch.objects.filter(mapping_id=mapping_id, routing_epoch=epoch)
+              .select_related("mapping__primary", "mapping__secondary").order_by("-pk").first())
+    if switch is None or switch.mapping is None:
+        return False
+    if switch.to_side == BcpMapping.Side.PRIMARY and user.date_joined > switch.at:
+        return False
+    try:
+        with transaction.atomic(using=CONTROL):
+            SwitchNoticeShown.objects.create(user=user, switch=switch)
+    except IntegrityError:
+        return False  # shown already, or another sign-in of the same account took it a moment ago
+    mapping = switch.mapping
+    tenant = mapping.secondary if switch.to_side == BcpMapping.Side.SECONDARY else mapping.primary
+    session[NOTICE_KEY] = {"tenant": tenant.name, "primary": mapping.primary.name, "side": switch.to_side,
+                           "by": switch.by_name, "at": switch.at.isoformat(), "reason": switch.reason}
+    return True
+
+
+def switch_notice_pop(session) -> dict | None:
+    notice = session.pop(NOTICE_KEY, None)
+    if not notice:
+        return None
+    return {**notice, "at": datetime.fromisoformat(notice["at"])}
+
+
+# --- the email to everyone ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailOutcome:
+    sent: int = 0
+    failed: int = 0
+    skipped: str = ""  # why nothing was sent: "gone", "sent already", "switched again"
+
+    @property
+    def server_down(self) -> bool:
+        return self.sent == 0 and self.failed > 0
+
+
+def administrator_addresses(mapping: BcpMapping) -> dict[str, tuple[str, str]]:
+    """The addresses the administrators' email of a switch goes to (lower-cased -> (address, language)): the BCP
+    administrators of both tenants and the status subscribers."""
+    people = {}
+    for tenant in (mapping.primary, mapping.secondary):
+        for email, language in enablement_holders(tenant=tenant).exclude(email="").values_list("email", "language"):
+            people.setdefault(email.lower(), (email, language))
+    for email in subscriber_emails(tenants=[mapping.primary, mapping.secondary]):
+        people.setdefault(email.lower(), (email, ""))
+    return people
+
+
+def everyone_addresses(mapping: BcpMapping) -> dict[str, tuple[str, str]]:
+    """Every active user of both tenants with an address (lower-cased -> (address, language)), one email per
+    address. A person and the sync's copy of them share it; an address is left out when any of its accounts has
+    the emails turned off, and when it gets the administrators' email already."""
+    rows = (User.objects.filter(tenant_id__in=[mapping.primary_id, mapping.secondary_id], is_active=True)
+            .exclude(email="").order_by("is_bcp_copy", "pk").values_list("email", "language", "switch_emails"))
+    chosen, off = {}, set()
+    for email, language, wanted in rows:
+        key = email.lower()
+        if not wanted:
+            off.add(key)
+        chosen.setdefault(key, (email, language))
+    skip = off | set(administrator_addresses(mapping))
+    return {key: value for key, value in chosen.items() if key not in skip}
+
+
+def switch_email(switch: Switch, *, to: str, language: str) -> EmailMessage:
+    """The email to one person, in their language: the tenant they land on, who switched, when and why."""
+    mapping = switch.mapping
+    tenant = mapping.secondary if switch.to_side == BcpMapping.Side.SECONDARY else mapping.primary
+    names = {"tenant": tenant.name, "primary": mapping.primary.name, "who": switch.by_name or _("an administrator")}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        names["time"] = when_text(switch.at)
+        if switch.to_side == BcpMapping.Side.SECONDARY:
+            subject = _("%(primary)s switched to its BCP tenant: you now sign in to “%(tenant)s”") % names
+            lines = [_("%(who)s switched %(primary)s to its BCP tenant “%(tenant)s” at %(time)s.") % names]
+        else:
+            subject = _("%(primary)s is active again: you now sign in to “%(tenant)s”") % names
+            lines = [_("%(who)s switched back to the primary tenant “%(tenant)s” at %(time)s.") % names]
+        if switch.reason:
+            lines.append(_("Reason: %(reason)s") % {"reason": switch.reason})
+        lines += [
+            _("Sign in as always, at the same address with the same username and password: you land on "
+              "“%(tenant)s”. After you sign in, the first page says so again.") % names,
+            _("To stop these emails, untick “Email me when my organization switches between its primary and its "
+              "BCP tenant” on My Profile."),
+        ]
+        return EmailMessage(subject, "\n\n".join(lines), settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def switch_mail_everyone(*, switch_id: int) -> MailOutcome:
+    """Emails everyone of the pair about a committed switch (the Celery task's work). Claims the switch first
+    (Switch.everyone_mailed_at), so a task delivered twice mails nobody twice; when the mail server takes no email
+    at all the claim is given back, so that the task's retry sends them. A switch the pair has left again since
+    is not announced any more: its email would send people to the wrong tenant."""
+    switch = Switch.objects.select_related("mapping__primary", "mapping__secondary").filter(pk=switch_id).first()
+    if switch is None or switch.mapping is None:
+        return MailOutcome(skipped="gone")
+    if switch.mapping.routing_epoch != switch.routing_epoch:
+        return MailOutcome(skipped="switched again")
+    if not Switch.objects.filter(pk=switch_id, everyone_mailed_at__isnull=True).update(
+            everyone_mailed_at=timezone.now()):
+        return MailOutcome(skipped="sent already")
+    emails = [switch_email(switch, to=email, language=language)
+              for email, language in everyone_addresses(switch.mapping).values()]
+    sent = failed = 0
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:  # noqa: BLE001 - the switch has happened; a mail server that does not answer must not hide it
+        logger.exception("switch %s: the mail server does not answer; %d emails to everyone not sent", switch_id,
+                         len(emails))
+        failed = len(emails)
+    else:
+        for email in emails:
+            try:
+                sent += connection.send_messages([email]) or 0
+            except Exception:  # noqa: BLE001 - one refused address must not stop the others
+                logger.exception("switch %s: an email to everyone failed", switch_id)
+                failed += 1
+        connection.close()
+    outcome = MailOutcome(sent=sent, failed=failed)
+    if outcome.server_down:
+        Switch.objects.filter(pk=switch_id).update(everyone_mailed_at=None)
+    return outcome
