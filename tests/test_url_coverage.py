@@ -14,6 +14,7 @@ from tests.contactcenter import test_user_import as user_import
 from tests.continuity import test_drills as drills
 from tests.continuity import test_plan_pages as plan
 from tests.continuity import test_versions as plan_versions
+from tests.enablement import test_everyone_told as everyone_told
 from tests.enablement import test_missing_accounts as missing_accounts
 from tests.enablement import test_pages as enablement
 from tests.enablement import test_status as status
@@ -22,8 +23,8 @@ from tests.tenants import test_bcp_permissions as bcp
 from tests.tenants import test_support as support
 
 # The test modules whose URLS is a persona table.
-TABLES = [foundation, roles, bcp, support, contactcenter, user_import, sync, enablement, missing_accounts, plan,
-          plan_versions, drills, status]
+TABLES = [foundation, roles, bcp, support, contactcenter, user_import, sync, enablement, missing_accounts,
+          everyone_told, plan, plan_versions, drills, status]
 
 # URL names no persona table needs to cover, each with the reason. Django's own and third-party URLs (admin,
 # static, i18n's set_language) would go here; none is mounted today.
