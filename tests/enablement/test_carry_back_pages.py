@@ -103,6 +103,14 @@ def test_review_then_switch_back_carries_back_what_was_chosen(bcp_admin, worked)
     assert not Tag.objects.filter(tenant_id=worked.primary_id, name__in=["VIP", "Storm"]).exists()
 
 
+def test_the_review_in_german_quotes_the_names_the_german_way(bcp_admin, worked):
+    User.objects.filter(username="alice", is_bcp_copy=True).update(language="de")
+    review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Storm": carryback.KEEP})))
+    lists = review.split('data-testid="switch-back-review"')[1].split("<form")[0]
+    assert "Team „Sales“" in lists and "Tag „Storm“" in lists
+    assert "”" not in lists  # the English closing quote; German closes with “
+
+
 def test_carry_back_everything_in_one_choice(bcp_admin, worked):
     data = {key: value for key, value in review_data(worked).items() if not key.startswith("choice-")}
     review = bcp_admin.post(reverse("enablement:switch"), {**data, "all_choice": carryback.CARRY})
