@@ -4,7 +4,10 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
-from .models import Role
+from bcp_project.permissions import APP_LABEL, MANAGE_ROLES
+from tenants.models import TenantGroupObjectPermission
+
+from .models import Role, User
 
 
 def role_list(*, tenant, search: str = "") -> QuerySet[Role]:
@@ -20,3 +23,14 @@ def role_get(*, tenant, role_id) -> Role:
         return role_list(tenant=tenant).select_related("tenant", "group").get(pk=int(role_id))
     except (Role.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def role_managers(*, tenant, exclude=None, limit: int = 3) -> list[User]:
+    """Up to `limit` active people of the tenant whose role may manage roles: who can grant a permission. One query."""
+    group_ids = TenantGroupObjectPermission.objects.filter(
+        content_object=tenant, permission__codename=MANAGE_ROLES, permission__content_type__app_label=APP_LABEL
+    ).values("group_id")
+    qs = User.objects.filter(tenant=tenant, is_active=True, role__group_id__in=group_ids)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs.order_by(Lower("first_name"), Lower("last_name"), "username")[:limit])
