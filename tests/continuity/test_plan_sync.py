@@ -106,6 +106,18 @@ def test_the_bcp_tenant_shows_the_copied_plan_with_a_note(client, configured, sy
     assert f"it is at version {version + 1}" in page
 
 
+def test_the_copy_note_on_the_active_bcp_tenant_does_not_send_people_to_the_primary(
+        client, configured, sync_enabled, bcp_tenant):  # noqa: F811
+    from tenants.models import BcpMapping
+
+    _sync(configured)
+    BcpMapping.objects.filter(primary=configured).update(active_side=BcpMapping.Side.SECONDARY)
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
+    note = client.get(reverse("continuity:plan")).text.split('data-testid="copy-note"')[1].split("</div>")[0]
+    assert "syncing is paused until someone switches back to the primary on BC Enablement" in note
+    assert "change the plan on the primary tenant" not in note
+
+
 def test_the_bcp_tenant_before_the_first_sync_says_nothing_is_copied(client, configured, bcp_tenant):  # noqa: F811
     from tests.factories import UserFactory, role_of
 

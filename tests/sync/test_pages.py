@@ -175,6 +175,52 @@ def test_the_bcp_tenant_and_an_unmapped_tenant_say_where_syncing_is_configured(c
     client.force_login(bcp_admin)
     page = client.get(reverse("sync:configuration")).text
     assert "This is the BCP tenant" in page and "Classics Inc." in page
+    assert "The primary is active, so signing in opens it" in page and "sign in to the primary" not in page
+
+
+def _bcp_side_reader(bcp_tenant, *, language="en"):
+    from tests.factories import UserFactory
+
+    reader = UserFactory(username="bcp.admin", tenant=bcp_tenant, role=role_of(bcp_tenant, ADMINISTRATOR),
+                         language=language)
+    role_set_permissions(role=reader.role, permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE,
+                         actor=Actor.system())
+    return reader
+
+
+def _switch_to_the_bcp_tenant(mapping):
+    from tenants.models import BcpMapping
+
+    BcpMapping.objects.filter(pk=mapping.pk).update(active_side=BcpMapping.Side.SECONDARY)
+
+
+@pytest.mark.parametrize(("language", "paused", "not_said"), [
+    ("en", "nothing is copied until someone switches back to the primary on BC Enablement", "signing in opens it"),
+    ("de", "wird nichts kopiert, bis jemand unter BC Aktivierung zum primären Mandanten zurückwechselt",
+     "Anmeldung ihn"),
+])
+def test_the_active_bcp_tenant_says_the_sync_is_paused_instead_of_sending_people_to_the_primary(
+        client, a_run, bcp_tenant, language, paused, not_said):
+    _switch_to_the_bcp_tenant(a_run.mapping)
+    client.force_login(_bcp_side_reader(bcp_tenant, language=language))
+    page = client.get(reverse("sync:configuration")).text
+    text = " ".join(page.split('data-testid="bcp-side-sync">')[1].split("</p>")[0].split())
+    assert paused in text and not_said not in text
+
+
+def test_changes_since_the_last_sync_tells_the_truth_after_the_switch(client, tenant_admin, a_run, primary,
+                                                                      bcp_tenant):
+    cc.tag_create(tenant=primary, name="Escalated", actor=Actor.system())
+    client.force_login(tenant_admin)
+    before = client.get(reverse("sync:changes")).text
+    assert "if you switched to the BCP tenant now, it would not have them" in before
+    _switch_to_the_bcp_tenant(a_run.mapping)
+    client.force_login(_bcp_side_reader(bcp_tenant))
+    after = client.get(reverse("sync:changes")).text
+    assert "so the BCP tenant, active now, does not have them" in after and "if you switched" not in after
+    assert "Escalated" in after
+    assert "syncing is paused until someone switches back to the primary on BC Enablement" in client.get(
+        reverse("sync:configuration")).text
 
 
 def test_disable_asks_first_then_stops_the_schedule(client, tenant_admin, enabled):
