@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.roles import CHANGE_BCP_ENABLEMENT
 from bcp_project.regions import RegionUnavailable, alias_for_tenant, health, region_label
+from bcp_project.texts import gettext as _  # the checks' sentences are stored (rehearsals) and read in any language
+from bcp_project.texts import ngettext
 from sync.models import Correlation, SyncConfiguration, SyncRun
 from sync.services import STALE_GRACE
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
