@@ -257,3 +257,14 @@ def test_the_poll_that_sees_the_run_end_clears_the_started_message(client, tenan
                                              finished_at=timezone.now())
     page = client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
     assert 'id="messages"' in page and 'hx-swap-oob="true"' in page and "The sync has started" not in page
+
+
+def test_history_and_a_run_write_their_times_with_the_zone_in_the_cell(client, tenant_admin, a_run):
+    client.force_login(tenant_admin)
+    history = client.get(reverse("sync:history")).text
+    assert "(UTC)" not in history
+    assert re.search(r'<time datetime="[^"]+">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC</time>', history)
+    detail = client.get(reverse("sync:run_detail", args=[a_run.pk])).text
+    assert "Ended (UTC)" not in detail and re.search(r"<dt>Ended</dt><dd><time [^>]+>[\d: -]+ UTC</time></dd>", detail)
+    configuration = client.get(reverse("sync:configuration")).text
+    assert re.search(r"Last run ended <time [^>]+>just now, \d{2}:\d{2} UTC</time>\.", configuration)
