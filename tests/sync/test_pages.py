@@ -268,3 +268,17 @@ def test_history_and_a_run_write_their_times_with_the_zone_in_the_cell(client, t
     assert "Ended (UTC)" not in detail and re.search(r"<dt>Ended</dt><dd><time [^>]+>[\d: -]+ UTC</time></dd>", detail)
     configuration = client.get(reverse("sync:configuration")).text
     assert re.search(r"Last run ended <time [^>]+>just now, \d{2}:\d{2} UTC</time>\.", configuration)
+
+
+def test_history_and_the_run_name_the_person_who_started_it_alike(client, tenant_admin, enabled):
+    from sync.services import sync_run_request
+
+    tenant_admin.first_name, tenant_admin.last_name = "Alice", "Admin"
+    tenant_admin.save()
+    run = sync_run_request(tenant=enabled.mapping.primary, actor=Actor(user=tenant_admin),
+                           trigger=SyncRun.Trigger.MANUAL)
+    client.force_login(tenant_admin)
+    history = client.get(reverse("sync:history")).text
+    detail = client.get(reverse("sync:run_detail", args=[run.pk])).text
+    assert '<span class="hint">(Alice Admin)</span>' in history and "(alice)" not in history
+    assert "Sync now (Alice Admin)" in detail
