@@ -101,7 +101,8 @@ def test_enable_sync_starts_the_first_run_and_says_so(client, tenant_admin, prim
     assert "Sync now is available again when this run has finished." in response.text
     assert 'hx-trigger="every 1s"' in response.text
     history = client.get(reverse("sync:history")).text
-    assert re.search(r"First sync\s*<span class=\"hint\">\(alice\)</span>", history)
+    who = re.escape(str(tenant_admin))  # the person's name, as the run's page gives it
+    assert re.search(rf"First sync\s*<span class=\"hint\">\({who}\)</span>", history)
     assert "(not started)" in history
 
 
