@@ -6,17 +6,27 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import Actor
 from bcp_project.access import admin_required
 from bcp_project.exceptions import ApplicationError
+from bcp_project.permissions import (
+    CHANGE_BCP_CONFIGURATIONS,
+    CHANGE_BCP_ENABLEMENT,
+    MANAGE_ROLES,
+    TENANT_PERMISSIONS,
+    VIEW_BCP_CONFIGURATIONS,
+    VIEW_BCP_ENABLEMENT,
+)
 from tenants.bcp.selectors import bcp_state
 
 from .forms import LanguageForm, SignInForm, SwitchEmailsForm
-from .selectors import switch_emails_wanted
+from .selectors import role_managers, switch_emails_wanted
 from .services import user_set_language, user_set_switch_emails
 
 
@@ -121,6 +131,42 @@ def profile_switch_emails(request):
     return redirect("accounts:profile")
 
 
+# The BCP permissions, in the order Roles and Permissions lists them, with the page each one opens.
+BCP_PERMISSIONS = (
+    (VIEW_BCP_CONFIGURATIONS, CHANGE_BCP_CONFIGURATIONS, _lazy("Sync Configuration")),
+    (VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT, _lazy("BC Enablement")),
+)
+
+
+def _bcp_permissions_missing(request, bcp) -> dict | None:
+    """What a member of a BCP pair lacks to see and change its BCP pages, and who can grant it; None when nothing
+    is missing (or the tenant is in no pair). A newly mapped pair's Administrator role has none of them."""
+    nav = request.nav
+    if bcp.mapping is None:
+        return None
+    labels = dict(TENANT_PERMISSIONS)
+    missing, hidden, read_only = [], [], []
+    for view, change, page in BCP_PERMISSIONS:
+        missing += [labels[codename] for codename in (view, change) if not nav.has(codename)]
+        if not nav.has(view):
+            hidden.append(page)
+        elif not nav.has(change):
+            read_only.append(page)
+    if not missing:
+        return None
+    role = nav.user.role
+    can_grant = nav.has(MANAGE_ROLES)
+    return {
+        "permissions": missing, "hidden": hidden, "read_only": read_only, "role": role, "can_grant": can_grant,
+        "grant_url": reverse("accounts:role_permissions", args=[role.pk, "bcp"]) if can_grant else "",
+        "managers": ", ".join(str(person) for person in ([] if can_grant else
+                                                          role_managers(tenant=nav.tenant, exclude=nav.user))),
+    }
+
+
 @admin_required()
 def admin_home(request, *, tenant):
-    return render(request, "accounts/admin_home.html", {"tenant": tenant, "bcp": bcp_state(tenant=tenant)})
+    bcp = bcp_state(tenant=tenant)
+    return render(request, "accounts/admin_home.html", {
+        "tenant": tenant, "bcp": bcp, "bcp_missing": _bcp_permissions_missing(request, bcp),
+    })

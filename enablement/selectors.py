@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.roles import CHANGE_BCP_ENABLEMENT
 from bcp_project.regions import RegionUnavailable, alias_for_tenant, health, region_label
 from bcp_project.templatetags.times import when_text
+from bcp_project.texts import gettext as _  # the checks' sentences are stored (rehearsals) and read in any language
+from bcp_project.texts import ngettext
 from status.models import StatusLevel
 from status.selectors import EffectiveStatus, statuses_set
 from sync.models import SyncConfiguration, SyncRun

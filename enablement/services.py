@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
+from bcp_project import texts
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, RegionUnavailable
 from sync import carryback
@@ -142,7 +143,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         if to_side == BcpMapping.Side.SECONDARY:
             state = readiness(mapping=locked)
             if state.blocking:
-                raise SwitchRefused(" ".join(check.text for check in state.blocking))
+                raise SwitchRefused(texts.join(" ", (check.text for check in state.blocking)))
             if state.overridable:
                 if not force or not reason:
                     raise NeedsReason(state.overridable)

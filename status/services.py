@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
-from bcp_project.regions import CONTROL
+from bcp_project.regions import CONTROL, region_name
 from tenants.models import Region, Tenant
 
 from .models import PlatformStatus, StatusLevel, StatusSubscription
@@ -120,7 +120,7 @@ def _notices(*, status: PlatformStatus) -> list[dict]:
     if not subscriptions:
         return []
     effective = effective_statuses(tenants={s.tenant_id: s.tenant for s in subscriptions}.values())
-    scope_region = status.region.name if status.region is not None else ""
+    scope_region = (status.region.code, status.region.name) if status.region is not None else None
     return [{
         "email": s.user.email, "language": s.user.language or settings.LANGUAGE_CODE, "tenant": s.tenant.name,
         "region": scope_region, "level": status.level, "message": status.message,
@@ -134,8 +134,8 @@ def _email(notice: dict) -> tuple[str, str]:
     subject = _("Status alert for %(tenant)s: %(level)s") % {"tenant": tenant, "level": effective.label}
     if notice["region"]:
         lines = [_("At %(time)s UTC the platform status of the region %(region)s, where %(tenant)s is hosted, "
-                   "was set to %(level)s.") % {"time": notice["at"], "region": notice["region"], "tenant": tenant,
-                                               "level": level}]
+                   "was set to %(level)s.") % {"time": notice["at"], "region": region_name(*notice["region"]),
+                                               "tenant": tenant, "level": level}]
     else:
         lines = [_("At %(time)s UTC the platform status of %(tenant)s was set to %(level)s.")
                  % {"time": notice["at"], "tenant": tenant, "level": level}]

@@ -43,7 +43,7 @@ def region_status_view(request, region_code):
     region = Region.objects.filter(code=region_code).first()
     if region is None:
         raise Http404
-    return _status_page(request, region=region, name=region.name,
+    return _status_page(request, region=region, name=region.label,
                         tenant_count=region.tenants.count(), url=reverse("status:region", args=[region.code]))
 
 

@@ -66,11 +66,12 @@ def _field(name: str) -> str:
 
 
 SKIP_REASONS = {
-    "bcp_active": lambda: _("The BCP tenant is active, so syncing is paused until you switch back to the primary."),
+    "bcp_active": lambda: _("The BCP tenant is active, so syncing is paused until someone switches back to the "
+                            "primary on BC Enablement."),
     "disabled": lambda: _("Sync was disabled before this run started."),
     "switched": lambda: _("A switch to the BCP tenant began while this run was going, so the run was rolled back: "
-                          "the BCP tenant is exactly as the last complete run left it. Syncing resumes after you "
-                          "switch back."),
+                          "the BCP tenant is exactly as the last complete run left it. Syncing resumes after the "
+                          "switch back to the primary on BC Enablement."),
 }
 
 

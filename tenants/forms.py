@@ -28,4 +28,4 @@ class TenantFilterForm(forms.Form):
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", _("All regions"))] + [(r.code, r.name) for r in regions]
+        self.fields["region"].choices = [("", _("All regions"))] + [(r.code, r.label) for r in regions]

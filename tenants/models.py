@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from bcp_project.permissions import TENANT_PERMISSIONS
+from bcp_project.regions import region_name
 
 
 class Region(models.Model):
@@ -19,7 +20,12 @@ class Region(models.Model):
         verbose_name_plural = _("regions")
 
     def __str__(self):
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name to show: the seeded regions in the reader's language (bcp_project.regions.region_name)."""
+        return region_name(self.code, self.name)
 
 
 class Tenant(models.Model):

@@ -60,6 +60,17 @@ def test_the_compiled_catalogue_is_not_older_than_its_source():
     assert not stale, "The .mo file lags behind the .po file; run `make messages`: " + "; ".join(stale[:5])
 
 
+def test_german_says_mandant_and_kundenbetreuer_everywhere():
+    """One word per thing: tenant is "Mandant", BCP tenant "BCP-Mandant", account representative "Kundenbetreuer"
+    (STYLE.md); a half-English "BCP-Tenant" or "Account Representative" next to them reads like two things."""
+    catalogue = polib.pofile(str(CATALOGUE))
+    english = re.compile(r"\bTenants?\b|Account Representative|account representative|Enablement|Impersonate")
+    left = [text for entry in catalogue if not entry.obsolete
+            for text in [entry.msgstr, *entry.msgstr_plural.values()]
+            if english.search(re.sub(r"%\(\w+\)s", "", text))]
+    assert not left, "English terms in German: " + " | ".join(left[:5])
+
+
 # --- pages, rendered for a German-speaking tenant administrator -----------------------------------
 
 

@@ -49,14 +49,31 @@ class RegionUnavailable(ApplicationError):
                                       "cannot be read or changed until it is back.") % {"region": region_label(alias)})
 
 
+def _known_region_names() -> dict[str, tuple[str, object]]:
+    from django.utils.translation import gettext_lazy as _
+
+    # code: (the name the directory is seeded with, that name in the reader's language)
+    return {"na": ("North America", _("North America")), "eu": ("Europe", _("Europe")),
+            "apac": ("Asia Pacific", _("Asia Pacific"))}
+
+
+def region_name(code: str, name: str | None) -> str:
+    """How a region is named on a page: the seeded regions in the reader's language, any other (or one a
+    representative renamed) by the name the directory holds, and by its code when there is no name."""
+    known = _known_region_names().get(code)
+    if known is not None and (name is None or name == known[0]):
+        return str(known[1])
+    return str(name or code)
+
+
 def region_label(alias: str) -> str:
-    """The region's name from the directory, or its code when the control plane cannot say."""
+    """The region's name from the directory (see region_name), or its code when the control plane cannot say."""
     try:
         Region = apps.get_model("tenants", "Region")
         name = Region.objects.using(CONTROL).filter(code=alias).values_list("name", flat=True).first()
     except Exception:  # noqa: BLE001 - a label must never fail the message it is part of
-        name = None
-    return str(name or alias)
+        return str(alias)
+    return region_name(alias, name) if name else str(alias)
 
 
 def aliases() -> list[str]:

@@ -46,9 +46,11 @@ def rehearsal_complete(*, drill_id: int, region: str, now: datetime | None = Non
         return False
 
     findings = [f for f in report.get("findings", []) if f["code"] in ("sync_not_started", "sync_already_running")]
-    findings += [{"code": "check_failed", "key": c["key"], "text": c["text"]} for c in report["checks"] if not c["ok"]]
+    findings += [{"code": "check_failed", "key": c["key"], "text": c["text"], "message": c.get("message")}
+                 for c in report["checks"] if not c["ok"]]
     if "refused" in report.get("switch", {}):
-        findings.append({"code": "switch_refused", "text": report["switch"]["refused"]})
+        findings.append({"code": "switch_refused", "text": report["switch"]["refused"],
+                         "message": report["switch"].get("refused_message")})
     outcome = Drill.Outcome.PASSED
     if run is None:
         outcome = Drill.Outcome.FAILED

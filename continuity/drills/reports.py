@@ -7,6 +7,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from bcp_project.texts import message_render
 from sync.messages import skip_text
 from sync.models import SyncRun
 
@@ -48,13 +49,19 @@ def _when(iso):
     return datetime.fromisoformat(iso) if iso else None
 
 
+def _text(stored: dict) -> str:
+    """A stored sentence in the reader's language; a report written before sentences were stored as messages
+    keeps the text it has."""
+    return message_render(stored.get("message") or stored.get("text", ""))
+
+
 def _finding(finding: dict) -> str:
     code = finding.get("code")
     if code == "check_failed":
         label = CHECK_LABELS.get(finding.get("key"), finding.get("key"))
-        return _("Readiness check not met (%(check)s): %(text)s") % {"check": label, "text": finding.get("text", "")}
+        return _("Readiness check not met (%(check)s): %(text)s") % {"check": label, "text": _text(finding)}
     if code == "sync_not_started":
-        return _("No sync could be started: %(text)s") % {"text": finding.get("text", "")}
+        return _("No sync could be started: %(text)s") % {"text": _text(finding)}
     if code == "sync_already_running":
         return _("A sync was already running, so the rehearsal waited for that one instead of starting its own.")
     if code == "sync_timeout":
@@ -66,7 +73,7 @@ def _finding(finding: dict) -> str:
     if code == "sync_skipped":
         return _("The sync was skipped: %(reason)s") % {"reason": skip_text(finding.get("reason", ""))}
     if code == "switch_refused":
-        return _("The switch would have been refused: %(text)s") % {"text": finding.get("text", "")}
+        return _("The switch would have been refused: %(text)s") % {"text": _text(finding)}
     if code == "no_sign_in":
         return _("Nobody signed in on the BCP tenant before the switch back.")
     if code == "forced":
@@ -97,12 +104,12 @@ def report_of(drill: Drill) -> dict | None:
             "started_at": _when(report.get("started_at")),
             "completed_at": _when(report.get("completed_at")),
             "checks": [{"key": c["key"], "label": CHECK_LABELS.get(c["key"], c["key"]), "ok": c["ok"],
-                        "text": c["text"]} for c in report.get("checks", [])],
+                        "text": _text(c)} for c in report.get("checks", [])],
             "rpo_before": describe_seconds(report.get("rpo_before_seconds")),
             "never_synced": report.get("rpo_before_seconds") is None,
             "rpo_after": describe_seconds(report.get("rpo_after_seconds")),
             "switch_ms": number_format(switch["ms"], 0) if "ms" in switch else None,
-            "switch_refused": switch.get("refused", ""),
+            "switch_refused": message_render(switch.get("refused_message") or switch.get("refused", "")),
             "sync_run_id": sync.get("run_id"),
             "sync_status": status,
             "sync_status_label": SyncRun.Status(status).label if status in SyncRun.Status.values else "",

@@ -20,6 +20,7 @@ from bcp_project.exceptions import ApplicationError
 from bcp_project.health import check_broker
 from bcp_project.regions import CONTROL, alias_for_tenant
 from bcp_project.regions.transactions import tenant_atomic, tenant_transaction
+from bcp_project.texts import message_data
 from enablement.models import Switch
 from enablement.selectors import readiness, switch_ended_by, switch_revert_of, switches_to_bcp
 from enablement.services import EnablementError, passkey_verify, tenant_switch
@@ -184,8 +185,10 @@ class _DryRun(Exception):
 
 
 def _check_rows(state) -> list[dict]:
-    return [{"key": c.key, "ok": c.ok, "text": str(c.text), "blocking": c.blocking, "needs_reason": c.needs_reason}
-            for c in state.checks if not c.reason]  # a reason to switch is no condition a rehearsal tests
+    # The sentence as its message id and parameters too, so that each reader gets it in their language.
+    return [{"key": c.key, "ok": c.ok, "text": str(c.text), "message": message_data(c.text), "blocking": c.blocking,
+             "needs_reason": c.needs_reason} for c in state.checks
+            if not c.reason]  # a reason to switch is no condition a rehearsal tests
 
 
 def _dry_run_switch(*, mapping: BcpMapping, passkey: str, actor: Actor) -> dict:
@@ -201,7 +204,7 @@ def _dry_run_switch(*, mapping: BcpMapping, passkey: str, actor: Actor) -> dict:
                               force=True, reason="rehearsal: dry run, rolled back")
                 outcome = {"ms": round((time.perf_counter() - started) * 1000, 1)}
             except EnablementError as exc:
-                outcome = {"refused": str(exc.message)}
+                outcome = {"refused": str(exc.message), "refused_message": message_data(exc.message)}
             raise _DryRun
     except _DryRun:
         pass
@@ -252,7 +255,8 @@ def rehearse(*, tenant: Tenant, passkey: str, actor: Actor) -> Drill:
                 # A run that started since the checks is as good as ours; anything else means no sync.
                 run = SyncRun.objects.filter(mapping=mapping, status__in=SyncRun.ACTIVE).first()
                 report["findings"].append({"code": "sync_already_running"} if run else
-                                          {"code": "sync_not_started", "text": str(exc.message)})
+                                          {"code": "sync_not_started", "text": str(exc.message),
+                                           "message": message_data(exc.message)})
         else:
             report["findings"].append({"code": "sync_already_running"})
         report["sync"] = {"run_id": run.pk} if run else None

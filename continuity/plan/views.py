@@ -148,8 +148,12 @@ def plan(request, *, tenant):
 def plan_start(request, *, tenant):
     context = _page_context(request, tenant)
     if context["page"].is_copy:
-        messages.error(request, _("This is the BCP tenant: its plan is copied from the primary tenant by the sync. "
-                                  "Start and edit the plan on the primary tenant."))
+        messages.error(request, _(
+            "This is the BCP tenant: its plan is copied from the primary tenant by the sync, which is paused while "
+            "the BCP tenant is active. Start the plan on the primary once someone has switched back to it on BC "
+            "Enablement.") if context["page"].sync.bcp_active else _(
+            "This is the BCP tenant: its plan is copied from the primary tenant by the sync. "
+            "Start and edit the plan on the primary tenant."))
         return render(request, PAGE, _page_context(request, tenant), status=409)
     try:
         services.plan_start(tenant=tenant, actor=Actor.from_request(request))

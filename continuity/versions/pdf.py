@@ -27,8 +27,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from bcp_project.templatetags.times import when_text
+
 from .selectors import Edition
-from .snapshots import SectionView, when_text
+from .snapshots import SectionView
 
 MARGIN = 20 * mm
 # Marks the standard fonts have no glyph for, written the way a typewriter would.

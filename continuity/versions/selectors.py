@@ -8,13 +8,14 @@ from django.http import Http404
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from bcp_project.templatetags.times import when_text
 from sync.models import SyncRun
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping
 
 from ..models import Plan, PlanVersion
 from ..plan.selectors import plan_snapshot
-from .snapshots import SectionView, item_count, snapshot_sections, when_text
+from .snapshots import SectionView, item_count, snapshot_sections
 
 
 def version_list(*, tenant):

@@ -7,9 +7,8 @@ durations are turned into text here, in the language of whoever reads, so an old
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
@@ -81,10 +80,6 @@ def value_text(section_key: str, key: str, value) -> str:
         except (TypeError, ValueError):
             return str(value)
     return str(value)
-
-
-def when_text(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 # --- a snapshot laid out --------------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_GET
 
 from bcp_project.access import tenant_member_required
 from bcp_project.htmx import render_page_or_partial
+from bcp_project.templatetags.times import when_text
 
 from ..plan.views import or_backup_copy
 from . import selectors
 from .pdf import plan_pdf
-from .snapshots import compare, has_differences, when_text
+from .snapshots import compare, has_differences
 
 VERSIONS_PER_PAGE = 25
 MAX_CHOICES = 200  # versions offered in the compare page's list; any other is reachable by its number

@@ -103,7 +103,7 @@ def mapping_validate(*, primary: Tenant, secondary_id_or_tenant, region: Region 
         problems.append(_("Choose the region the BCP tenant is hosted in under Available Regions."))
     elif region.pk == primary.region_id:
         problems.append(_("The BCP tenant must be hosted in a region other than the primary's (%(region)s). "
-                          "Choose another region.") % {"region": primary.region.name})
+                          "Choose another region.") % {"region": primary.region.label})
 
     raw = secondary_id_or_tenant
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -121,7 +121,7 @@ def mapping_validate(*, primary: Tenant, secondary_id_or_tenant, region: Region 
     if region is not None and secondary.region_id != region.pk:
         problems.append(_("“%(tenant)s” is hosted in %(actual)s, not in %(chosen)s. Choose %(actual)s under "
                           "Available Regions, or choose a DR tenant in %(chosen)s.")
-                        % {"tenant": secondary, "actual": secondary.region.name, "chosen": region.name})
+                        % {"tenant": secondary, "actual": secondary.region.label, "chosen": region.label})
     mapped = _already_mapped(secondary)
     if mapped:
         problems.append(mapped)

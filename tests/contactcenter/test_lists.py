@@ -25,6 +25,14 @@ def test_it_searches_and_filters_skills(admin_client, tenant, config):
     assert names(admin_client.get("/admin/skills/?q=BILL")) == ["Billing"]
 
 
+def test_a_skills_search_matches_what_the_list_shows_and_not_a_hidden_description(admin_client, tenant, config):
+    services.skill_create(tenant=tenant, name="Email Support", channel="email",
+                          description="The support and billing mailboxes.", actor=Actor.system())
+    response = admin_client.get("/admin/skills/?q=Billing")
+    assert names(response) == ["Billing"]
+    assert "Email Support" not in response.text
+
+
 def test_it_filters_users_by_role_and_searches_names(admin_client, tenant, config, supervisor):
     assert names(admin_client.get(f"/admin/users/?role={supervisor.role_id}")) == ["sam"]
     assert names(admin_client.get("/admin/users/?q=zoe")) == ["zoe"]

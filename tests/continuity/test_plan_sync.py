@@ -106,6 +106,26 @@ def test_the_bcp_tenant_shows_the_copied_plan_with_a_note(client, configured, sy
     assert f"it is at version {version + 1}" in page
 
 
+def test_the_copy_note_on_the_active_bcp_tenant_does_not_send_people_to_the_primary(
+        client, configured, sync_enabled, bcp_tenant):  # noqa: F811
+    _sync(configured)
+    BcpMapping.objects.filter(primary=configured).update(active_side=BcpMapping.Side.SECONDARY)
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
+    note = client.get(reverse("continuity:plan")).text.split('data-testid="copy-note"')[1].split("</div>")[0]
+    assert "syncing is paused until someone switches back to the primary on BC Enablement" in note
+    assert "change the plan on the primary tenant" not in note
+
+
+def test_starting_a_plan_on_the_bcp_tenant_says_when(client, configured, sync_enabled, bcp_tenant):  # noqa: F811
+    from tests.factories import UserFactory, role_of
+
+    BcpMapping.objects.filter(primary=configured).update(active_side=BcpMapping.Side.SECONDARY)
+    client.force_login(UserFactory(username="bea", tenant=bcp_tenant, role=role_of(bcp_tenant, "Administrator")))
+    response = client.post(reverse("continuity:plan_start"))
+    assert response.status_code == 409
+    assert "Start the plan on the primary once someone has switched back to it on BC Enablement." in response.text
+
+
 def test_the_bcp_tenant_before_the_first_sync_says_nothing_is_copied(client, configured, bcp_tenant):  # noqa: F811
     from tests.factories import UserFactory, role_of
 

@@ -25,9 +25,8 @@ from tests.continuity.test_versions import (  # noqa: F401
 
 SYSTEM, CONTACT = CriticalSystem.ENTITY_TYPE, EmergencyContact.ENTITY_TYPE
 GERMAN = "Notstrom für Büro & Küche <Süd> – „Größe“ ß"
-# A date as German writes it (Django's own German formats): "3. Dezember 2026".
-GERMAN_DATE = re.compile(r"\d{1,2}\. (Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
-                         r"Dezember) \d{4}")
+# A time as every page writes it, in every language (bcp_project.templatetags.times): "2026-12-06 14:02 UTC".
+WHEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
 
 
 def _pdf_pages(response) -> list[str]:
@@ -104,7 +103,8 @@ def test_the_print_view_reads_in_german(client, agent, german_rows):
     client.force_login(agent)
     page = client.get(reverse("continuity:print")).text
     assert '<html lang="de">' in page and "Notstrom für Büro" in page
-    assert GERMAN_DATE.search(page.split('data-testid="print-edition">')[1].split("</p>")[0])
+    assert WHEN.search(page.split('data-testid="print-edition">')[1].split("</p>")[0])
+    assert re.search(r"Gedruckt am <time[^>]*>\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC</time>", page)
     with translation.override("de"):
         assert str(SECTIONS[0].title) in page
 
@@ -152,7 +152,7 @@ def test_the_pdf_speaks_the_readers_language(client, agent, german_rows):
     agent.save(update_fields=["language"])
     client.force_login(agent)
     pages = _pdf_pages(client.get(reverse("continuity:pdf")))
-    assert all(GERMAN_DATE.search(page) for page in pages)  # the version's date in every page header
+    assert all(WHEN.search(page) for page in pages)  # the version's time, with its zone, in every page header
     text = "\n".join(pages)
     with translation.override("de"):
         assert str(SECTIONS[0].title) in text and str(Procedure.Kind.DETECTION.label) in text

@@ -288,3 +288,31 @@ def test_with_the_task_queue_down_a_rehearsal_is_refused_and_changes_nothing(cli
     assert not Drill.objects.exists() and not PasskeyAttempt.objects.exists()
     assert not SyncRun.objects.filter(trigger=SyncRun.Trigger.MANUAL).exists()
     _nothing_was_switched(synced)
+
+
+def test_a_rehearsal_report_speaks_the_readers_language_and_an_old_one_stays_as_it_was(
+        client, configured, sync_enabled, mapping):  # noqa: F811
+    drill = drills.rehearse(tenant=mapping.primary, passkey=PASSKEY, actor=Actor(user=alice()))
+    sync_run_execute(run_id=drill.report["sync"]["run_id"])
+    rehearsal_complete(drill_id=drill.pk, region=drill._state.db)
+    reader = alice()
+    client.force_login(reader)
+    english = client.get(reverse("continuity:drill", args=[drill.pk])).text
+    assert "A passkey is set for this pair." in english
+    assert "No sync has completed yet, so the BCP tenant holds none of the primary&#x27;s configuration." in english
+    reader.language = "de"
+    reader.save(update_fields=["language"])
+    german = " ".join(client.get(reverse("continuity:drill", args=[drill.pk])).text.split())
+    assert "Für dieses Paar ist ein Passkey festgelegt." in german
+    assert "Es wurde noch keine Synchronisierung abgeschlossen" in german
+    assert "A passkey is set" not in german and "No sync has completed yet" not in german
+    # A report stored before the sentences were stored as messages shows the text it has.
+    report = drill.report
+    for check in report["checks"]:
+        check.pop("message")
+    for finding in report["findings"]:
+        finding.pop("message", None)
+    report["switch"].pop("refused_message")
+    Drill.objects.using(drill._state.db).filter(pk=drill.pk).update(report=report)
+    old = " ".join(client.get(reverse("continuity:drill", args=[drill.pk])).text.split())
+    assert "A passkey is set for this pair." in old and "No sync has completed yet" in old

@@ -102,7 +102,7 @@ def test_the_notes_are_in_german_for_a_german_speaker(alice, as_persona, rep, te
     admin.language = "de"
     admin.save(update_fields=["language"])
     page = alice.get(reverse("enablement:page")).content.decode()
-    assert f"Die Datenbank von North America antwortet nicht, seit {since} UTC." in page
+    assert f"Die Datenbank von Nordamerika antwortet nicht, seit {since} UTC." in page
     rep.language = "de"
     rep.save(update_fields=["language"])
     assert f"Antwortet nicht seit {since} UTC" in as_persona("rep").get(reverse("tenants:list")).content.decode()

@@ -265,6 +265,12 @@ def test_the_email_speaks_the_subscribers_language(by, tenant, agent, django_cap
     (message,) = mail.outbox
     assert message.subject == "Statusmeldung für Classics Inc.: Ausfall"
     assert "Keine Anrufe." in message.body and "What is happening" not in message.body
+    # A region's status names the region in German too.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        set_status(by, region=tenant.region, level=OUTAGE, message="Keine Anrufe.")
+    (message,) = mail.outbox
+    assert "der Region Nordamerika" in message.body and "North America" not in message.body
 
 
 def test_an_unchanged_status_emails_no_one(by, tenant, agent, django_capture_on_commit_callbacks):

@@ -101,7 +101,8 @@ def test_enable_sync_starts_the_first_run_and_says_so(client, tenant_admin, prim
     assert "Sync now is available again when this run has finished." in response.text
     assert 'hx-trigger="every 1s"' in response.text
     history = client.get(reverse("sync:history")).text
-    assert re.search(r"First sync\s*<span class=\"hint\">\(alice\)</span>", history)
+    who = re.escape(str(tenant_admin))  # the person's name, as the run's page gives it
+    assert re.search(rf"First sync\s*<span class=\"hint\">\({who}\)</span>", history)
     assert "(not started)" in history
 
 
@@ -175,6 +176,52 @@ def test_the_bcp_tenant_and_an_unmapped_tenant_say_where_syncing_is_configured(c
     client.force_login(bcp_admin)
     page = client.get(reverse("sync:configuration")).text
     assert "This is the BCP tenant" in page and "Classics Inc." in page
+    assert "The primary is active, so signing in opens it" in page and "sign in to the primary" not in page
+
+
+def _bcp_side_reader(bcp_tenant, *, language="en"):
+    from tests.factories import UserFactory
+
+    reader = UserFactory(username="bcp.admin", tenant=bcp_tenant, role=role_of(bcp_tenant, ADMINISTRATOR),
+                         language=language)
+    role_set_permissions(role=reader.role, permissions=[VIEW_BCP_CONFIGURATIONS], scope=BCP_SCOPE,
+                         actor=Actor.system())
+    return reader
+
+
+def _switch_to_the_bcp_tenant(mapping):
+    from tenants.models import BcpMapping
+
+    BcpMapping.objects.filter(pk=mapping.pk).update(active_side=BcpMapping.Side.SECONDARY)
+
+
+@pytest.mark.parametrize(("language", "paused", "not_said"), [
+    ("en", "nothing is copied until someone switches back to the primary on BC Enablement", "signing in opens it"),
+    ("de", "wird nichts kopiert, bis jemand unter BC Aktivierung zum primären Mandanten zurückwechselt",
+     "Anmeldung ihn"),
+])
+def test_the_active_bcp_tenant_says_the_sync_is_paused_instead_of_sending_people_to_the_primary(
+        client, a_run, bcp_tenant, language, paused, not_said):
+    _switch_to_the_bcp_tenant(a_run.mapping)
+    client.force_login(_bcp_side_reader(bcp_tenant, language=language))
+    page = client.get(reverse("sync:configuration")).text
+    text = " ".join(page.split('data-testid="bcp-side-sync">')[1].split("</p>")[0].split())
+    assert paused in text and not_said not in text
+
+
+def test_changes_since_the_last_sync_tells_the_truth_after_the_switch(client, tenant_admin, a_run, primary,
+                                                                      bcp_tenant):
+    cc.tag_create(tenant=primary, name="Escalated", actor=Actor.system())
+    client.force_login(tenant_admin)
+    before = client.get(reverse("sync:changes")).text
+    assert "if you switched to the BCP tenant now, it would not have them" in before
+    _switch_to_the_bcp_tenant(a_run.mapping)
+    client.force_login(_bcp_side_reader(bcp_tenant))
+    after = client.get(reverse("sync:changes")).text
+    assert "so the BCP tenant, active now, does not have them" in after and "if you switched" not in after
+    assert "Escalated" in after
+    assert "syncing is paused until someone switches back to the primary on BC Enablement" in client.get(
+        reverse("sync:configuration")).text
 
 
 def test_disable_asks_first_then_stops_the_schedule(client, tenant_admin, enabled):
@@ -211,3 +258,28 @@ def test_the_poll_that_sees_the_run_end_clears_the_started_message(client, tenan
                                              finished_at=timezone.now())
     page = client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
     assert 'id="messages"' in page and 'hx-swap-oob="true"' in page and "The sync has started" not in page
+
+
+def test_history_and_a_run_write_their_times_with_the_zone_in_the_cell(client, tenant_admin, a_run):
+    client.force_login(tenant_admin)
+    history = client.get(reverse("sync:history")).text
+    assert "(UTC)" not in history
+    assert re.search(r'<time datetime="[^"]+">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC</time>', history)
+    detail = client.get(reverse("sync:run_detail", args=[a_run.pk])).text
+    assert "Ended (UTC)" not in detail and re.search(r"<dt>Ended</dt><dd><time [^>]+>[\d: -]+ UTC</time></dd>", detail)
+    configuration = client.get(reverse("sync:configuration")).text
+    assert re.search(r"Last run ended <time [^>]+>just now, \d{2}:\d{2} UTC</time>\.", configuration)
+
+
+def test_history_and_the_run_name_the_person_who_started_it_alike(client, tenant_admin, enabled):
+    from sync.services import sync_run_request
+
+    tenant_admin.first_name, tenant_admin.last_name = "Alice", "Admin"
+    tenant_admin.save()
+    run = sync_run_request(tenant=enabled.mapping.primary, actor=Actor(user=tenant_admin),
+                           trigger=SyncRun.Trigger.MANUAL)
+    client.force_login(tenant_admin)
+    history = client.get(reverse("sync:history")).text
+    detail = client.get(reverse("sync:run_detail", args=[run.pk])).text
+    assert '<span class="hint">(Alice Admin)</span>' in history and "(alice)" not in history
+    assert "Sync now (Alice Admin)" in detail
