@@ -78,7 +78,8 @@ class User(AbstractUser):
                                       help_text=_("Made by the sync from the same person on the primary tenant."))
     # My Profile: whether the person hears by email that their organization switched between its primary and
     # its BCP tenant. Set on every account of the person at once (accounts.services.user_set_switch_emails).
-    switch_emails = models.BooleanField(_("email me when my organization switches tenant"), default=True)
+    switch_emails = models.BooleanField(_("email me when my organization switches tenant"), default=True,
+                                        db_default=True)  # rows written by SQL (the bench, an operator) too
     # What the unique constraints hold: look-alike usernames (full-width letters, another case) are one name.
     username_key = UsernameKeyField(_("username key"), editable=False, default="")
 

@@ -86,7 +86,7 @@ def pair_sides(*, mapping: BcpMapping) -> list[PairSide]:
         alias = alias_for_tenant(tenant)
         state = states.get(alias) or health.RegionState(alias=alias)
         region_status, tenant_status = statuses[tenant.pk]
-        sides.append(PairSide(side=side, tenant=tenant, alias=alias, region=tenant.region.name,
+        sides.append(PairSide(side=side, tenant=tenant, alias=alias, region=tenant.region.label,
                               answering=state.answering, down_since=state.down_since, region_status=region_status,
                               tenant_status=tenant_status, active=mapping.active_side == side))
     return sides

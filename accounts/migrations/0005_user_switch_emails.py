@@ -13,6 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='switch_emails',
-            field=models.BooleanField(default=True, verbose_name='email me when my organization switches tenant'),
+            field=models.BooleanField(default=True, db_default=True,
+                                      verbose_name='email me when my organization switches tenant'),
         ),
     ]
