@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from kombu import transport
 from kombu.exceptions import OperationalError
 
 # What sending a task raises when the broker does not answer (refused, timed out, gone): the caller decides what
@@ -9,6 +10,11 @@ from kombu.exceptions import OperationalError
 BROKER_ERRORS = (OperationalError, OSError)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bcp_project.settings")
+
+# "filesystem://" (the demo's broker without Redis) names kombu's filesystem transport with one fix: a message is
+# written whole before a worker can see it (bcp_project/broker.py). Every process that sends or receives a task
+# imports this module first, so producer and worker agree.
+transport.TRANSPORT_ALIASES["filesystem"] = "bcp_project.broker:Transport"
 
 app = Celery("bcp_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
