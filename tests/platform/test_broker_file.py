@@ -6,6 +6,7 @@ from kombu import Connection
 
 from bcp_project.broker import Transport
 
+
 def _connection(folder):
     return Connection("filesystem://", transport_options={
         "data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False})
