@@ -9,7 +9,8 @@ from bcp_project.broker import Transport
 
 def _connection(folder):
     return Connection("filesystem://", transport_options={
-        "data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False})
+        "data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(folder / "control"),
+        "store_processed": False})
 
 
 def test_filesystem_is_our_transport():
