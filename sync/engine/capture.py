@@ -157,6 +157,16 @@ def consume(found: Read) -> list[str]:
     return failed
 
 
+def log_again(alias: str, tenant_id, entity_type: str, record_ids: set[int]) -> None:
+    """Records a run could not finish, logged again (a row already there, from a newer change, stays)."""
+    try:
+        Change.objects.using(alias).bulk_create(
+            [Change(tenant_id=tenant_id, entity_type=entity_type, record_id=pk) for pk in sorted(record_ids)],
+            ignore_conflicts=True, batch_size=CHUNK)
+    except DatabaseError:
+        pass  # its region went away: the digest finds these records again
+
+
 def tenants_with_changes(alias: str) -> set:
     """The tenants with changes logged and not yet read by a run, in database `alias` (a region or the control
     plane): primaries whose pair has work, and BCP tenants whose copies were changed."""

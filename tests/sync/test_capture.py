@@ -82,3 +82,33 @@ def test_a_record_changed_again_gets_a_new_row_and_one_row_per_record(configured
     Team.objects.filter(pk=team.pk).update(description="Again")
     rows = Change.objects.using(REGION).filter(tenant_id=tenant.pk, record_id=team.pk, entity_type="team")
     assert rows.count() == 1 and rows.get().pk != first
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_bulk_and_raw_sql_changes_reach_the_backup_and_the_log_is_emptied(configured, bcp_tenant):
+    from contactcenter.models import Skill, Tag
+    from sync.models import SyncRun
+    from tests.sync.conftest import run_sync
+
+    tenant = configured
+    assert run_sync(tenant).status == SyncRun.Status.SUCCEEDED
+    assert not Change.objects.using("eu").filter(tenant_id=bcp_tenant.pk).exists()  # the run's own writes
+    Team.objects.filter(tenant=tenant, name="Sales").update(description="Changed in bulk")
+    chat = Skill.objects.get(tenant=tenant, name="Web Chat")
+    copy = Tag.objects.get(tenant=bcp_tenant, name="VIP")
+    with connections[REGION].cursor() as cursor:
+        cursor.execute("UPDATE contactcenter_skill SET description = %s WHERE id = %s", ["Changed in SQL", chat.pk])
+    with connections["eu"].cursor() as cursor:  # an operator edits a copy on the BCP tenant
+        cursor.execute("UPDATE contactcenter_tag SET description = %s WHERE id = %s", ["Edited on the copy", copy.pk])
+
+    run = run_sync(tenant)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.totals["updated"] == 3
+    assert Team.objects.get(tenant=bcp_tenant, name="Sales").description == "Changed in bulk"
+    assert Skill.objects.get(tenant=bcp_tenant, name="Web Chat").description == "Changed in SQL"
+    assert Tag.objects.get(tenant=bcp_tenant, name="VIP").description == "Important customer"
+    for alias in (REGION, "eu", "default"):
+        assert not Change.objects.using(alias).filter(tenant_id__in=[tenant.pk, bcp_tenant.pk]).exists(), alias
+    again = run_sync(tenant)
+    assert again.status == SyncRun.Status.SUCCEEDED
+    assert sum(counts["total"] for counts in again.counts.values()) == 0  # nothing changed, nothing read
