@@ -116,6 +116,8 @@ class SyncRun(models.Model):
                                      db_constraint=False, null=True, blank=True,
                                      related_name="+", verbose_name=_("started by"))
     full = models.BooleanField(_("full comparison"), default=False)
+    # Every record of the selected types was proven in step with its copy: compared in full, or by digests.
+    checked = models.BooleanField(_("checked in full"), default=False, editable=False)
     entity_types = models.JSONField(_("entity types"), default=list)
     queued_at = models.DateTimeField(_("queued"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -203,6 +205,8 @@ class Correlation(models.Model):
     source_id = models.BigIntegerField(_("primary record"))
     target_id = models.BigIntegerField(_("BCP record"))
     content_hash = models.CharField(_("content hash"), max_length=32)
+    # The primary record's digest as its database computes it (sync.engine.digest) when it was last written.
+    digest = models.BigIntegerField(_("digest"), null=True, blank=True)
     synced_at = models.DateTimeField(_("last written"))
 
     objects = RegionManager()

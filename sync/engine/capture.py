@@ -116,16 +116,16 @@ class Read:
         self.ids: dict[str, list[int]] = {}
 
 
-def read(alias: str, tenant_id: int, keys: list[str], found: Read) -> dict[str, set[int]]:
-    """{type: record ids} logged for a tenant in database `alias`, for these types; the rows' ids kept in
-    `found`. Read inside the run's transaction on that database (its snapshot, for the primary's)."""
-    records: dict[str, set[int]] = {key: set() for key in keys}
-    rows = (Change.objects.using(alias).filter(tenant_id=tenant_id, entity_type__in=keys)
-            .values_list("pk", "entity_type", "record_id").order_by())
+def read(alias: str, tenants: list, keys: list[str], found: Read) -> dict[tuple[str, str], set[int]]:
+    """{(tenant id as text, type): record ids} logged in database `alias` for these tenants and types; the rows'
+    ids kept in `found`. Read inside the run's transaction on that database (its snapshot, for the primary's)."""
+    records: dict[tuple[str, str], set[int]] = {}
+    rows = (Change.objects.using(alias).filter(tenant_id__in=tenants, entity_type__in=keys)
+            .values_list("pk", "tenant_id", "entity_type", "record_id").order_by())
     ids = found.ids.setdefault(alias, [])
-    for pk, kind, record in rows.iterator(chunk_size=CHUNK):
+    for pk, tenant, kind, record in rows:
         ids.append(pk)
-        records[kind].add(record)
+        records.setdefault((str(tenant), kind), set()).add(record)
     return records
 
 

@@ -33,6 +33,8 @@ class Plan:
     changed_children: dict[int, set[str]] = field(default_factory=dict)  # target id -> child keys to rewrite
     # Completed by planning.
     hashes: dict[int, str] = field(default_factory=dict)
+    digests: dict[int, int] = field(default_factory=dict)  # source id -> its digest (digest.py), of the records written
+    refresh: dict[int, int] = field(default_factory=dict)  # source id -> digest, of correlations that had a stale one
     adopt: dict[int, int] = field(default_factory=dict)  # source id -> native target id taken over
     placeholders: set[int] = field(default_factory=set)  # target ids whose unique values must move first
     failed: set[int] = field(default_factory=set)

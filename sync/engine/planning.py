@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from bcp_project.regions import CONTROL
 
 from ..models import Correlation
-from . import capture
+from . import capture, digest
 from .compare_python import PythonComparer
 from .comparing import Comparer, Plan
 from .ids import content_hash
@@ -36,25 +36,41 @@ class Planner:
         entries alone once it has correlations and the run is not --full; otherwise in full."""
         state = self.state
         keys = [entity.key for entity in entities]
-        primary: dict[str, set[int]] = defaultdict(set)
-        backup: dict[str, set[int]] = defaultdict(set)
-        for alias in dict.fromkeys((state.source_alias, CONTROL)):
-            for key, ids in capture.read(alias, state.source_tenant, keys, state.found).items():
-                primary[key] |= ids
-        for alias in dict.fromkeys((state.target_alias, CONTROL)):
-            for key, ids in capture.read(alias, state.target_tenant, keys, state.found).items():
-                backup[key] |= ids
+        primary, backup = str(state.source_tenant), str(state.target_tenant)
+        logged: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for alias, tenants in self._logs().items():
+            for where, ids in capture.read(alias, tenants, keys, state.found).items():
+                logged[where] |= ids
+        last = digest.last_check(state)
+        known = set(keys) if last is None or state.full else set(last.entity_types or keys)
+        check = digest.due(last)
         for entity in entities:
             key = entity.key
-            correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=key)
-            if state.full or not correlations.exists():
+            # Compared in full by a run that succeeded (or checked by digests since): its changes are in the log.
+            if state.full or last is None or key not in known:
                 continue
-            copies = sorted(backup[key])
+            copies = sorted(logged[(backup, key)])
             sources = set()
+            correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=key)
             for start in range(0, len(copies), READ_ALL_ABOVE):
                 sources.update(correlations.filter(target_id__in=copies[start:start + READ_ALL_ABOVE])
                                .values_list("source_id", flat=True))
-            state.changes[key] = primary[key] | sources
+            state.changes[key] = logged[(primary, key)] | sources
+            if check:
+                found, state.digests[key] = digest.differing(state, entity)
+                state.changes[key] |= found
+        # Compared in full, or by digests: the next checks can wait (digest.due).
+        state.run.checked = check or not state.changes
+
+    def _logs(self) -> dict[str, list]:
+        """The databases whose change log a run reads, with the tenants it reads there."""
+        state = self.state
+        logs: dict[str, list] = defaultdict(list)
+        for alias, tenant in ((state.source_alias, state.source_tenant), (CONTROL, state.source_tenant),
+                              (state.target_alias, state.target_tenant), (CONTROL, state.target_tenant)):
+            if tenant not in logs[alias]:
+                logs[alias].append(tenant)
+        return logs
 
     def plan(self, entity: Entity) -> Plan:
         state = self.state
@@ -62,9 +78,15 @@ class Planner:
         state.names[entity.key] = {pk: entity.describe(values) for pk, values in plan.source.items()}
         self._in_target_ids(entity, plan)
         self._check_unique(entity, plan)
-        for pk in set(plan.creates) | set(plan.updates):
+        written = set(plan.creates) | set(plan.updates)
+        for pk in written:
             plan.hashes[pk] = content_hash(plan.source[pk], {child.key: plan.source_children[child.key].get(pk, [])
                                                              for child in entity.children})
+        known = state.digests.get(entity.key, {})
+        plan.digests = {pk: known[pk] for pk in written if pk in known}
+        plan.digests.update(digest.for_writes(entity, state.source_tenant, sorted(written - set(known))))
+        # Compared and equal, but their correlations held another digest (written before digests, or by hand).
+        plan.refresh = {pk: value for pk, value in known.items() if pk in plan.source_ids and pk not in written}
         return plan
 
     def _in_target_ids(self, entity: Entity, plan: Plan) -> None:

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 from django.db import connections
 
+CAPTURE_OFF = "bcp.sync_capture"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
+
 
 def _quote(name: str, using: str) -> str:
     return connections[using].ops.quote_name(name)
@@ -58,19 +60,21 @@ def analyze(tables: list[str], *, using: str) -> None:
 # --- the run's transactions (snapshot.py) ------------------------------------------------------------
 
 
-def snapshot_begin(cursor, *, read_only: bool, statement_timeout_ms: int, idle_timeout_ms: int) -> None:
+def snapshot_begin(cursor, *, read_only: bool, statement_timeout_ms: int, idle_timeout_ms: int,
+                   capture: bool = True) -> None:
     """PostgreSQL, first statements of a transaction: one snapshot for all of it (REPEATABLE READ), and deadlines
     so that a run stuck on a dead peer ends itself instead of holding locks."""
     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" + (", READ ONLY" if read_only else ""))
-    deadlines(cursor, statement_timeout_ms=statement_timeout_ms, idle_timeout_ms=idle_timeout_ms)
+    deadlines(cursor, statement_timeout_ms=statement_timeout_ms, idle_timeout_ms=idle_timeout_ms, capture=capture)
 
 
-def deadlines(cursor, *, statement_timeout_ms: int, idle_timeout_ms: int) -> None:
+def deadlines(cursor, *, statement_timeout_ms: int, idle_timeout_ms: int, capture: bool = True) -> None:
     """PostgreSQL: this transaction's statements end after statement_timeout_ms, and the server ends the session
-    when it waits idle in the transaction for idle_timeout_ms (its worker lost or stuck): its locks go with it."""
+    when it waits idle in the transaction for idle_timeout_ms (its worker lost or stuck): its locks go with it.
+    Without `capture`, its writes log no changes (capture.py), in the same statement."""
     cursor.execute("SELECT set_config('statement_timeout', %s, true), "
-                   "set_config('idle_in_transaction_session_timeout', %s, true)",
-                   [str(statement_timeout_ms), str(idle_timeout_ms)])
+                   "set_config('idle_in_transaction_session_timeout', %s, true), set_config(%s, %s, true)",
+                   [str(statement_timeout_ms), str(idle_timeout_ms), CAPTURE_OFF, "on" if capture else "off"])
 
 
 def clock(cursor, vendor: str):
@@ -98,7 +102,6 @@ def progress_write(cursor, *, run_id: int, counts: str, current_type: str, heart
 
 # --- the change log's triggers (capture.py) --------------------------------------------------------------
 
-CAPTURE_OFF = "bcp.sync_capture"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
 
 
 def capture_triggers(*, vendor: str, table: str, name: str, entity_type: str, tenant: str, record: str,
@@ -152,6 +155,11 @@ def capture_triggers(*, vendor: str, table: str, name: str, entity_type: str, te
             f"CREATE TRIGGER {name}_d AFTER DELETE ON {table_q} BEGIN {log_row('OLD')} END"]
 
 
+def capture_on(cursor) -> None:
+    """PostgreSQL: this transaction's writes log changes again."""
+    cursor.execute("SELECT set_config(%s, 'on', true)", [CAPTURE_OFF])
+
+
 def capture_installed(cursor, *, vendor: str, names: list[str]) -> set[str]:
     """Which of these capture triggers exist in the database (SQLite: those of all three kinds)."""
     if vendor == "postgresql":
@@ -162,11 +170,6 @@ def capture_installed(cursor, *, vendor: str, names: list[str]) -> set[str]:
     return {name for name in names if all(f"{name}_{kind}" in present for kind in "iud")}
 
 
-def capture_off(cursor) -> None:
-    """PostgreSQL: this transaction's writes log nothing (the run's own writes on the BCP tenant)."""
-    cursor.execute("SELECT set_config(%s, 'off', true)", [CAPTURE_OFF])
-
-
 def changes_delete(cursor, ids: list[int], *, vendor: str) -> None:
     """The change-log rows of these ids (the ones a run read) deleted."""
     if vendor == "postgresql":
@@ -175,3 +178,31 @@ def changes_delete(cursor, ids: list[int], *, vendor: str) -> None:
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         cursor.execute(f"DELETE FROM sync_change WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
+
+
+# --- digests (digest.py) --------------------------------------------------------------------------------------
+
+DIGEST_BITS = 40  # a row's hash: small enough that a sum over millions of rows fits a 64-bit integer (SQLite's sum)
+
+
+def digest_rows(rows, *, tag: str, width: int | None, using: str) -> list[tuple[int, int]]:
+    """For a values_list queryset whose first column is the record id: (record id, or its range when `width` is
+    given, the sum of the hashes of its rows), computed by the database. A row's hash is the first 40 bits of the
+    MD5 of its values as text, with `tag` (the table) and the record id. SQLite: sync_digest(), registered on every
+    connection (digest.py)."""
+    connection = connections[using]
+    query, params = rows.query.sql_with_params()
+    names = [f"c{index}" for index in range(len(rows._fields))]
+    if connection.vendor == "postgresql":
+        text = ", ".join(["%s::text"] + [f"coalesce({name}::text, chr(30))" for name in names])
+        row_hash = (f"('x' || substr(md5(concat_ws(chr(31), {text})), 1, {DIGEST_BITS // 4}))"
+                    f"::bit({DIGEST_BITS})::bigint")
+    else:
+        row_hash = f"sync_digest({', '.join(['%s'] + names)})"
+    key = "c0" if width is None else "c0 / %s"
+    statement = (f"WITH sync_rows({', '.join(names)}) AS ({query}) "  # noqa: S608
+                 f"SELECT {key}, SUM({row_hash}) FROM sync_rows GROUP BY 1")
+    arguments = [*params, *([] if width is None else [width]), tag]  # in the order of the text
+    with connection.cursor() as cursor:
+        cursor.execute(statement, arguments)
+        return [(int(k), int(v)) for k, v in cursor.fetchall()]

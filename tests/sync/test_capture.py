@@ -112,3 +112,31 @@ def test_bulk_and_raw_sql_changes_reach_the_backup_and_the_log_is_emptied(config
     again = run_sync(tenant)
     assert again.status == SyncRun.Status.SUCCEEDED
     assert sum(counts["total"] for counts in again.counts.values()) == 0  # nothing changed, nothing read
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_change_whose_log_entry_was_lost_is_found_by_the_digests(configured, bcp_tenant, settings):
+    from contactcenter.models import HoursException
+    from sync.models import Correlation, SyncRun
+    from tests.sync.conftest import run_sync
+
+    tenant = configured
+    assert run_sync(tenant).status == SyncRun.Status.SUCCEEDED  # a first sync compares everything
+    assert not Correlation.objects.using("eu").filter(digest__isnull=True).exists()
+    Team.objects.filter(tenant=tenant, name="Sales").update(description="Lost entry")
+    HoursException.objects.filter(tenant=tenant).update(name="Lost child entry")
+    Change.objects.using(REGION).filter(tenant_id=tenant.pk).delete()  # by hand: the log says nothing
+
+    # Within SYNC_DIGEST_EVERY of a full check, a run reads the log only: it finds nothing.
+    quiet = run_sync(tenant)
+    assert quiet.status == SyncRun.Status.SUCCEEDED and not quiet.checked
+    assert Team.objects.get(tenant=bcp_tenant, name="Sales").description == ""
+
+    settings.SYNC_DIGEST_EVERY = 0  # the digests are due
+    run = run_sync(tenant)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.checked and run.totals["updated"] == 2
+    assert Team.objects.get(tenant=bcp_tenant, name="Sales").description == "Lost entry"
+    assert HoursException.objects.get(tenant=bcp_tenant).name == "Lost child entry"
+    again = run_sync(tenant)  # digests due again, and nothing differs
+    assert again.checked and again.totals["updated"] == again.totals["created"] == 0
