@@ -29,7 +29,7 @@ class AssignmentChild(Child):
     """Skill assignments hang off the agent profile, whose parent is the user."""
 
     def write_parent(self, tenant_id, parent_ids):
-        return dict(AgentProfile.objects.filter(tenant_id=tenant_id, user_id__in=parent_ids)
+        return dict(AgentProfile.objects.filter(tenant_id=tenant_id, user_id__sync_in=parent_ids)
                     .values_list("user_id", "id"))
 
     def insert(self, tenant_id, rows):
@@ -43,7 +43,7 @@ class AssignmentChild(Child):
 
     def delete_for(self, tenant_id, parent_ids):
         for chunk in chunks(parent_ids):
-            SkillAssignment.objects.filter(tenant_id=tenant_id, agent__user_id__in=chunk).delete()
+            SkillAssignment.objects.filter(tenant_id=tenant_id, agent__user_id__sync_in=chunk).delete()
 
 
 class PermissionChild(Child):

@@ -53,7 +53,7 @@ class Planner:
             sources = set()
             correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=key)
             for start in range(0, len(copies), READ_ALL_ABOVE):
-                sources.update(correlations.filter(target_id__in=copies[start:start + READ_ALL_ABOVE])
+                sources.update(correlations.filter(target_id__sync_in=copies[start:start + READ_ALL_ABOVE])
                                .values_list("source_id", flat=True))
             state.changes[key] = logged[(primary, key)] | sources
             if check:

@@ -81,7 +81,7 @@ class Reconciler:
             return {}
         rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key)
         if len(source_ids) <= READ_ALL_ABOVE:
-            return dict(rows.filter(source_id__in=source_ids).values_list("source_id", "target_id"))
+            return dict(rows.filter(source_id__sync_in=source_ids).values_list("source_id", "target_id"))
         wanted = set(source_ids)
         return {source: target for source, target in rows.values_list("source_id", "target_id").iterator(5000)
                 if source in wanted}

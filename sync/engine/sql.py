@@ -51,6 +51,18 @@ def staging(cursor, table: str, pk: str, columns: list[str], *, using: str):
     cursor.execute("DROP TABLE sync_staging")
 
 
+def update_from_arrays(cursor, table: str, pk: str, columns: list[tuple[str, str]], key_type: str,
+                       arrays: list[list], *, using: str) -> None:
+    """PostgreSQL: one UPDATE setting `columns` ((name, SQL type)) of the rows whose key is in arrays[0], from
+    one array parameter per column (unnest): as many parameters however many rows."""
+    table_q, pk_q = _quote(table, using), _quote(pk, using)
+    names = [_quote(name, using) for name, _type in columns]
+    arrays_sql = ", ".join(f"%s::{kind}[]" for kind in [key_type] + [kind for _name, kind in columns])
+    assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    cursor.execute(f"UPDATE {table_q} SET {assignments} FROM unnest({arrays_sql}) "  # noqa: S608
+                   f"AS v(sync_key, {', '.join(names)}) WHERE {table_q}.{pk_q} = v.sync_key", arrays)
+
+
 def analyze(tables: list[str], *, using: str) -> None:
     """PostgreSQL: fresh statistics for these tables."""
     with connections[using].cursor() as cursor:

@@ -65,7 +65,7 @@ class Writer:
                             content_hash=plan.hashes[pk], digest=plan.digests.get(pk), synced_at=now)
                 for pk, target_id in adopted])
             existing = Correlation.objects.filter(mapping=mapping, entity_type=key,
-                                                  source_id__in=[pk for pk, _t in chunk if pk not in plan.adopt])
+                                                  source_id__sync_in=[pk for pk, _t in chunk if pk not in plan.adopt])
             update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id],
                                                        "digest": plan.digests.get(source_id), "synced_at": now}
                                       for correlation_id, source_id in existing.values_list("pk", "source_id")},
@@ -104,7 +104,7 @@ class Writer:
             state.save_progress(key)
             state.ids.remember(key, pairs)
         if plan.refresh:
-            stale = Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__in=list(plan.refresh))
+            stale = Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__sync_in=list(plan.refresh))
             update_rows(Correlation, {correlation_id: {"digest": plan.refresh[source_id]}
                                       for correlation_id, source_id in stale.values_list("pk", "source_id")},
                         using=state.target_alias)
