@@ -33,7 +33,8 @@ class Planner:
         """The change log of both tenants, read in the run's transactions (the primary's in its snapshot): the
         primary's entries name its records; the BCP tenant's name copies, whose primary ids the correlations give
         (an entry for a record made on the BCP tenant names none, and is only consumed). A type is compared by its
-        entries alone once it has correlations and the run is not --full; otherwise in full."""
+        entries alone once the pair's last check (a succeeded run that compared everything or checked by digests)
+        covered it, and the run is not --full; otherwise in full."""
         state = self.state
         keys = [entity.key for entity in entities]
         primary, backup = str(state.source_tenant), str(state.target_tenant)
@@ -43,7 +44,9 @@ class Planner:
                 logged[where] |= ids
         last = digest.last_check(state)
         known = set(keys) if last is None or state.full else set(last.entity_types or keys)
-        check = digest.due(last)
+        # A type compared in full this run (newly selected) makes it a check of every type, so that the next runs
+        # know it too: the others are checked by digests.
+        check = digest.due(last) or (last is not None and not state.full and bool(set(keys) - known))
         for entity in entities:
             key = entity.key
             # Compared in full by a run that succeeded (or checked by digests since): its changes are in the log.

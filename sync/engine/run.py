@@ -47,6 +47,7 @@ class Engine:
             self.as_of = transactions.as_of
             self._copy()
             transactions.commit()
+        failpoints.failpoint("after:commit")
         self._consume()
 
     def _consume(self) -> None:

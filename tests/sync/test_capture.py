@@ -140,3 +140,33 @@ def test_a_change_whose_log_entry_was_lost_is_found_by_the_digests(configured, b
     assert HoursException.objects.get(tenant=bcp_tenant).name == "Lost child entry"
     again = run_sync(tenant)  # digests due again, and nothing differs
     assert again.checked and again.totals["updated"] == again.totals["created"] == 0
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_run_stopped_after_its_commit_leaves_the_log_and_the_next_run_writes_nothing_again(
+        configured, bcp_tenant, settings, monkeypatch):
+    from django.utils import timezone
+
+    from sync.engine import SyncCrash
+    from sync.models import SyncRun
+    from sync.services import STALE_AFTER, sync_run_execute, sync_run_request
+    from tests.sync.conftest import BACKUP, run_sync
+
+    tenant = configured
+    assert run_sync(tenant).status == SyncRun.Status.SUCCEEDED
+    Team.objects.filter(tenant=tenant, name="Sales").update(description="Before the crash")
+    settings.SYNC_FAILPOINTS = True
+    monkeypatch.setenv("BCP_SYNC_RAISE_AT", "after:commit")
+    run = sync_run_request(tenant=tenant, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False)
+    with pytest.raises(SyncCrash):
+        sync_run_execute(run_id=run.pk)
+    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    assert Team.objects.get(tenant=bcp_tenant, name="Sales").description == "Before the crash"  # committed
+    assert _logged(REGION, tenant) == {("team", Team.objects.get(tenant=tenant, name="Sales").pk)}  # still there
+
+    SyncRun.objects.using(BACKUP).filter(pk=run.pk).update(heartbeat_at=timezone.now() - STALE_AFTER * 2)
+    sync_run_execute(run_id=run.pk)  # taken over: the same record compared again, equal now
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.totals["updated"] == 0 and run.totals["unchanged"] == 1
+    assert _logged(REGION, tenant) == set()
