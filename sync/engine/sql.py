@@ -147,8 +147,9 @@ def capture_triggers(*, vendor: str, table: str, name: str, entity_type: str, te
                 "RETURN NULL; END;")
         return [f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $sync$ {body} $sync$",
                 f"DROP TRIGGER IF EXISTS {name} ON {table_q}",
-                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table_q} "
-                f"FOR EACH ROW EXECUTE FUNCTION {name}()"]
+                # The condition spares the run's own writes even the function's call.
+                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table_q} FOR EACH ROW "
+                f"WHEN (current_setting('{CAPTURE_OFF}', true) IS DISTINCT FROM 'off') EXECUTE FUNCTION {name}()"]
 
     # SQLite: no conflict clause (an outer INSERT OR IGNORE would override it): the waiting row goes, a new one
     # with a new id comes. One writer at a time, so the two statements cannot interleave with another's.
