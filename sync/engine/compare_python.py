@@ -3,7 +3,7 @@ records the change log names (and their copies)."""
 
 from ..models import Correlation
 from .comparing import Comparer, Plan
-from .types import READ_ALL_ABOVE, Entity, pick
+from .types import READ_ALL_ABOVE, Entity, ids_of, pick
 
 
 class PythonComparer(Comparer):
@@ -55,7 +55,7 @@ class PythonComparer(Comparer):
         if source_ids is None:
             return dict(rows.iterator(chunk_size=5000))
         if len(source_ids) <= READ_ALL_ABOVE:
-            return dict(rows.filter(source_id__sync_in=source_ids))
+            return dict(rows.filter(source_id__sync_in=ids_of(source_ids)))
         wanted = set(source_ids)
         return {pk: target for pk, target in rows.iterator(chunk_size=5000) if pk in wanted}
 

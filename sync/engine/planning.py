@@ -16,7 +16,7 @@ from .compare_python import PythonComparer
 from .comparing import Comparer, Plan
 from .ids import content_hash
 from .state import RunState
-from .types import READ_ALL_ABOVE, Entity
+from .types import READ_ALL_ABOVE, Entity, ids_of
 
 
 class Planner:
@@ -56,7 +56,7 @@ class Planner:
             sources = set()
             correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=key)
             for start in range(0, len(copies), READ_ALL_ABOVE):
-                sources.update(correlations.filter(target_id__sync_in=copies[start:start + READ_ALL_ABOVE])
+                sources.update(correlations.filter(target_id__sync_in=ids_of(copies[start:start + READ_ALL_ABOVE]))
                                .values_list("source_id", flat=True))
             state.changes[key] = logged[(primary, key)] | sources
             if check:

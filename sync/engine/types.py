@@ -36,6 +36,11 @@ class InIds(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
 
 
+def ids_of(ids) -> frozenset:
+    """The value for a sync_in lookup: a set, which Django passes on as it is (a list it walks item by item)."""
+    return frozenset(ids)
+
+
 Field.register_lookup(InIds)
 ForeignObject.register_lookup(InIds)
 
@@ -82,7 +87,7 @@ class Child:
         rows = self.model._base_manager.using(db_for(self.model, tenant_id)).filter(
             **{self._tenant_lookup(): tenant_id})
         if parent_ids is not None:
-            rows = rows.filter(**{f"{self.parent}__sync_in": parent_ids})
+            rows = rows.filter(**{f"{self.parent}__sync_in": ids_of(parent_ids)})
         return rows.values_list(self.parent, *self.columns).order_by()
 
     def read(self, tenant_id, parent_ids=None) -> dict[int, list[tuple]]:
@@ -97,7 +102,7 @@ class Child:
     def delete_for(self, tenant_id, parent_ids: list[int]) -> None:
         rows = self.model._base_manager.using(db_for(self.model, tenant_id))
         for chunk in chunks(parent_ids):
-            rows.filter(**{f"{self.parent}__sync_in": chunk}).delete()
+            rows.filter(**{f"{self.parent}__sync_in": ids_of(chunk)}).delete()
 
     def write_parent(self, tenant_id, parent_ids: list[int]) -> dict[int, int]:
         """The value of the child's own parent column for each parent id (the same id, mostly)."""
@@ -178,7 +183,7 @@ class Entity:
         both tenants' inside PostgreSQL through its SQL."""
         rows = self.queryset(tenant_id)
         if ids is not None:
-            rows = rows.filter(pk__sync_in=ids)
+            rows = rows.filter(pk__sync_in=ids_of(ids))
         return rows.values_list("pk", *self.columns).order_by()
 
     def read(self, tenant_id, ids=None) -> dict[int, tuple]:

@@ -15,7 +15,7 @@ from . import failpoints, sql
 from .bulk import chunks, insert_rows, update_rows
 from .comparing import Plan
 from .state import RunState
-from .types import Entity, db_for
+from .types import Entity, db_for, ids_of
 
 # A type that wrote this many records has the statistics of its tables renewed (PostgreSQL).
 ANALYZE_AFTER = 1000
@@ -64,8 +64,8 @@ class Writer:
                 Correlation(mapping=mapping, entity_type=key, source_id=pk, target_id=target_id,
                             content_hash=plan.hashes[pk], digest=plan.digests.get(pk), synced_at=now)
                 for pk, target_id in adopted])
-            existing = Correlation.objects.filter(mapping=mapping, entity_type=key,
-                                                  source_id__sync_in=[pk for pk, _t in chunk if pk not in plan.adopt])
+            kept = ids_of(pk for pk, _t in chunk if pk not in plan.adopt)
+            existing = Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__sync_in=kept)
             update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id],
                                                        "digest": plan.digests.get(source_id), "synced_at": now}
                                       for correlation_id, source_id in existing.values_list("pk", "source_id")},
@@ -104,7 +104,8 @@ class Writer:
             state.save_progress(key)
             state.ids.remember(key, pairs)
         if plan.refresh:
-            stale = Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__sync_in=list(plan.refresh))
+            stale = Correlation.objects.filter(mapping=mapping, entity_type=key,
+                                               source_id__sync_in=ids_of(plan.refresh))
             update_rows(Correlation, {correlation_id: {"digest": plan.refresh[source_id]}
                                       for correlation_id, source_id in stale.values_list("pk", "source_id")},
                         using=state.target_alias)
