@@ -116,6 +116,8 @@ class SyncRun(models.Model):
                                      db_constraint=False, null=True, blank=True,
                                      related_name="+", verbose_name=_("started by"))
     full = models.BooleanField(_("full comparison"), default=False)
+    # Every record of the selected types was proven in step with its copy: compared in full, or by digests.
+    checked = models.BooleanField(_("checked in full"), default=False, editable=False)
     entity_types = models.JSONField(_("entity types"), default=list)
     queued_at = models.DateTimeField(_("queued"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -203,6 +205,8 @@ class Correlation(models.Model):
     source_id = models.BigIntegerField(_("primary record"))
     target_id = models.BigIntegerField(_("BCP record"))
     content_hash = models.CharField(_("content hash"), max_length=32)
+    # The primary record's digest as its database computes it (sync.engine.digest) when it was last written.
+    digest = models.BigIntegerField(_("digest"), null=True, blank=True)
     synced_at = models.DateTimeField(_("last written"))
 
     objects = RegionManager()
@@ -269,3 +273,26 @@ class CarryBack(models.Model):
 
     def __str__(self):
         return f"carry-back {self.pk} ({self.status})"
+
+
+class Change(models.Model):
+    """The change log: a record of a synced type changed since a run last looked at it, one row per tenant, type
+    and top-level record (a child's change names its parent). Database triggers write it (sync.engine.capture), in
+    the database of the change, for every write however it was made (a service, QuerySet.update(), the CSV import,
+    raw SQL); a run reads its pair's rows in its snapshot and deletes the ones it read once the backup committed.
+    A new change to a record with a row waiting gives that row a new id, so a run never deletes a change it did not
+    see."""
+
+    tenant_id = models.UUIDField(_("tenant"))
+    entity_type = models.CharField(_("entity type"), max_length=30)
+    record_id = models.BigIntegerField(_("record"))
+
+    class Meta:
+        verbose_name = _("sync change")
+        verbose_name_plural = _("sync changes")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "entity_type", "record_id"], name="sync_change_record"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity_type} {self.record_id} @{self.tenant_id}"

@@ -404,7 +404,7 @@ def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "", regi
     run.current_type = ""
     run.heartbeat_at = run.finished_at
     fields = ("status", "errors", "skip_reason", "finished_at", "current_type", "counts", "source_as_of",
-              "heartbeat_at")
+              "heartbeat_at", "checked")
     try:
         # An UPDATE, not a save: a pair removed meanwhile took its runs with it, and this then matches nothing.
         SyncRun.objects.using(region).filter(pk=run.pk).update(**{name: getattr(run, name) for name in fields})

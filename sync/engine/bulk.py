@@ -73,6 +73,23 @@ def _copy_rows(model, rows: list[dict], columns: list[str], defaults: dict, *, r
     return ids
 
 
+# Up to this many rows an update sends its values as one array per column; more go through COPY.
+ARRAYS_UP_TO = 5000
+
+
+def _array_types(model: type[Model], columns: list[str], connection) -> list[tuple[str, str]] | None:
+    """(column, SQL type) of the key and the columns, or None when one of them has no plain array type (JSON)."""
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    found = [(model._meta.pk.column, model._meta.pk.rel_db_type(connection))]
+    for name in columns:
+        f = by_name[name]
+        kind = f.db_type(connection)
+        if kind is None or "json" in kind:
+            return None
+        found.append((f.column, kind))
+    return found
+
+
 def update_rows(model: type[Model], rows: dict[int, dict], *, using: str) -> None:
     """Sets each row's values by primary key. PostgreSQL: COPY into a temporary table of the same column types,
     then one UPDATE … FROM it; elsewhere Django's bulk_update. An `updated_at` column gets now()."""
@@ -87,6 +104,13 @@ def update_rows(model: type[Model], rows: dict[int, dict], *, using: str) -> Non
     if connection.vendor != "postgresql":
         objects = [model(pk=pk, **values) for pk, values in rows.items()]
         model._base_manager.using(using).bulk_update(objects, columns, batch_size=500)
+        return
+    types = _array_types(model, columns, connection)
+    if len(rows) <= ARRAYS_UP_TO and types is not None:
+        with connection.cursor() as cursor:
+            keys = list(rows)
+            sql.update_from_arrays(cursor, model._meta.db_table, model._meta.pk.column, types[1:], types[0][1],
+                                   [keys, *([rows[key][c] for key in keys] for c in columns)], using=using)
         return
     with connection.cursor() as cursor, \
             sql.staging(cursor, model._meta.db_table, model._meta.pk.column, columns, using=using) as statement, \

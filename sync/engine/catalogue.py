@@ -22,14 +22,14 @@ from contactcenter.models import (
 from tenants.models import Tenant, TenantGroupObjectPermission
 
 from .bulk import chunks, insert_rows, update_rows
-from .types import Child, Entity, db_for
+from .types import Child, Entity, db_for, ids_of
 
 
 class AssignmentChild(Child):
     """Skill assignments hang off the agent profile, whose parent is the user."""
 
     def write_parent(self, tenant_id, parent_ids):
-        return dict(AgentProfile.objects.filter(tenant_id=tenant_id, user_id__in=parent_ids)
+        return dict(AgentProfile.objects.filter(tenant_id=tenant_id, user_id__sync_in=ids_of(parent_ids))
                     .values_list("user_id", "id"))
 
     def insert(self, tenant_id, rows):
@@ -43,7 +43,7 @@ class AssignmentChild(Child):
 
     def delete_for(self, tenant_id, parent_ids):
         for chunk in chunks(parent_ids):
-            SkillAssignment.objects.filter(tenant_id=tenant_id, agent__user_id__in=chunk).delete()
+            SkillAssignment.objects.filter(tenant_id=tenant_id, agent__user_id__sync_in=ids_of(chunk)).delete()
 
 
 class PermissionChild(Child):

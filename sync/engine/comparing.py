@@ -23,7 +23,8 @@ class Plan:
     # The primary's rows that this run writes, with their children.
     source: dict[int, tuple] = field(default_factory=dict)
     source_children: dict[str, dict[int, list[tuple]]] = field(default_factory=dict)
-    source_ids: set[int] = field(default_factory=set)  # every primary record when the type was compared
+    source_ids: set[int] = field(default_factory=set)  # every primary record compared (that exists)
+    partial: bool = False  # only the records the change log named were compared
     creates: list[int] = field(default_factory=list)  # source ids
     updates: dict[int, int] = field(default_factory=dict)  # source id -> target id
     stale: list[int] = field(default_factory=list)  # source ids whose copy was deleted on the BCP tenant
@@ -32,6 +33,8 @@ class Plan:
     changed_children: dict[int, set[str]] = field(default_factory=dict)  # target id -> child keys to rewrite
     # Completed by planning.
     hashes: dict[int, str] = field(default_factory=dict)
+    digests: dict[int, int] = field(default_factory=dict)  # source id -> its digest (digest.py), of the records written
+    refresh: dict[int, int] = field(default_factory=dict)  # source id -> digest, of correlations that had a stale one
     adopt: dict[int, int] = field(default_factory=dict)  # source id -> native target id taken over
     placeholders: set[int] = field(default_factory=set)  # target ids whose unique values must move first
     failed: set[int] = field(default_factory=set)
@@ -44,8 +47,9 @@ class Comparer(ABC):
         self.state = state
 
     @abstractmethod
-    def compare(self, entity: Entity) -> Plan:
-        """Every record of the type on both tenants compared; the plan's comparison fields all filled in."""
+    def compare(self, entity: Entity, only: set[int] | None = None) -> Plan:
+        """Every record of the type on both tenants compared, or only the primary ids `only`; the plan's comparison
+        fields all filled in."""
 
     def changed_children(self, entity: Entity, differ: list[bool]) -> set[str]:
         """The child keys of a record to rewrite: those that differ, and every one after a cascading one."""

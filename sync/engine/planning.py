@@ -3,15 +3,20 @@ the same way whichever comparer made it: links in BCP ids (a record whose link i
 written), unique values (a swap needs placeholders; a record made on the BCP tenant with the same value is refused
 by name or, for default roles, adopted), and the hash of every record to write."""
 
+from collections import defaultdict
+
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from bcp_project.regions import CONTROL
+
 from ..models import Correlation
+from . import capture, digest
 from .compare_python import PythonComparer
 from .comparing import Comparer, Plan
 from .ids import content_hash
 from .state import RunState
-from .types import READ_ALL_ABOVE, Entity
+from .types import READ_ALL_ABOVE, Entity, ids_of
 
 
 class Planner:
@@ -24,15 +29,67 @@ class Planner:
         backup's region, two databases that no one query can join."""
         return self.in_python
 
+    def read_changes(self, entities: list[Entity]) -> None:
+        """The change log of both tenants, read in the run's transactions (the primary's in its snapshot): the
+        primary's entries name its records; the BCP tenant's name copies, whose primary ids the correlations give
+        (an entry for a record made on the BCP tenant names none, and is only consumed). A type is compared by its
+        entries alone once the pair's last check (a succeeded run that compared everything or checked by digests)
+        covered it, and the run is not --full; otherwise in full."""
+        state = self.state
+        keys = [entity.key for entity in entities]
+        primary, backup = str(state.source_tenant), str(state.target_tenant)
+        logged: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for alias, tenants in self._logs().items():
+            for where, ids in capture.read(alias, tenants, keys, state.found).items():
+                logged[where] |= ids
+        last = digest.last_check(state)
+        known = set(keys) if last is None or state.full else set(last.entity_types or keys)
+        # A type compared in full this run (newly selected) makes it a check of every type, so that the next runs
+        # know it too: the others are checked by digests.
+        check = digest.due(last) or (last is not None and not state.full and bool(set(keys) - known))
+        for entity in entities:
+            key = entity.key
+            # Compared in full by a run that succeeded (or checked by digests since): its changes are in the log.
+            if state.full or last is None or key not in known:
+                continue
+            copies = sorted(logged[(backup, key)])
+            sources = set()
+            correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=key)
+            for start in range(0, len(copies), READ_ALL_ABOVE):
+                sources.update(correlations.filter(target_id__sync_in=ids_of(copies[start:start + READ_ALL_ABOVE]))
+                               .values_list("source_id", flat=True))
+            state.changes[key] = logged[(primary, key)] | sources
+            if check:
+                found, state.digests[key] = digest.differing(state, entity)
+                state.changes[key] |= found
+        # Compared in full, or by digests: the next checks can wait (digest.due).
+        state.run.checked = check or not state.changes
+
+    def _logs(self) -> dict[str, list]:
+        """The databases whose change log a run reads, with the tenants it reads there."""
+        state = self.state
+        logs: dict[str, list] = defaultdict(list)
+        for alias, tenant in ((state.source_alias, state.source_tenant), (CONTROL, state.source_tenant),
+                              (state.target_alias, state.target_tenant), (CONTROL, state.target_tenant)):
+            if tenant not in logs[alias]:
+                logs[alias].append(tenant)
+        return logs
+
     def plan(self, entity: Entity) -> Plan:
         state = self.state
-        plan = self.comparer_for(entity).compare(entity)
+        plan = self.comparer_for(entity).compare(entity, state.changes.get(entity.key))
         state.names[entity.key] = {pk: entity.describe(values) for pk, values in plan.source.items()}
         self._in_target_ids(entity, plan)
         self._check_unique(entity, plan)
-        for pk in set(plan.creates) | set(plan.updates):
+        written = set(plan.creates) | set(plan.updates)
+        for pk in written:
             plan.hashes[pk] = content_hash(plan.source[pk], {child.key: plan.source_children[child.key].get(pk, [])
                                                              for child in entity.children})
+        known = state.digests.get(entity.key, {})
+        plan.digests = {pk: known[pk] for pk in written if pk in known}
+        plan.digests.update(digest.for_writes(entity, state.source_tenant, sorted(written - set(known))))
+        # Compared and equal, but their correlations held another digest (written before digests, or by hand).
+        plan.refresh = {pk: value for pk, value in known.items() if pk in plan.source_ids and pk not in written}
         return plan
 
     def _in_target_ids(self, entity: Entity, plan: Plan) -> None:
@@ -120,6 +177,7 @@ class Planner:
         if pk in plan.failed:
             return
         plan.failed.add(pk)
+        self.state.retry[entity.key].add(pk)
         plan.values_target.pop(pk, None)
         self.state.error(code, entity, name=self.state.name(entity.key, pk), **params)
 

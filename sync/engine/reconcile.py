@@ -1,11 +1,13 @@
 """Reconciliation, after every run: every primary record that did not fail has exactly one copy, with the same
-content. A record missing, differing or left over fails the run by name."""
+content. A record missing, differing or left over fails the run by name. A run that compared a type in full checks
+every record of it; one driven by the change log checks the records it compared (the digests, digest.py, prove
+the others unchanged)."""
 
 from ..models import Correlation
 from .comparing import Plan
 from .ids import content_hash
 from .state import RunState
-from .types import READ_ALL_ABOVE, Entity, pick
+from .types import READ_ALL_ABOVE, Entity, ids_of, pick
 
 _MISSING = object()
 
@@ -20,16 +22,24 @@ class Reconciler:
         this run, when it planned; the ones it wrote are read back now and their hashes compared with the
         primary's."""
         state, key = self.state, entity.key
-        unlinked, orphaned, unsourced = self._counts(entity, plan.source_ids)
+        written = sorted((set(plan.creates) | set(plan.updates)) - plan.failed)
+        if plan.partial:  # the records compared: their correlations and copies, read once for both checks
+            scope = state.changes.get(key, set())
+            links = self._correlations_of(key, sorted(scope))
+            target = pick(entity.read, state.target_tenant, sorted(links.values()))
+            unlinked, orphaned, unsourced = _compare_ids(plan.source_ids, links, set(target))
+        else:
+            unlinked, orphaned, unsourced = self._counts(entity, plan.source_ids)
+            links = self._correlations_of(key, written)
+            target = None
         expected = plan.source_ids - plan.failed
         missing = (unlinked | orphaned) & expected
         extra = unsourced - plan.source_ids
-        written = sorted((set(plan.creates) | set(plan.updates)) - plan.failed)
-        links = self._correlations_of(key, written)
         differing = []
         written = [pk for pk in written if pk in links]
         target_ids = [links[pk] for pk in written]
-        target = pick(entity.read, state.target_tenant, target_ids)
+        if target is None:
+            target = pick(entity.read, state.target_tenant, target_ids)
         children = {child.key: pick(child.read, state.target_tenant, target_ids) for child in entity.children}
         for pk in written:
             target_id = links[pk]
@@ -41,6 +51,7 @@ class Reconciler:
                                   state.ids.children_to_source(entity, children, target_id))
             if digest != plan.hashes[pk]:
                 differing.append(pk)
+        state.retry[key] |= missing | set(differing)
         if missing:
             state.errors.append({"code": "reconcile_missing", "type": key, "count": len(missing),
                                  "names": sorted(state.name(key, pk) for pk in missing)[:10]})
@@ -60,10 +71,7 @@ class Reconciler:
         target_ids = set(entity.queryset(state.target_tenant).values_list("pk", flat=True).order_by())
         correlations = dict(Correlation.objects.filter(mapping=state.mapping, entity_type=entity.key)
                             .values_list("source_id", "target_id").iterator(chunk_size=5000))
-        unlinked = source_ids - set(correlations)
-        orphaned = {source for source, target in correlations.items() if target not in target_ids}
-        unsourced = set(correlations) - source_ids
-        return unlinked, orphaned, unsourced
+        return _compare_ids(source_ids, correlations, target_ids)
 
     def _correlations_of(self, key: str, source_ids: list[int]) -> dict[int, int]:
         """primary id -> BCP id of these records, from the correlations as they are now."""
@@ -71,7 +79,16 @@ class Reconciler:
             return {}
         rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key)
         if len(source_ids) <= READ_ALL_ABOVE:
-            return dict(rows.filter(source_id__in=source_ids).values_list("source_id", "target_id"))
+            return dict(rows.filter(source_id__sync_in=ids_of(source_ids)).values_list("source_id", "target_id"))
         wanted = set(source_ids)
         return {source: target for source, target in rows.values_list("source_id", "target_id").iterator(5000)
                 if source in wanted}
+
+
+def _compare_ids(source_ids: set[int], correlations: dict[int, int],
+                 target_ids: set[int]) -> tuple[set[int], set[int], set[int]]:
+    """(records without a correlation, correlations whose copy is gone, correlations whose record is gone)."""
+    unlinked = source_ids - set(correlations)
+    orphaned = {source for source, target in correlations.items() if target not in target_ids}
+    unsourced = set(correlations) - source_ids
+    return unlinked, orphaned, unsourced

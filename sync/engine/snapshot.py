@@ -30,7 +30,7 @@ from bcp_project.regions import CONTROL, RegionUnavailable
 from tenants.models import BcpMapping
 
 from ..models import Fence
-from . import failpoints, sql
+from . import capture, failpoints, sql
 from .state import RunState, region_answers
 from .writer import SyncInterrupted
 
@@ -99,6 +99,14 @@ def _deferred(alias: str):
         connection.transaction_mode = mode
 
 
+def _capture_on(alias: str) -> None:
+    try:
+        with connections[alias].cursor() as cursor:
+            sql.capture_on(cursor)
+    except DatabaseError:
+        pass  # the transaction is failing: its end restores the setting
+
+
 class RunTransactions:
     """with RunTransactions(state, generation=...) as tx: every read and write of the run; tx.commit() last."""
 
@@ -108,6 +116,8 @@ class RunTransactions:
         self.stack = ExitStack()
         self.as_of = None
         self.committed = False
+        # SQLite: the change log's highest id in each written database when the run began (capture.py).
+        self.watermarks: dict[str, int] = {}
 
     def __enter__(self) -> "RunTransactions":
         try:
@@ -127,13 +137,14 @@ class RunTransactions:
 
     def _begin(self, alias: str, *, snapshot: bool, read_only: bool):
         try:
-            self._begin_on(alias, snapshot=snapshot, read_only=read_only)
+            self._begin_on(alias, snapshot=snapshot, read_only=read_only,
+                           capture=alias not in (self.state.target_alias, CONTROL))
         except (OperationalError, InterfaceError) as exc:
             if region_answers(alias):
                 raise
             raise RegionUnavailable(alias) from exc
 
-    def _begin_on(self, alias: str, *, snapshot: bool, read_only: bool):
+    def _begin_on(self, alias: str, *, snapshot: bool, read_only: bool, capture: bool):
         connection = connections[alias]
         outermost = not connection.in_atomic_block
         if read_only and outermost and connection.vendor == "sqlite":
@@ -144,10 +155,12 @@ class RunTransactions:
             with connection.cursor() as cursor:
                 if snapshot and outermost:
                     sql.snapshot_begin(cursor, read_only=read_only, statement_timeout_ms=statement_timeout_ms(),
-                                       idle_timeout_ms=idle_timeout_ms())
+                                       idle_timeout_ms=idle_timeout_ms(), capture=capture)
                 else:
                     sql.deadlines(cursor, statement_timeout_ms=statement_timeout_ms(),
-                                  idle_timeout_ms=idle_timeout_ms())
+                                  idle_timeout_ms=idle_timeout_ms(), capture=capture)
+            if not outermost and not capture:  # inside a caller's transaction (a test): capture back on after
+                self.stack.callback(_capture_on, alias)
 
     def _open(self) -> None:
         source, target = self.state.source_alias, self.state.target_alias
@@ -168,12 +181,19 @@ class RunTransactions:
             with connection.cursor() as cursor:
                 if not sql.try_writer_lock(cursor, self.state.mapping.pk):
                     raise AnotherRunWriting
+        # The run's own writes on the BCP tenant are no changes to copy back (capture.py; PostgreSQL: its
+        # transactions there were begun with capture off).
+        for alias in dict.fromkeys((target, CONTROL)):
+            if connections[alias].vendor != "postgresql":
+                self.watermarks[alias] = capture.watermark(alias)
 
     def commit(self) -> None:
         """The fence checked under its lock, then the backup's region committed, then the control plane; raises
         SyncInterrupted (everything rolled back) when a switch moved the fence since the run started."""
         state = self.state
         failpoints.failpoint("before:commit")
+        for alias, above in self.watermarks.items():
+            capture.forget_own(alias, state.target_tenant, above)
         control = connections[CONTROL]
         if control.vendor == "postgresql":
             with control.cursor() as cursor:

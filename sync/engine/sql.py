@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 from django.db import connections
 
+CAPTURE_OFF = "bcp.sync_capture"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
+
 
 def _quote(name: str, using: str) -> str:
     return connections[using].ops.quote_name(name)
@@ -49,6 +51,18 @@ def staging(cursor, table: str, pk: str, columns: list[str], *, using: str):
     cursor.execute("DROP TABLE sync_staging")
 
 
+def update_from_arrays(cursor, table: str, pk: str, columns: list[tuple[str, str]], key_type: str,
+                       arrays: list[list], *, using: str) -> None:
+    """PostgreSQL: one UPDATE setting `columns` ((name, SQL type)) of the rows whose key is in arrays[0], from
+    one array parameter per column (unnest): as many parameters however many rows."""
+    table_q, pk_q = _quote(table, using), _quote(pk, using)
+    names = [_quote(name, using) for name, _type in columns]
+    arrays_sql = ", ".join(f"%s::{kind}[]" for kind in [key_type] + [kind for _name, kind in columns])
+    assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    cursor.execute(f"UPDATE {table_q} SET {assignments} FROM unnest({arrays_sql}) "  # noqa: S608
+                   f"AS v(sync_key, {', '.join(names)}) WHERE {table_q}.{pk_q} = v.sync_key", arrays)
+
+
 def analyze(tables: list[str], *, using: str) -> None:
     """PostgreSQL: fresh statistics for these tables."""
     with connections[using].cursor() as cursor:
@@ -58,19 +72,21 @@ def analyze(tables: list[str], *, using: str) -> None:
 # --- the run's transactions (snapshot.py) ------------------------------------------------------------
 
 
-def snapshot_begin(cursor, *, read_only: bool, statement_timeout_ms: int, idle_timeout_ms: int) -> None:
+def snapshot_begin(cursor, *, read_only: bool, statement_timeout_ms: int, idle_timeout_ms: int,
+                   capture: bool = True) -> None:
     """PostgreSQL, first statements of a transaction: one snapshot for all of it (REPEATABLE READ), and deadlines
     so that a run stuck on a dead peer ends itself instead of holding locks."""
     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" + (", READ ONLY" if read_only else ""))
-    deadlines(cursor, statement_timeout_ms=statement_timeout_ms, idle_timeout_ms=idle_timeout_ms)
+    deadlines(cursor, statement_timeout_ms=statement_timeout_ms, idle_timeout_ms=idle_timeout_ms, capture=capture)
 
 
-def deadlines(cursor, *, statement_timeout_ms: int, idle_timeout_ms: int) -> None:
+def deadlines(cursor, *, statement_timeout_ms: int, idle_timeout_ms: int, capture: bool = True) -> None:
     """PostgreSQL: this transaction's statements end after statement_timeout_ms, and the server ends the session
-    when it waits idle in the transaction for idle_timeout_ms (its worker lost or stuck): its locks go with it."""
+    when it waits idle in the transaction for idle_timeout_ms (its worker lost or stuck): its locks go with it.
+    Without `capture`, its writes log no changes (capture.py), in the same statement."""
     cursor.execute("SELECT set_config('statement_timeout', %s, true), "
-                   "set_config('idle_in_transaction_session_timeout', %s, true)",
-                   [str(statement_timeout_ms), str(idle_timeout_ms)])
+                   "set_config('idle_in_transaction_session_timeout', %s, true), set_config(%s, %s, true)",
+                   [str(statement_timeout_ms), str(idle_timeout_ms), CAPTURE_OFF, "on" if capture else "off"])
 
 
 def clock(cursor, vendor: str):
@@ -94,3 +110,112 @@ def progress_write(cursor, *, run_id: int, counts: str, current_type: str, heart
     """PostgreSQL, on the progress connection: a running run's counts (JSON text), current type and heartbeat."""
     cursor.execute("UPDATE sync_syncrun SET counts = %s::jsonb, current_type = %s, heartbeat_at = %s WHERE id = %s",
                    [counts, current_type, heartbeat_at, run_id])
+
+
+# --- the change log's triggers (capture.py) --------------------------------------------------------------
+
+
+
+def capture_triggers(*, vendor: str, table: str, name: str, entity_type: str, tenant: str, record: str,
+                     using: str) -> list[str]:
+    """The statements that (re)create the triggers logging every INSERT, UPDATE and DELETE of `table` into the
+    change log. `tenant` and `record` are SQL expressions over a row named ROW (NEW or OLD): the tenant and the
+    top-level record id the row belongs to. A row whose tenant or record is NULL (a staff user, a group that is
+    not a role's) logs nothing. `name` is the triggers' own (unique per table)."""
+    table_q, log = _quote(table, using), _quote("sync_change", using)
+
+    def values(row: str) -> tuple[str, str]:
+        return tenant.replace("ROW.", f"{row}."), record.replace("ROW.", f"{row}.")
+
+    kind = entity_type.replace("'", "''")
+    if vendor == "postgresql":
+        def log_row(row: str) -> str:
+            tenant_sql, record_sql = values(row)
+            return (f"INSERT INTO {log} (tenant_id, entity_type, record_id) SELECT t, '{kind}', r "  # noqa: S608
+                    f"FROM (SELECT ({tenant_sql}) AS t, ({record_sql}) AS r) AS s "
+                    "WHERE t IS NOT NULL AND r IS NOT NULL "
+                    "ON CONFLICT (tenant_id, entity_type, record_id) DO UPDATE "
+                    f"SET id = nextval(pg_get_serial_sequence('{log}', 'id'));")
+
+        new_tenant, new_record = values("NEW")
+        old_tenant, old_record = values("OLD")
+        body = (f"BEGIN IF current_setting('{CAPTURE_OFF}', true) = 'off' THEN RETURN NULL; END IF; "
+                f"IF TG_OP = 'DELETE' THEN {log_row('OLD')} RETURN NULL; END IF; "
+                f"{log_row('NEW')} "
+                f"IF TG_OP = 'UPDATE' AND ((({old_tenant}), ({old_record})) IS DISTINCT FROM "
+                f"(({new_tenant}), ({new_record}))) THEN {log_row('OLD')} END IF; "
+                "RETURN NULL; END;")
+        return [f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $sync$ {body} $sync$",
+                f"DROP TRIGGER IF EXISTS {name} ON {table_q}",
+                # The condition spares the run's own writes even the function's call.
+                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table_q} FOR EACH ROW "
+                f"WHEN (current_setting('{CAPTURE_OFF}', true) IS DISTINCT FROM 'off') EXECUTE FUNCTION {name}()"]
+
+    # SQLite: no conflict clause (an outer INSERT OR IGNORE would override it): the waiting row goes, a new one
+    # with a new id comes. One writer at a time, so the two statements cannot interleave with another's.
+    def log_row(row: str, where: str = "") -> str:
+        tenant_sql, record_sql = values(row)
+        key = f"FROM (SELECT ({tenant_sql}) AS t, ({record_sql}) AS r) WHERE t IS NOT NULL AND r IS NOT NULL{where}"
+        return (f"DELETE FROM {log} WHERE (tenant_id, entity_type, record_id) IN "  # noqa: S608
+                f"(SELECT t, '{kind}', r {key}); "
+                f"INSERT INTO {log} (tenant_id, entity_type, record_id) SELECT t, '{kind}', r {key};")
+
+    new_tenant, new_record = values("NEW")
+    moved = f" AND NOT (t IS ({new_tenant}) AND r IS ({new_record}))"
+    return [f"DROP TRIGGER IF EXISTS {name}_i", f"DROP TRIGGER IF EXISTS {name}_u", f"DROP TRIGGER IF EXISTS {name}_d",
+            f"CREATE TRIGGER {name}_i AFTER INSERT ON {table_q} BEGIN {log_row('NEW')} END",
+            f"CREATE TRIGGER {name}_u AFTER UPDATE ON {table_q} BEGIN {log_row('NEW')} {log_row('OLD', moved)} END",
+            f"CREATE TRIGGER {name}_d AFTER DELETE ON {table_q} BEGIN {log_row('OLD')} END"]
+
+
+def capture_on(cursor) -> None:
+    """PostgreSQL: this transaction's writes log changes again."""
+    cursor.execute("SELECT set_config(%s, 'on', true)", [CAPTURE_OFF])
+
+
+def capture_installed(cursor, *, vendor: str, names: list[str]) -> set[str]:
+    """Which of these capture triggers exist in the database (SQLite: those of all three kinds)."""
+    if vendor == "postgresql":
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)", [names])
+        return {row[0] for row in cursor.fetchall()}
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    present = {row[0] for row in cursor.fetchall()}
+    return {name for name in names if all(f"{name}_{kind}" in present for kind in "iud")}
+
+
+def changes_delete(cursor, ids: list[int], *, vendor: str) -> None:
+    """The change-log rows of these ids (the ones a run read) deleted."""
+    if vendor == "postgresql":
+        cursor.execute("DELETE FROM sync_change WHERE id = ANY(%s)", [ids])
+        return
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cursor.execute(f"DELETE FROM sync_change WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
+
+
+# --- digests (digest.py) --------------------------------------------------------------------------------------
+
+DIGEST_BITS = 40  # a row's hash: small enough that a sum over millions of rows fits a 64-bit integer (SQLite's sum)
+
+
+def digest_rows(rows, *, tag: str, width: int | None, using: str) -> list[tuple[int, int]]:
+    """For a values_list queryset whose first column is the record id: (record id, or its range when `width` is
+    given, the sum of the hashes of its rows), computed by the database. A row's hash is the first 40 bits of the
+    MD5 of its values as text, with `tag` (the table) and the record id. SQLite: sync_digest(), registered on every
+    connection (digest.py)."""
+    connection = connections[using]
+    query, params = rows.query.sql_with_params()
+    names = [f"c{index}" for index in range(len(rows._fields))]
+    if connection.vendor == "postgresql":
+        text = ", ".join(["%s::text"] + [f"coalesce({name}::text, chr(30))" for name in names])
+        row_hash = (f"('x' || substr(md5(concat_ws(chr(31), {text})), 1, {DIGEST_BITS // 4}))"
+                    f"::bit({DIGEST_BITS})::bigint")
+    else:
+        row_hash = f"sync_digest({', '.join(['%s'] + names)})"
+    key = "c0" if width is None else "c0 / %s"
+    statement = (f"WITH sync_rows({', '.join(names)}) AS ({query}) "  # noqa: S608
+                 f"SELECT {key}, SUM({row_hash}) FROM sync_rows GROUP BY 1")
+    arguments = [*params, *([] if width is None else [width]), tag]  # in the order of the text
+    with connection.cursor() as cursor:
+        cursor.execute(statement, arguments)
+        return [(int(k), int(v)) for k, v in cursor.fetchall()]

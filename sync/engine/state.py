@@ -14,7 +14,7 @@ from django.utils import timezone
 from bcp_project.regions import alias_for_mapping, alias_for_tenant
 
 from ..models import SyncRun
-from . import sql
+from . import capture, sql
 from .ids import IdMaps
 from .registry import BY_KEY
 from .types import Entity
@@ -35,6 +35,8 @@ class TypeCounts:
 
 
 logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 1.0  # seconds
 
 
 def _second_connection(alias: str):
@@ -107,6 +109,16 @@ class RunState:
         self.counts = {key: TypeCounts() for key in keys}
         self.errors: list[dict] = []
         self.on_progress = on_progress
+        self._written = None  # when progress was last written
+        # The change log: the rows this run read (deleted once the backup committed), and per type the primary ids
+        # to compare (a type missing here is compared in full: a first sync, --full, no correlation yet).
+        self.found = capture.Read()
+        self.changes: dict[str, set[int]] = {}
+        # Primary ids whose work this run could not finish (a failure, a protected delete, a reconciliation
+        # error): logged again after the commit, so the next change-driven run takes them up again.
+        self.retry: dict[str, set[int]] = {key: set() for key in keys}
+        # The digests checked this run: per type, the primary's digests of the records whose stored digest differed.
+        self.digests: dict[str, dict[int, int]] = {}
 
     def error(self, code: str, entity: Entity, **params) -> None:
         self.errors.append({"code": code, "type": entity.key, **params})
@@ -120,11 +132,15 @@ class RunState:
         return known[pk]
 
     def save_progress(self, current: str = "") -> None:
+        """The counts so far, on the run: written for people to see at most every PROGRESS_EVERY seconds (and at
+        the end), so that a run with little to do does not spend its time telling so."""
         run = self.run
         run.counts = {key: counts.as_dict() for key, counts in self.counts.items()}
         run.current_type = current
         run.heartbeat_at = timezone.now()
-        if self.progress is not None:
+        if self.progress is not None and (not current or self._written is None or
+                                          (run.heartbeat_at - self._written).total_seconds() >= PROGRESS_EVERY):
+            self._written = run.heartbeat_at
             self.progress.write(run.pk, counts=run.counts, current_type=current, heartbeat_at=run.heartbeat_at)
         if self.on_progress is not None:
             self.on_progress(run)

@@ -15,7 +15,7 @@ from . import failpoints, sql
 from .bulk import chunks, insert_rows, update_rows
 from .comparing import Plan
 from .state import RunState
-from .types import Entity, db_for
+from .types import Entity, db_for, ids_of
 
 # A type that wrote this many records has the statistics of its tables renewed (PostgreSQL).
 ANALYZE_AFTER = 1000
@@ -62,10 +62,12 @@ class Writer:
             adopted = [(pk, target_id) for pk, target_id in chunk if pk in plan.adopt]
             Correlation.objects.bulk_create([
                 Correlation(mapping=mapping, entity_type=key, source_id=pk, target_id=target_id,
-                            content_hash=plan.hashes[pk], synced_at=now) for pk, target_id in adopted])
-            existing = Correlation.objects.filter(mapping=mapping, entity_type=key,
-                                                  source_id__in=[pk for pk, _t in chunk if pk not in plan.adopt])
-            update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id], "synced_at": now}
+                            content_hash=plan.hashes[pk], digest=plan.digests.get(pk), synced_at=now)
+                for pk, target_id in adopted])
+            kept = ids_of(pk for pk, _t in chunk if pk not in plan.adopt)
+            existing = Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__sync_in=kept)
+            update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id],
+                                                       "digest": plan.digests.get(source_id), "synced_at": now}
                                       for correlation_id, source_id in existing.values_list("pk", "source_id")},
                         using=state.target_alias)
             failpoints.failpoint(f"in:{key}:update")
@@ -93,13 +95,20 @@ class Writer:
                 child.insert(target_tenant, {target_id: kids for target_id, kids in rows.items() if kids})
             insert_rows(Correlation, [
                 {"mapping_id": mapping.pk, "entity_type": key, "source_id": pk, "target_id": target_id,
-                 "content_hash": plan.hashes[pk], "synced_at": now} for pk, target_id in pairs], returning=False,
+                 "content_hash": plan.hashes[pk], "digest": plan.digests.get(pk), "synced_at": now}
+                for pk, target_id in pairs], returning=False,
                 using=state.target_alias)
             failpoints.failpoint(f"in:{key}:create")
             counts.created += len(chunk)
             counts.done += len(chunk)
             state.save_progress(key)
             state.ids.remember(key, pairs)
+        if plan.refresh:
+            stale = Correlation.objects.filter(mapping=mapping, entity_type=key,
+                                               source_id__sync_in=ids_of(plan.refresh))
+            update_rows(Correlation, {correlation_id: {"digest": plan.refresh[source_id]}
+                                      for correlation_id, source_id in stale.values_list("pk", "source_id")},
+                        using=state.target_alias)
         if len(written) >= ANALYZE_AFTER and connections[state.target_alias].vendor == "postgresql":
             # The reads that follow select among tens of thousands of rows; planned on the statistics of an empty
             # table (a first sync) they become nested loops that take minutes instead of milliseconds.
@@ -141,6 +150,7 @@ class Writer:
                         detail = ", ".join(sorted(str(obj) for obj in list(users)[:3]))
                         state.errors.append({"code": "protected", "type": key, "detail": detail,
                                              "name": self._target_name(entity, item[1])})
+                        state.retry[key].add(item[0])
                         counts.failed += 1
             state.ids.forget(key, deleted)
             counts.deleted += len(deleted)
