@@ -37,12 +37,21 @@ logger = logging.getLogger(__name__)
 
 # The Celery task that runs one sync run (tasks.run_sync).
 RUN_TASK = "sync.run"
+# The Celery task that starts a continuous run once a pair's changes have settled (tasks.run_continuous).
+CONTINUOUS_TASK = "sync.continuous"
 # A running run whose worker has written no progress for this long has lost its worker.
 STALE_AFTER = timedelta(seconds=120)
 # A queued run no worker has taken for this long is sent again (its message may be lost).
 REQUEUE_AFTER = timedelta(seconds=90)
-# Continuous mode waits this long after the first change, so that a burst of changes makes one run.
-CONTINUOUS_SETTLE = timedelta(seconds=5)
+# Continuous mode starts a run once no change has come for CONTINUOUS_SETTLE, and at the latest CONTINUOUS_CAP after
+# the first change: a burst of changes makes a few runs, one change is copied within seconds.
+CONTINUOUS_SETTLE = timedelta(seconds=1)
+CONTINUOUS_CAP = timedelta(seconds=5)
+# A burst moves changes_last_at on at most this often (one UPDATE per pair in this time, not one per change).
+CONTINUOUS_NOTE_EVERY = timedelta(milliseconds=200)
+# Changes still waiting this long after the first were not started by their own task (the broker was down, or the
+# pair was paused or backing off): the dispatcher starts them.
+CONTINUOUS_LOST_AFTER = CONTINUOUS_CAP + timedelta(seconds=10)
 # "No successful sync for too long" means older than the interval plus this.
 STALE_GRACE = timedelta(hours=2)
 # A pair whose run found a region's database not answering waits this long before the dispatcher starts another,
@@ -58,7 +67,7 @@ def queue_for(region: str) -> str:
 
 def route_task(name, args, kwargs, options, task=None, **kw):
     """Celery router (settings.CELERY_TASK_ROUTES): a sync run goes to the queue of the backup's region."""
-    if name == RUN_TASK:
+    if name in (RUN_TASK, CONTINUOUS_TASK):
         region = (kwargs or {}).get("region") or (args[1] if args and len(args) > 1 else None)
         if region:
             return {"queue": queue_for(region)}
@@ -171,7 +180,7 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
         raise SyncError(_("Sync is already disabled for this tenant."))
     configuration.enabled = False
     configuration.next_run_at = None
-    configuration.changes_pending_since = None
+    configuration.changes_pending_since = configuration.changes_last_at = None
     configuration.save()
     SyncRun.objects.filter(mapping_id=configuration.mapping_id, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.SKIPPED, finished_at=timezone.now(), skip_reason="disabled")
@@ -396,6 +405,7 @@ def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "", regi
             _back_off(run.mapping_id)
     if status == SyncRun.Status.FAILED:
         _notify(run.mapping.primary, "failed", run=run)
+    _follow_up(run)
     return run
 
 
@@ -478,14 +488,16 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
                          entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
         active.add(row["mapping_id"])
 
+    # Continuous changes whose own task did not start them (sync_continuous_start): the broker was down, or the pair
+    # was paused or backing off when it came.
     pending = SyncConfiguration.objects.filter(enabled=True, frequency=Frequency.CONTINUOUS,
-                                               changes_pending_since__lte=now - CONTINUOUS_SETTLE).exclude(
+                                               changes_pending_since__lte=now - CONTINUOUS_LOST_AFTER).exclude(
         retry_after__gt=now).values(*fields, "changes_pending_since")
     for row in pending.iterator(chunk_size=2000):
         if row["mapping_id"] in active or row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
             continue  # stays pending: the run after the current one (or after switching back) takes it
         if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
-                .update(changes_pending_since=None):
+                .update(changes_pending_since=None, changes_last_at=None):
             continue
         add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.CONTINUOUS,
                          entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
@@ -557,13 +569,107 @@ def _alert_stale(now: datetime) -> list[int]:
     return alerted
 
 
-def sync_note_change(*, tenant_id) -> None:
-    """A primary's configuration changed: a continuous sync picks it up within a minute. One cheap UPDATE
-    that matches nothing once a change is already waiting."""
-    SyncConfiguration.objects.filter(
-        mapping__primary_id=tenant_id, enabled=True, frequency=Frequency.CONTINUOUS,
-        changes_pending_since__isnull=True,
-    ).update(changes_pending_since=timezone.now())
+# --- continuous mode -------------------------------------------------------------------------------------
+
+
+def sync_note_change(*, tenant_id, using: str) -> None:
+    """A record of tenant `tenant_id` changed in database `using` (signals.py): once that transaction commits,
+    a continuous sync of the tenant is marked as having changes waiting and, for the first change, its run is
+    asked for. Noted once per tenant and transaction, however many records the transaction writes."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        # Django replaces run_on_commit when a transaction or savepoint rolls back, dropping what it held: a note
+        # made in the list that is still there is still to come.
+        noted = connection.__dict__.get("_sync_noted")
+        if noted is not None and noted[0] is connection.run_on_commit:
+            if tenant_id in noted[1]:
+                return
+        else:
+            noted = (connection.run_on_commit, set())
+            connection._sync_noted = noted
+        noted[1].add(tenant_id)
+    transaction.on_commit(lambda: _note_committed_change(tenant_id), using=using)
+
+
+def _note_committed_change(tenant_id) -> None:
+    """After a change of the primary `tenant_id` committed: the first change since the pair's last run marks its
+    configuration and sends the task that starts the run once the changes settle; a later one moves the time of
+    the last change on (at most every CONTINUOUS_NOTE_EVERY). A tenant that does not sync continuously costs one
+    read."""
+    try:
+        sync_note_changes(tenant_ids=[tenant_id])
+    except (OperationalError, InterfaceError) as exc:  # the change itself is committed: never fail its request
+        logger.warning("continuous sync: a change of tenant %s was not noted (%s); the hourly check copies it",
+                       tenant_id, exc)
+
+
+def sync_note_changes(*, tenant_ids) -> list[int]:
+    """Marks the continuous configurations of these primaries as having changes waiting; returns the mapping ids
+    whose run was asked for (a change after a quiet time). Called once a change has committed."""
+    now = timezone.now()
+    rows = SyncConfiguration.objects.filter(
+        mapping__primary_id__in=list(tenant_ids), enabled=True, frequency=Frequency.CONTINUOUS,
+    ).values_list("pk", "mapping_id", "mapping__secondary_id", "changes_pending_since", "changes_last_at")
+    asked = []
+    for pk, mapping_id, secondary_id, pending_since, last_at in rows:
+        if pending_since is None and SyncConfiguration.objects.filter(pk=pk, changes_pending_since__isnull=True) \
+                .update(changes_pending_since=now, changes_last_at=now):
+            _ask_continuous(mapping_id, alias_for_tenant(secondary_id), countdown=CONTINUOUS_SETTLE)
+            asked.append(mapping_id)
+        elif last_at is None or last_at <= now - CONTINUOUS_NOTE_EVERY:
+            SyncConfiguration.objects.filter(pk=pk, changes_pending_since__isnull=False).update(changes_last_at=now)
+    return asked
+
+
+def _ask_continuous(mapping_id: int, region: str, *, countdown: timedelta = timedelta(0)) -> None:
+    """Sends the task that starts the pair's continuous run, after `countdown`, to the backup's region's queue. A
+    broker that does not answer leaves the changes marked: the dispatcher starts them after CONTINUOUS_LOST_AFTER."""
+    try:
+        current_app.send_task(CONTINUOUS_TASK, (mapping_id, region), countdown=max(countdown.total_seconds(), 0))
+    except BROKER_ERRORS as exc:
+        logger.warning("continuous sync of pair %s: the task queue did not answer (%s: %s); the dispatcher starts "
+                       "the run", mapping_id, type(exc).__name__, exc)
+
+
+def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
+    """The pair's changes have waited: once none has come for CONTINUOUS_SETTLE (at the latest CONTINUOUS_CAP after
+    the first), claims them and runs the sync here, in this task. Sooner, it asks again for when they will have
+    settled. A pair whose run is going now is left marked: that run's end asks for the follow-up (_finish). A
+    paused pair (its BCP tenant active) or one backing off keeps its mark for the dispatcher."""
+    now = timezone.now()
+    row = SyncConfiguration.objects.filter(
+        mapping_id=mapping_id, enabled=True, frequency=Frequency.CONTINUOUS, changes_pending_since__isnull=False,
+    ).values("pk", "changes_pending_since", "changes_last_at", "retry_after", "custom", "entity_types",
+             "mapping__active_side").first()
+    if row is None:
+        return None  # taken by another task or the dispatcher, or no longer continuous
+    last_at = row["changes_last_at"] or row["changes_pending_since"]
+    due = min(last_at + CONTINUOUS_SETTLE, row["changes_pending_since"] + CONTINUOUS_CAP)
+    if due > now:
+        _ask_continuous(mapping_id, region, countdown=due - now)
+        return None
+    if row["mapping__active_side"] == BcpMapping.Side.SECONDARY or (row["retry_after"] and row["retry_after"] > now):
+        return None
+    if SyncRun.objects.using(region).filter(mapping_id=mapping_id, status__in=SyncRun.ACTIVE).exists():
+        return None
+    if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
+            .update(changes_pending_since=None, changes_last_at=None):
+        return None
+    try:
+        with transaction.atomic(using=region):
+            run = SyncRun.objects.using(region).create(
+                mapping_id=mapping_id, trigger=SyncRun.Trigger.CONTINUOUS,
+                entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"]))
+    except IntegrityError:
+        return None  # a run was requested meanwhile ("Sync now"): it has not read the primary yet, so it copies these
+    return sync_run_execute(run_id=run.pk, region=region)
+
+
+def _follow_up(run: SyncRun) -> None:
+    """A run has ended: changes noted while it went (its snapshot may predate them) get their run now."""
+    if SyncConfiguration.objects.filter(mapping_id=run.mapping_id, enabled=True, frequency=Frequency.CONTINUOUS,
+                                        changes_pending_since__isnull=False).exists():
+        _ask_continuous(run.mapping_id, run._state.db)
 
 
 # --- email -----------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The dispatcher beat calls: claiming due configurations, catch-up after an outage, continuous mode."""
+"""The dispatcher beat calls: claiming due configurations, catch-up after an outage (continuous mode:
+test_continuous.py)."""
 
 import threading
 from datetime import timedelta
@@ -8,11 +9,8 @@ from django.core import mail
 from django.db import connection, connections
 from django.utils import timezone
 
-from audit.services import Actor
-from contactcenter import services as cc
-from contactcenter.models import Tag
-from sync.models import Frequency, SyncConfiguration, SyncRun
-from sync.services import CONTINUOUS_SETTLE, next_slot, sync_dispatch
+from sync.models import SyncConfiguration, SyncRun
+from sync.services import next_slot, sync_dispatch
 from tenants.models import BcpMapping
 from tests.sync.conftest import BACKUP
 
@@ -66,34 +64,6 @@ def test_a_lost_run_is_sent_again(t0, sync_enabled):
     SyncRun.objects.using(BACKUP).filter(pk=run.pk).update(status=SyncRun.Status.RUNNING,
                                                             heartbeat_at=t0 - timedelta(minutes=5))
     assert sync_dispatch(now=t0).requeued == [run.pk]
-
-
-def test_continuous_mode_makes_one_run_for_a_burst_of_changes(sync_enabled, configured):
-    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(frequency=Frequency.CONTINUOUS,
-                                                               next_run_at=timezone.now() + timedelta(hours=1))
-    for n in range(1000):
-        cc.tag_create(tenant=configured, name=f"Burst {n:04d}", actor=Actor.system())
-    sync_enabled.refresh_from_db()
-    assert sync_enabled.changes_pending_since is not None
-    later = timezone.now() + CONTINUOUS_SETTLE
-    result = sync_dispatch(now=later)
-    assert len(result.queued) == 1
-    assert SyncRun.objects.using(BACKUP).get().trigger == SyncRun.Trigger.CONTINUOUS
-    # A change while that run is queued waits for the next one.
-    Tag.objects.filter(tenant=configured, name="Burst 0000").first().save()
-    assert sync_dispatch(now=later + CONTINUOUS_SETTLE).queued == []
-    SyncRun.objects.using(BACKUP).update(status=SyncRun.Status.SUCCEEDED, finished_at=later)
-    assert len(sync_dispatch(now=later + CONTINUOUS_SETTLE * 2).queued) == 1
-    assert SyncRun.objects.using(BACKUP).count() == 2
-
-
-def test_a_sign_in_is_not_a_change(sync_enabled, configured, client):
-    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(frequency=Frequency.CONTINUOUS)
-    from tests.factories import PASSWORD
-
-    client.post("/sign-in/", {"username": "andy", "password": PASSWORD})
-    sync_enabled.refresh_from_db()
-    assert sync_enabled.changes_pending_since is None
 
 
 def test_a_stale_sync_emails_its_administrators_once(t0, sync_enabled, configured,
