@@ -51,6 +51,9 @@ class SyncConfiguration(models.Model):
     changes_last_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The last "no successful sync for too long" email, so that it is sent once per episode.
     stale_alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the last successful run finished (its run, in the backup's region, says so too): the dispatcher's check
+    # for "no successful sync for too long" reads it here, without reading every region's runs.
+    last_succeeded_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Back-off: a run that found a region's database not answering sets these, and the dispatcher starts no run
     # for the pair before retry_after; a successful run clears them.
     retry_after = models.DateTimeField(null=True, blank=True, editable=False)

@@ -4,9 +4,11 @@ Services take who acts as an `Actor` (a person, or the system for scheduled work
 one from a request. Tasks take ids and call these.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from celery import current_app
 from django.conf import settings
@@ -67,6 +69,9 @@ def queue_for(region: str) -> str:
 
 def route_task(name, args, kwargs, options, task=None, **kw):
     """Celery router (settings.CELERY_TASK_ROUTES): a sync run goes to the queue of the backup's region."""
+    if name == NEXT_TASK:
+        region = (kwargs or {}).get("region") or (args[0] if args else None)
+        return {"queue": queue_for(region)} if region else None
     if name in (RUN_TASK, CONTINUOUS_TASK):
         region = (kwargs or {}).get("region") or (args[1] if args and len(args) > 1 else None)
         if region:
@@ -191,13 +196,18 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
 # --- runs ---------------------------------------------------------------------------------------------------
 
 
-def _enqueue(runs: list[tuple[int, str]]) -> None:
-    """Sends (run id, backup's region) pairs; route_task puts each on its region's queue. By the task's name
-    (tasks.py imports this module, not the other way round). One producer for the whole batch: a dispatch may
-    queue a thousand runs at once."""
+def _send(messages: list[tuple[str, tuple]]) -> None:
+    """Sends (task name, args) messages, args starting with the run's id or ending with the backup's region, so
+    route_task puts each on its region's queue. By the task's name (tasks.py imports this module, not the other
+    way round), with one producer for the batch."""
     with current_app.producer_or_acquire() as producer:
-        for run_id, region in runs:
-            current_app.send_task(RUN_TASK, (run_id, region), producer=producer)
+        for name, args in messages:
+            current_app.send_task(name, args, producer=producer)
+
+
+def _enqueue(runs: list[tuple[int, str]]) -> None:
+    """Sends (run id, backup's region) pairs to their region's queue (sync.run)."""
+    _send([(RUN_TASK, (run_id, region)) for run_id, region in runs])
 
 
 def _enqueue_after_commit(run: SyncRun) -> None:
@@ -400,7 +410,7 @@ def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "", regi
                               "source_as_of": run.source_as_of.isoformat() if run.source_as_of else None})
         if status == SyncRun.Status.SUCCEEDED:
             SyncConfiguration.objects.filter(mapping_id=run.mapping_id).update(
-                stale_alert_sent_at=None, retry_after=None, unavailable_runs=0)
+                stale_alert_sent_at=None, retry_after=None, unavailable_runs=0, last_succeeded_at=run.finished_at)
         elif region_down:
             _back_off(run.mapping_id)
     if status == SyncRun.Status.FAILED:
@@ -431,29 +441,61 @@ class Dispatch:
     alerted: list[int] = field(default_factory=list)
 
 
-def _claim_slot(row: dict, now: datetime) -> bool:
-    """The conditional UPDATE that makes a due slot this dispatcher's: only one dispatcher sees count 1."""
-    following = next_slot(anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)
-    return bool(SyncConfiguration.objects.filter(pk=row["pk"], next_run_at=row["next_run_at"])
-                .update(next_run_at=following))
+# PostgreSQL: every due configuration claimed and moved on to its next slot in one statement. The inner SELECT
+# skips rows another dispatcher holds; a row it has moved on no longer matches. The next slot is the first time
+# after now on the anchor's time of day stepped by the interval (next_slot(), in SQL). Returns what a run needs,
+# with the backup's region.
+_CLAIM_DUE = """
+WITH claimed AS (
+    UPDATE sync_syncconfiguration c
+    SET next_run_at = CASE WHEN %(now)s < c.anchor_at THEN c.anchor_at ELSE c.anchor_at + make_interval(
+        secs => (floor(extract(epoch FROM (%(now)s - c.anchor_at)) / s.seconds) + 1) * s.seconds) END
+    FROM (SELECT * FROM jsonb_each_text(%(intervals)s::jsonb)) AS s0(frequency, seconds_text),
+         LATERAL (SELECT s0.seconds_text::double precision AS seconds) AS s
+    WHERE c.frequency = s0.frequency AND c.id IN (
+        SELECT id FROM sync_syncconfiguration
+        WHERE enabled AND next_run_at <= %(now)s AND (retry_after IS NULL OR retry_after <= %(now)s)
+        FOR UPDATE SKIP LOCKED)
+    RETURNING c.id, c.mapping_id, c.custom, c.entity_types
+)
+SELECT claimed.mapping_id, claimed.custom, claimed.entity_types, m.active_side, r.code
+FROM claimed
+JOIN tenants_bcpmapping m ON m.id = claimed.mapping_id
+JOIN tenants_tenant t ON t.id = m.secondary_id
+JOIN tenants_region r ON r.id = t.region_id
+"""
+# What a claimed configuration says, in the order of _CLAIM_DUE's columns.
+_CLAIMED = ("mapping_id", "custom", "entity_types", "mapping__active_side", "region")
+_FIELDS = ("pk", "mapping_id", "anchor_at", "next_run_at", "frequency", "custom", "entity_types",
+           "mapping__active_side", "mapping__secondary__region__code")
+# The dispatcher starts a region's new runs with at most this many chains (sync.next): each takes the oldest
+# queued run of the region, runs it and sends itself again while queued runs remain. So a dispatch that queues
+# ten thousand runs sends a few dozen messages, and as many workers as there are chains share the work.
+DISPATCH_CHAINS = 32
+# The task of a chain (tasks.run_next).
+NEXT_TASK = "sync.next"
 
 
-def _claim_due(fields: tuple[str, ...], now: datetime):
-    """The due configurations this dispatcher claims, each moved on to its next slot. PostgreSQL: one locking
-    read that skips rows another dispatcher holds (a row it already moved on no longer matches), then one bulk
-    UPDATE per chunk. Elsewhere: a conditional UPDATE per row, which SQLite runs one writer at a time. A pair in
-    its back-off (its last run found a region down) is not due until the back-off ends."""
-    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now).exclude(retry_after__gt=now)
-    if connections[CONTROL].vendor != "postgresql":
-        for row in due.values(*fields).iterator(chunk_size=2000):
-            if _claim_slot(row, now):
-                yield row
+def _claim_due(now: datetime):
+    """The due configurations this dispatcher claims, each moved on to its next slot, as dicts of _CLAIMED.
+    PostgreSQL: one statement (_CLAIM_DUE). Elsewhere: a conditional UPDATE per row, which SQLite runs one writer
+    at a time. A pair in its back-off (its last run found a region down) is not due until the back-off ends."""
+    if connections[CONTROL].vendor == "postgresql":
+        intervals = json.dumps({key: value.total_seconds() for key, value in INTERVALS.items()})
+        with connections[CONTROL].cursor() as cursor:
+            cursor.execute(_CLAIM_DUE, {"now": now, "intervals": intervals})
+            for row in cursor.fetchall():
+                claimed = dict(zip(_CLAIMED, row, strict=True))
+                if isinstance(claimed["entity_types"], str):
+                    claimed["entity_types"] = json.loads(claimed["entity_types"])
+                yield claimed
         return
-    rows = list(due.select_for_update(skip_locked=True, of=("self",)).values(*fields))
-    claimed = [SyncConfiguration(pk=row["pk"], next_run_at=next_slot(
-        anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)) for row in rows]
-    SyncConfiguration.objects.bulk_update(claimed, ["next_run_at"], batch_size=1000)
-    yield from rows
+    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now).exclude(retry_after__gt=now)
+    for row in due.values(*_FIELDS).iterator(chunk_size=2000):
+        following = next_slot(anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)
+        if SyncConfiguration.objects.filter(pk=row["pk"], next_run_at=row["next_run_at"]).update(
+                next_run_at=following):
+            yield {**row, "region": row["mapping__secondary__region__code"]}
 
 
 def _active_mappings() -> set[int]:
@@ -464,100 +506,155 @@ def _active_mappings() -> set[int]:
 
 @transaction.atomic(using=CONTROL)
 def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
-    """Claims what is due and queues one run per mapping, each in its backup's region. A slot missed while beat
-    was down is claimed once, and the next slot is computed from now, so two days without beat make one catch-up
-    run, not a backlog. A region that does not answer costs its own pairs their runs, not the others'."""
+    """Claims what is due and queues one run per mapping, each in its backup's region, then starts each region's
+    new runs with a few chains (DISPATCH_CHAINS). A slot missed while beat was down is claimed once, and the next
+    slot is computed from now, so two days without beat make one catch-up run, not a backlog. A region that does
+    not answer costs its own pairs their runs, not the others'."""
     now = now or timezone.now()
     result = Dispatch()
     active = _active_mappings()
-    fields = ("pk", "mapping_id", "anchor_at", "next_run_at", "frequency", "custom", "entity_types",
-              "mapping__active_side", "mapping__secondary_id")
-    new_runs: dict[str, list[SyncRun]] = {}
+    new_runs: dict[str, list[NewRun]] = {}
 
-    def add(row, run):
-        new_runs.setdefault(alias_for_tenant(row["mapping__secondary_id"]), []).append(run)
+    def add(row, trigger, status=SyncRun.Status.QUEUED, skip_reason=""):
+        types = [] if status == SyncRun.Status.SKIPPED else selected_keys(custom=row["custom"],
+                                                                          chosen=row["entity_types"])
+        new_runs.setdefault(row["region"], []).append(
+            NewRun(row["mapping_id"], trigger, status, skip_reason, types, now if skip_reason else None))
 
-    for row in _claim_due(fields, now):
+    for row in _claim_due(now):
         if row["mapping_id"] in active:
             continue  # the run going now covers this slot
         if row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
-            add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
-                             status=SyncRun.Status.SKIPPED, skip_reason="bcp_active", finished_at=now))
+            add(row, SyncRun.Trigger.SCHEDULE, status=SyncRun.Status.SKIPPED, skip_reason="bcp_active")
             continue
-        add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
-                         entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
+        add(row, SyncRun.Trigger.SCHEDULE)
         active.add(row["mapping_id"])
 
     # Continuous changes whose own task did not start them (sync_continuous_start): the broker was down, or the pair
     # was paused or backing off when it came.
     pending = SyncConfiguration.objects.filter(enabled=True, frequency=Frequency.CONTINUOUS,
                                                changes_pending_since__lte=now - CONTINUOUS_LOST_AFTER).exclude(
-        retry_after__gt=now).values(*fields, "changes_pending_since")
+        retry_after__gt=now).values(*_FIELDS, "changes_pending_since")
     for row in pending.iterator(chunk_size=2000):
         if row["mapping_id"] in active or row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
             continue  # stays pending: the run after the current one (or after switching back) takes it
         if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
                 .update(changes_pending_since=None, changes_last_at=None):
             continue
-        add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.CONTINUOUS,
-                         entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
+        add({**row, "region": row["mapping__secondary__region__code"]}, SyncRun.Trigger.CONTINUOUS)
         active.add(row["mapping_id"])
 
-    to_send: list[tuple[int, str]] = []
+    to_send: list[tuple[str, tuple]] = []
     for alias in aliases():
         batch = new_runs.get(alias, [])
         try:
             if batch:
-                # A "Sync now" pressed in the same instant wins; the constraint turns this insert into nothing.
-                SyncRun.objects.using(alias).bulk_create(batch, batch_size=1000, ignore_conflicts=True)
-                queued = list(SyncRun.objects.using(alias).filter(
-                    mapping_id__in=[run.mapping_id for run in batch], status=SyncRun.Status.QUEUED, attempts=0)
-                    .values_list("pk", flat=True))
+                queued = _insert_runs(alias, batch, now)
                 result.queued += queued
-                to_send += [(pk, alias) for pk in queued]
+                to_send += [(NEXT_TASK, (alias,))] * min(len(queued), DISPATCH_CHAINS)
                 result.skipped += [run.mapping_id for run in batch if run.status == SyncRun.Status.SKIPPED]
-            # Runs whose worker was lost, or whose message never reached one, are sent again; claiming decides.
-            requeued = list(SyncRun.objects.using(alias).filter(
-                Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-                | Q(status=SyncRun.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
-            ).values_list("pk", flat=True))
+            # Runs whose worker was lost, and the oldest of those whose message never reached one (a few per
+            # dispatch: a long queue behind busy workers is not lost), are sent again; claiming decides.
+            lost = list(SyncRun.objects.using(alias).filter(
+                status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER).values_list("pk", flat=True))
+            lost += SyncRun.objects.using(alias).filter(
+                status=SyncRun.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER,
+            ).order_by("queued_at", "pk").values_list("pk", flat=True)[:DISPATCH_CHAINS]
         except (OperationalError, InterfaceError) as exc:
             logger.warning("sync dispatch: region %s does not answer (%s); its pairs wait for the next dispatch",
                            alias, exc)
             continue
-        result.requeued += requeued
-        to_send += [(pk, alias) for pk in requeued]
+        result.requeued += lost
+        to_send += [(RUN_TASK, (pk, alias)) for pk in lost]
     result.alerted = _alert_stale(now)
     if to_send:
-        transaction.on_commit(lambda: _enqueue(to_send), using=CONTROL)
+        transaction.on_commit(lambda: _send(to_send), using=CONTROL)
     return result
 
 
-def _last_successes() -> dict[int, datetime]:
-    """mapping id -> when its last successful run finished, from every region's runs."""
+class NewRun(NamedTuple):
+    """A run the dispatcher saves (_insert_runs)."""
+    mapping_id: int
+    trigger: str
+    status: str
+    skip_reason: str
+    entity_types: list[str]
+    finished_at: datetime | None
+
+
+def _insert_runs(alias: str, runs: list[NewRun], now: datetime) -> list[int]:
+    """Saves the dispatcher's new runs in region `alias`; returns the ids of the queued ones. A "Sync now" pressed
+    in the same instant wins: the one-active-run constraint turns that pair's insert into nothing. PostgreSQL: one
+    INSERT … SELECT FROM unnest(mapping ids) … ON CONFLICT DO NOTHING per kind of run (they differ only by
+    pair, mostly); elsewhere bulk_create, then the queued ones read back."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        SyncRun.objects.using(alias).bulk_create([SyncRun(**run._asdict()) for run in runs], batch_size=2000,
+                                                 ignore_conflicts=True)
+        return list(SyncRun.objects.using(alias).filter(
+            mapping_id__in=[run.mapping_id for run in runs], status=SyncRun.Status.QUEUED, attempts=0)
+            .values_list("pk", flat=True))
+    kinds: dict[tuple, list[int]] = {}
+    for run in runs:
+        key = (run.status, run.trigger, json.dumps(run.entity_types), run.skip_reason, run.finished_at)
+        kinds.setdefault(key, []).append(run.mapping_id)
+    q = connection.ops.quote_name
+    columns = ", ".join(q(name) for name in (
+        "mapping_id", "status", "trigger", "full", "entity_types", "queued_at", "finished_at", "attempts", "counts",
+        "current_type", "errors", "skip_reason"))
+    sql = (f"INSERT INTO {q(SyncRun._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+           "SELECT m, %s, %s, FALSE, %s::jsonb, %s, %s, 0, '{}'::jsonb, '', '[]'::jsonb, %s "
+           "FROM unnest(%s::bigint[]) AS m ON CONFLICT DO NOTHING RETURNING id, status")
+    queued = []
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        for (status, trigger, types, skip_reason, finished_at), mapping_ids in kinds.items():
+            cursor.execute(sql, [status, trigger, types, now, finished_at, skip_reason, mapping_ids])
+            queued += [pk for pk, saved in cursor.fetchall() if saved == SyncRun.Status.QUEUED]
+    return queued
+
+
+def sync_run_next(*, region: str) -> SyncRun | None:
+    """A chain's step (tasks.run_next): runs the oldest queued run of the region, then sends the chain on while
+    queued runs remain. A run another worker claimed first is passed over."""
+    runs = SyncRun.objects.using(region).filter(status=SyncRun.Status.QUEUED).order_by("queued_at", "pk")
+    for run_id in runs.values_list("pk", flat=True)[:DISPATCH_CHAINS]:
+        run = sync_run_execute(run_id=run_id, region=region)
+        if run is not None:
+            if runs.exists():
+                _send([(NEXT_TASK, (region,))])
+            return run
+    return None
+
+
+def _last_successes(mapping_ids: list[int]) -> dict[int, datetime]:
+    """mapping id -> when its last successful run finished, from every region's runs (for configurations that
+    have not recorded it themselves: those last run before last_succeeded_at existed)."""
     found: dict[int, datetime] = {}
-    for alias in aliases():
+    for alias in aliases() if mapping_ids else ():
         try:
-            rows = (SyncRun.objects.using(alias).filter(status=SyncRun.Status.SUCCEEDED).order_by()
-                    .values("mapping_id").annotate(last=Max("finished_at")).values_list("mapping_id", "last"))
-            found.update(rows)
+            runs = SyncRun.objects.using(alias).filter(status=SyncRun.Status.SUCCEEDED, mapping_id__in=mapping_ids)
+            found.update(runs.order_by().values("mapping_id").annotate(last=Max("finished_at"))
+                         .values_list("mapping_id", "last"))
         except (OperationalError, InterfaceError):
             continue
     return found
 
 
 def _alert_stale(now: datetime) -> list[int]:
-    """Emails once per episode when the last successful run is older than the interval plus two hours. The runs
-    are in the regions and the configurations in the control plane: the ages are compared here, on plain values,
-    and only the configurations to alert are loaded."""
-    last_success = _last_successes()
-    candidates = []
-    rows = SyncConfiguration.objects.filter(enabled=True, stale_alert_sent_at__isnull=True).values_list(
-        "pk", "mapping_id", "frequency", "anchor_at")
-    for pk, mapping_id, frequency, anchor_at in rows.iterator(chunk_size=5000):
-        since = last_success.get(mapping_id) or anchor_at
-        if since is not None and since < now - INTERVALS[frequency] - STALE_GRACE:
-            candidates.append(pk)
+    """Emails once per episode when the last successful run is older than the interval plus two hours. Each
+    configuration records its last success (_finish), so one query in the control plane finds them; one that has
+    none recorded asks the regions' runs."""
+    overdue = Q()
+    for frequency, interval in INTERVALS.items():
+        cutoff = now - interval - STALE_GRACE
+        overdue |= Q(frequency=frequency) & (Q(last_succeeded_at__lt=cutoff)
+                                             | Q(last_succeeded_at__isnull=True, anchor_at__lt=cutoff))
+    rows = list(SyncConfiguration.objects.filter(overdue, enabled=True, stale_alert_sent_at__isnull=True)
+                .values_list("pk", "mapping_id", "frequency", "last_succeeded_at"))
+    unrecorded = _last_successes([mapping_id for _pk, mapping_id, _f, last in rows if last is None])
+    candidates = [pk for pk, mapping_id, frequency, _last in rows
+                  if unrecorded.get(mapping_id) is None
+                  or unrecorded[mapping_id] < now - INTERVALS[frequency] - STALE_GRACE]
     alerted = []
     for configuration in SyncConfiguration.objects.filter(pk__in=candidates).select_related("mapping__primary"):
         if SyncConfiguration.objects.filter(pk=configuration.pk, stale_alert_sent_at__isnull=True) \

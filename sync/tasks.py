@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import sync_continuous_start, sync_dispatch, sync_run_execute
+from .services import sync_continuous_start, sync_dispatch, sync_run_execute, sync_run_next
 
 
 @shared_task(name="sync.dispatch", ignore_result=True)
@@ -20,3 +20,9 @@ def run_sync(run_id: int, region: str | None = None) -> None:
 @shared_task(name="sync.continuous", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def run_continuous(mapping_id: int, region: str) -> None:
     sync_continuous_start(mapping_id=mapping_id, region=region)
+
+
+# The dispatcher's chains: each runs the oldest queued run of the backup's region and sends itself on while more wait.
+@shared_task(name="sync.next", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def run_next(region: str) -> None:
+    sync_run_next(region=region)

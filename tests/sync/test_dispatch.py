@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import connection, connections
 from django.utils import timezone
 
+from sync.bench_scheduling import make_pairs
 from sync.models import SyncConfiguration, SyncRun
 from sync.services import next_slot, sync_dispatch
 from tenants.models import BcpMapping
@@ -79,11 +80,14 @@ def test_a_stale_sync_emails_its_administrators_once(t0, sync_enabled, configure
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_at_once_queue_one_run(small, mapping):
+def test_two_dispatchers_at_once_claim_every_due_configuration_once(small, mapping):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's concurrent transactions; CI runs it there")
     now = timezone.now()
-    SyncConfiguration.objects.create(mapping=mapping, enabled=True, anchor_at=now, next_run_at=now)
+    _primaries, mappings = make_pairs(300, prefix="Due")
+    SyncConfiguration.objects.bulk_create(
+        [SyncConfiguration(mapping=m, enabled=True, anchor_at=now - timedelta(days=1), next_run_at=now)
+         for m in [mapping, *mappings]])
     barrier = threading.Barrier(2)
     results, errors = [], []
 
@@ -102,5 +106,10 @@ def test_two_dispatchers_at_once_queue_one_run(small, mapping):
     for thread in threads:
         thread.join(30)
     assert errors == []
-    assert sorted(len(r.queued) for r in results) == [0, 1]
-    assert SyncRun.objects.filter(mapping=mapping).count() == 1
+    first, second = (set(result.queued) for result in results)
+    assert not first & second and len(first | second) == 301
+    assert SyncRun.objects.using(BACKUP).count() == 301
+    assert SyncRun.objects.using(BACKUP).filter(mapping=mapping).count() == 1
+    # Each moved on to the same time tomorrow: nothing is due now.
+    assert not SyncConfiguration.objects.filter(next_run_at__lte=now).exists()
+    assert set(SyncConfiguration.objects.values_list("next_run_at", flat=True)) == {now + timedelta(days=1)}
