@@ -243,3 +243,26 @@ class Fence(models.Model):
 
     def __str__(self):
         return f"fence {self.mapping_id} @{self.generation}"
+
+
+class Change(models.Model):
+    """The change log: a record of a synced type changed since a run last looked at it, one row per tenant, type
+    and top-level record (a child's change names its parent). Database triggers write it (sync.engine.capture), in
+    the database of the change, for every write however it was made (a service, QuerySet.update(), the CSV import,
+    raw SQL); a run reads its pair's rows in its snapshot and deletes the ones it read once the backup committed.
+    A new change to a record with a row waiting gives that row a new id, so a run never deletes a change it did not
+    see."""
+
+    tenant_id = models.UUIDField(_("tenant"))
+    entity_type = models.CharField(_("entity type"), max_length=30)
+    record_id = models.BigIntegerField(_("record"))
+
+    class Meta:
+        verbose_name = _("sync change")
+        verbose_name_plural = _("sync changes")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "entity_type", "record_id"], name="sync_change_record"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity_type} {self.record_id} @{self.tenant_id}"

@@ -10,6 +10,7 @@ from contactcenter.models import AgentProfile, Deletion
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
 
+from .engine import capture
 from .engine.registry import BY_KEY, ENTITIES
 from .models import Correlation, SyncConfiguration, SyncRun
 
@@ -148,3 +149,10 @@ def correlation_lookup(*, mapping: BcpMapping, entity_type: str, query: str, sid
     return [CorrelatedPair(entity, links[pk].source_id if pk in links else None,
                            other.get(links[pk].source_id) if pk in links else None, pk, name,
                            links[pk].synced_at if pk in links else None) for pk, name in found.items()]
+
+
+def tenants_with_changes(alias: str) -> set:
+    """Tenants with changes to their synced records logged in database `alias` (a region's, or the control plane's
+    for roles and users) that no run has read yet: a primary (its pair has work) or a BCP tenant (a copy was
+    changed; its pair's next run puts it back). Every write counts, raw SQL and QuerySet.update() included."""
+    return capture.tenants_with_changes(alias)

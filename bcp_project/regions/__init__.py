@@ -29,6 +29,8 @@ EVERYWHERE_APPS = {"audit"}
 # sync: the configuration is control plane (the dispatcher reads it without any region); the runs, the
 # correlations and the fence live in the backup's region, so that they survive the loss of the primary's.
 REGION_MODELS = {"sync.syncrun", "sync.correlation", "sync.fence"}
+# The sync's change log is in every database: its triggers write it in the database of the change.
+EVERYWHERE_MODELS = {"sync.change"}
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("bcp_region", default=None)
 
@@ -66,6 +68,8 @@ def placement(app_label: str, model_name: str | None) -> str:
     """"control", "region" or "everywhere" for a model (or an app when model_name is None)."""
     if model_name and f"{app_label}.{model_name}" in REGION_MODELS:
         return "region"
+    if model_name and f"{app_label}.{model_name}" in EVERYWHERE_MODELS:
+        return "everywhere"
     if app_label in REGION_APPS:
         return "region"
     if app_label in EVERYWHERE_APPS:

@@ -1,20 +1,31 @@
-"""Comparing in Python: every row of the type is read on both tenants and compared here. Any database (SQLite),
-and the types that cannot be compared in SQL."""
+"""Comparing in Python: the rows of the type are read on both tenants and compared here: all of them, or only the
+records the change log names (and their copies)."""
 
 from ..models import Correlation
 from .comparing import Comparer, Plan
-from .types import Entity
+from .types import READ_ALL_ABOVE, Entity, pick
 
 
 class PythonComparer(Comparer):
-    def compare(self, entity: Entity) -> Plan:
+    def compare(self, entity: Entity, only: set[int] | None = None) -> Plan:
+        """Every record of the type, or (`only`) these primary ids: those that exist are compared with their
+        copies, those gone are deleted on the BCP tenant."""
         state, ids = self.state, self.state.ids
-        correlations = self._correlations(entity.key)
-        source = entity.read(state.source_tenant)
-        source_children = entity.read_children(state.source_tenant)
-        target = entity.read(state.target_tenant)
-        target_children = entity.read_children(state.target_tenant)
-        plan = Plan(source=source, source_children=source_children, source_ids=set(source))
+        if only is None:
+            correlations = self._correlations(entity.key)
+            source = entity.read(state.source_tenant)
+            source_children = entity.read_children(state.source_tenant)
+            target = entity.read(state.target_tenant)
+            target_children = entity.read_children(state.target_tenant)
+        else:
+            wanted = sorted(only)
+            correlations = self._correlations(entity.key, wanted)
+            source = pick(entity.read, state.source_tenant, wanted)
+            source_children = {child.key: pick(child.read, state.source_tenant, wanted) for child in entity.children}
+            copies = sorted(correlations.values())
+            target = pick(entity.read, state.target_tenant, copies)
+            target_children = {child.key: pick(child.read, state.target_tenant, copies) for child in entity.children}
+        plan = Plan(source=source, source_children=source_children, source_ids=set(source), partial=only is not None)
         unique = [entity.columns.index(name) for group in entity.unique for name in group]
         for pk in source:
             target_id = correlations.get(pk)
@@ -38,10 +49,15 @@ class PythonComparer(Comparer):
         plan.doomed = {pk: target_id for pk, target_id in correlations.items() if pk not in source}
         return plan
 
-    def _correlations(self, key: str) -> dict[int, int]:
+    def _correlations(self, key: str, source_ids: list[int] | None = None) -> dict[int, int]:
         rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key).values_list(
             "source_id", "target_id")
-        return dict(rows.iterator(chunk_size=5000))
+        if source_ids is None:
+            return dict(rows.iterator(chunk_size=5000))
+        if len(source_ids) <= READ_ALL_ABOVE:
+            return dict(rows.filter(source_id__in=source_ids))
+        wanted = set(source_ids)
+        return {pk: target for pk, target in rows.iterator(chunk_size=5000) if pk in wanted}
 
 
 def _same_children(entity: Entity, source_children: dict, pk: int, children: dict[str, list[tuple]]) -> bool:

@@ -23,7 +23,8 @@ class Plan:
     # The primary's rows that this run writes, with their children.
     source: dict[int, tuple] = field(default_factory=dict)
     source_children: dict[str, dict[int, list[tuple]]] = field(default_factory=dict)
-    source_ids: set[int] = field(default_factory=set)  # every primary record when the type was compared
+    source_ids: set[int] = field(default_factory=set)  # every primary record compared (that exists)
+    partial: bool = False  # only the records the change log named were compared
     creates: list[int] = field(default_factory=list)  # source ids
     updates: dict[int, int] = field(default_factory=dict)  # source id -> target id
     stale: list[int] = field(default_factory=list)  # source ids whose copy was deleted on the BCP tenant
@@ -44,8 +45,9 @@ class Comparer(ABC):
         self.state = state
 
     @abstractmethod
-    def compare(self, entity: Entity) -> Plan:
-        """Every record of the type on both tenants compared; the plan's comparison fields all filled in."""
+    def compare(self, entity: Entity, only: set[int] | None = None) -> Plan:
+        """Every record of the type on both tenants compared, or only the primary ids `only`; the plan's comparison
+        fields all filled in."""
 
     def changed_children(self, entity: Entity, differ: list[bool]) -> set[str]:
         """The child keys of a record to rewrite: those that differ, and every one after a cascading one."""

@@ -3,10 +3,15 @@ the same way whichever comparer made it: links in BCP ids (a record whose link i
 written), unique values (a swap needs placeholders; a record made on the BCP tenant with the same value is refused
 by name or, for default roles, adopted), and the hash of every record to write."""
 
+from collections import defaultdict
+
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from bcp_project.regions import CONTROL
+
 from ..models import Correlation
+from . import capture
 from .compare_python import PythonComparer
 from .comparing import Comparer, Plan
 from .ids import content_hash
@@ -24,9 +29,36 @@ class Planner:
         backup's region, two databases that no one query can join."""
         return self.in_python
 
+    def read_changes(self, entities: list[Entity]) -> None:
+        """The change log of both tenants, read in the run's transactions (the primary's in its snapshot): the
+        primary's entries name its records; the BCP tenant's name copies, whose primary ids the correlations give
+        (an entry for a record made on the BCP tenant names none, and is only consumed). A type is compared by its
+        entries alone once it has correlations and the run is not --full; otherwise in full."""
+        state = self.state
+        keys = [entity.key for entity in entities]
+        primary: dict[str, set[int]] = defaultdict(set)
+        backup: dict[str, set[int]] = defaultdict(set)
+        for alias in dict.fromkeys((state.source_alias, CONTROL)):
+            for key, ids in capture.read(alias, state.source_tenant, keys, state.found).items():
+                primary[key] |= ids
+        for alias in dict.fromkeys((state.target_alias, CONTROL)):
+            for key, ids in capture.read(alias, state.target_tenant, keys, state.found).items():
+                backup[key] |= ids
+        for entity in entities:
+            key = entity.key
+            correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=key)
+            if state.full or not correlations.exists():
+                continue
+            copies = sorted(backup[key])
+            sources = set()
+            for start in range(0, len(copies), READ_ALL_ABOVE):
+                sources.update(correlations.filter(target_id__in=copies[start:start + READ_ALL_ABOVE])
+                               .values_list("source_id", flat=True))
+            state.changes[key] = primary[key] | sources
+
     def plan(self, entity: Entity) -> Plan:
         state = self.state
-        plan = self.comparer_for(entity).compare(entity)
+        plan = self.comparer_for(entity).compare(entity, state.changes.get(entity.key))
         state.names[entity.key] = {pk: entity.describe(values) for pk, values in plan.source.items()}
         self._in_target_ids(entity, plan)
         self._check_unique(entity, plan)
@@ -120,6 +152,7 @@ class Planner:
         if pk in plan.failed:
             return
         plan.failed.add(pk)
+        self.state.retry[entity.key].add(pk)
         plan.values_target.pop(pk, None)
         self.state.error(code, entity, name=self.state.name(entity.key, pk), **params)
 

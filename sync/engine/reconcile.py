@@ -1,5 +1,7 @@
 """Reconciliation, after every run: every primary record that did not fail has exactly one copy, with the same
-content. A record missing, differing or left over fails the run by name."""
+content. A record missing, differing or left over fails the run by name. A run that compared a type in full checks
+every record of it; one driven by the change log checks the records it compared (the digests, digest.py, prove
+the others unchanged)."""
 
 from ..models import Correlation
 from .comparing import Plan
@@ -20,7 +22,8 @@ class Reconciler:
         this run, when it planned; the ones it wrote are read back now and their hashes compared with the
         primary's."""
         state, key = self.state, entity.key
-        unlinked, orphaned, unsourced = self._counts(entity, plan.source_ids)
+        unlinked, orphaned, unsourced = self._counts(entity, plan.source_ids,
+                                                     self.state.changes.get(key) if plan.partial else None)
         expected = plan.source_ids - plan.failed
         missing = (unlinked | orphaned) & expected
         extra = unsourced - plan.source_ids
@@ -41,6 +44,7 @@ class Reconciler:
                                   state.ids.children_to_source(entity, children, target_id))
             if digest != plan.hashes[pk]:
                 differing.append(pk)
+        state.retry[key] |= missing | set(differing)
         if missing:
             state.errors.append({"code": "reconcile_missing", "type": key, "count": len(missing),
                                  "names": sorted(state.name(key, pk) for pk in missing)[:10]})
@@ -51,15 +55,21 @@ class Reconciler:
         if undeleted:
             state.errors.append({"code": "reconcile_extra", "type": key, "count": len(undeleted)})
 
-    def _counts(self, entity: Entity, source_ids: set[int]) -> tuple[set[int], set[int], set[int]]:
+    def _counts(self, entity: Entity, source_ids: set[int],
+                scope: set[int] | None = None) -> tuple[set[int], set[int], set[int]]:
         """Primary ids: of the records without a correlation, of the correlations whose copy is gone, of the
-        correlations whose primary record is gone. The primary's ids are the plan's (read in the run's snapshot,
-        they are what a second read in it would return); the copies' ids and the correlations are read in the
-        backup's region after the writes; they are compared here."""
+        correlations whose primary record is gone; of every record, or of the primary ids in `scope`. The
+        primary's ids are the plan's (read in the run's snapshot, they are what a second read in it would return);
+        the copies' ids and the correlations are read in the backup's region after the writes; they are compared
+        here."""
         state = self.state
-        target_ids = set(entity.queryset(state.target_tenant).values_list("pk", flat=True).order_by())
-        correlations = dict(Correlation.objects.filter(mapping=state.mapping, entity_type=entity.key)
-                            .values_list("source_id", "target_id").iterator(chunk_size=5000))
+        if scope is None:
+            target_ids = set(entity.queryset(state.target_tenant).values_list("pk", flat=True).order_by())
+            correlations = dict(Correlation.objects.filter(mapping=state.mapping, entity_type=entity.key)
+                                .values_list("source_id", "target_id").iterator(chunk_size=5000))
+        else:
+            correlations = self._correlations_of(entity.key, sorted(scope))
+            target_ids = set(pick(entity.read, state.target_tenant, sorted(correlations.values())))
         unlinked = source_ids - set(correlations)
         orphaned = {source for source, target in correlations.items() if target not in target_ids}
         unsourced = set(correlations) - source_ids

@@ -2,17 +2,21 @@
 then deletions in reverse order; then reconciliation of every type; then the fenced commit. Errors are kept as
 codes with their parameters (state.errors), so that the page shows them in the reader's language."""
 
+import logging
 from collections.abc import Callable
 
 from ..models import SyncRun
-from . import failpoints
+from . import capture, failpoints
 from .comparing import Plan
 from .planning import Planner
 from .reconcile import Reconciler
 from .registry import ENTITIES
 from .snapshot import RunTransactions
 from .state import ProgressChannel, RunState
+from .types import db_for
 from .writer import Writer
+
+logger = logging.getLogger(__name__)
 
 
 class Engine:
@@ -43,8 +47,22 @@ class Engine:
             self.as_of = transactions.as_of
             self._copy()
             transactions.commit()
+        self._consume()
+
+    def _consume(self) -> None:
+        """After the backup committed: the change-log rows this run read are deleted (a crash before that repeats
+        work that changes nothing), and the records it could not finish are logged again for the next run."""
+        failed = capture.consume(self.state.found)
+        if failed:
+            logger.warning("sync run %s: change log not cleared in %s", self.state.run.pk, ", ".join(failed))
+        state = self.state
+        for entity in self.entities:
+            retry = state.retry[entity.key]
+            if retry:
+                capture.log_again(db_for(entity.model, state.source_tenant), state.source_tenant, entity.key, retry)
 
     def _copy(self) -> None:
+        self.planner.read_changes(self.entities)
         for entity in self.entities:
             plan = self.plans[entity.key] = self.planner.plan(entity)
             self.writer.upsert(entity, plan)

@@ -30,7 +30,7 @@ from bcp_project.regions import CONTROL, RegionUnavailable
 from tenants.models import BcpMapping
 
 from ..models import Fence
-from . import failpoints, sql
+from . import capture, failpoints, sql
 from .state import RunState, region_answers
 from .writer import SyncInterrupted
 
@@ -108,6 +108,8 @@ class RunTransactions:
         self.stack = ExitStack()
         self.as_of = None
         self.committed = False
+        # SQLite: the change log's highest id in each written database when the run began (capture.py).
+        self.watermarks: dict[str, int] = {}
 
     def __enter__(self) -> "RunTransactions":
         try:
@@ -168,12 +170,21 @@ class RunTransactions:
             with connection.cursor() as cursor:
                 if not sql.try_writer_lock(cursor, self.state.mapping.pk):
                     raise AnotherRunWriting
+        # The run's own writes on the BCP tenant are no changes to copy back (capture.py).
+        for alias in dict.fromkeys((target, CONTROL)):
+            if connections[alias].vendor == "postgresql":
+                with connections[alias].cursor() as cursor:
+                    sql.capture_off(cursor)
+            else:
+                self.watermarks[alias] = capture.watermark(alias)
 
     def commit(self) -> None:
         """The fence checked under its lock, then the backup's region committed, then the control plane; raises
         SyncInterrupted (everything rolled back) when a switch moved the fence since the run started."""
         state = self.state
         failpoints.failpoint("before:commit")
+        for alias, above in self.watermarks.items():
+            capture.forget_own(alias, state.target_tenant, above)
         control = connections[CONTROL]
         if control.vendor == "postgresql":
             with control.cursor() as cursor:

@@ -94,3 +94,84 @@ def progress_write(cursor, *, run_id: int, counts: str, current_type: str, heart
     """PostgreSQL, on the progress connection: a running run's counts (JSON text), current type and heartbeat."""
     cursor.execute("UPDATE sync_syncrun SET counts = %s::jsonb, current_type = %s, heartbeat_at = %s WHERE id = %s",
                    [counts, current_type, heartbeat_at, run_id])
+
+
+# --- the change log's triggers (capture.py) --------------------------------------------------------------
+
+CAPTURE_OFF = "bcp.sync_capture"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
+
+
+def capture_triggers(*, vendor: str, table: str, name: str, entity_type: str, tenant: str, record: str,
+                     using: str) -> list[str]:
+    """The statements that (re)create the triggers logging every INSERT, UPDATE and DELETE of `table` into the
+    change log. `tenant` and `record` are SQL expressions over a row named ROW (NEW or OLD): the tenant and the
+    top-level record id the row belongs to. A row whose tenant or record is NULL (a staff user, a group that is
+    not a role's) logs nothing. `name` is the triggers' own (unique per table)."""
+    table_q, log = _quote(table, using), _quote("sync_change", using)
+
+    def values(row: str) -> tuple[str, str]:
+        return tenant.replace("ROW.", f"{row}."), record.replace("ROW.", f"{row}.")
+
+    kind = entity_type.replace("'", "''")
+    if vendor == "postgresql":
+        def log_row(row: str) -> str:
+            tenant_sql, record_sql = values(row)
+            return (f"INSERT INTO {log} (tenant_id, entity_type, record_id) SELECT t, '{kind}', r "  # noqa: S608
+                    f"FROM (SELECT ({tenant_sql}) AS t, ({record_sql}) AS r) AS s "
+                    "WHERE t IS NOT NULL AND r IS NOT NULL "
+                    "ON CONFLICT (tenant_id, entity_type, record_id) DO UPDATE "
+                    f"SET id = nextval(pg_get_serial_sequence('{log}', 'id'));")
+
+        new_tenant, new_record = values("NEW")
+        old_tenant, old_record = values("OLD")
+        body = (f"BEGIN IF current_setting('{CAPTURE_OFF}', true) = 'off' THEN RETURN NULL; END IF; "
+                f"IF TG_OP = 'DELETE' THEN {log_row('OLD')} RETURN NULL; END IF; "
+                f"{log_row('NEW')} "
+                f"IF TG_OP = 'UPDATE' AND ((({old_tenant}), ({old_record})) IS DISTINCT FROM "
+                f"(({new_tenant}), ({new_record}))) THEN {log_row('OLD')} END IF; "
+                "RETURN NULL; END;")
+        return [f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $sync$ {body} $sync$",
+                f"DROP TRIGGER IF EXISTS {name} ON {table_q}",
+                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table_q} "
+                f"FOR EACH ROW EXECUTE FUNCTION {name}()"]
+
+    # SQLite: no conflict clause (an outer INSERT OR IGNORE would override it): the waiting row goes, a new one
+    # with a new id comes. One writer at a time, so the two statements cannot interleave with another's.
+    def log_row(row: str, where: str = "") -> str:
+        tenant_sql, record_sql = values(row)
+        key = f"FROM (SELECT ({tenant_sql}) AS t, ({record_sql}) AS r) WHERE t IS NOT NULL AND r IS NOT NULL{where}"
+        return (f"DELETE FROM {log} WHERE (tenant_id, entity_type, record_id) IN "  # noqa: S608
+                f"(SELECT t, '{kind}', r {key}); "
+                f"INSERT INTO {log} (tenant_id, entity_type, record_id) SELECT t, '{kind}', r {key};")
+
+    new_tenant, new_record = values("NEW")
+    moved = f" AND NOT (t IS ({new_tenant}) AND r IS ({new_record}))"
+    return [f"DROP TRIGGER IF EXISTS {name}_i", f"DROP TRIGGER IF EXISTS {name}_u", f"DROP TRIGGER IF EXISTS {name}_d",
+            f"CREATE TRIGGER {name}_i AFTER INSERT ON {table_q} BEGIN {log_row('NEW')} END",
+            f"CREATE TRIGGER {name}_u AFTER UPDATE ON {table_q} BEGIN {log_row('NEW')} {log_row('OLD', moved)} END",
+            f"CREATE TRIGGER {name}_d AFTER DELETE ON {table_q} BEGIN {log_row('OLD')} END"]
+
+
+def capture_installed(cursor, *, vendor: str, names: list[str]) -> set[str]:
+    """Which of these capture triggers exist in the database (SQLite: those of all three kinds)."""
+    if vendor == "postgresql":
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)", [names])
+        return {row[0] for row in cursor.fetchall()}
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    present = {row[0] for row in cursor.fetchall()}
+    return {name for name in names if all(f"{name}_{kind}" in present for kind in "iud")}
+
+
+def capture_off(cursor) -> None:
+    """PostgreSQL: this transaction's writes log nothing (the run's own writes on the BCP tenant)."""
+    cursor.execute("SELECT set_config(%s, 'off', true)", [CAPTURE_OFF])
+
+
+def changes_delete(cursor, ids: list[int], *, vendor: str) -> None:
+    """The change-log rows of these ids (the ones a run read) deleted."""
+    if vendor == "postgresql":
+        cursor.execute("DELETE FROM sync_change WHERE id = ANY(%s)", [ids])
+        return
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cursor.execute(f"DELETE FROM sync_change WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608

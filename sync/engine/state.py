@@ -14,7 +14,7 @@ from django.utils import timezone
 from bcp_project.regions import alias_for_mapping, alias_for_tenant
 
 from ..models import SyncRun
-from . import sql
+from . import capture, sql
 from .ids import IdMaps
 from .registry import BY_KEY
 from .types import Entity
@@ -107,6 +107,13 @@ class RunState:
         self.counts = {key: TypeCounts() for key in keys}
         self.errors: list[dict] = []
         self.on_progress = on_progress
+        # The change log: the rows this run read (deleted once the backup committed), and per type the primary ids
+        # to compare (a type missing here is compared in full: a first sync, --full, no correlation yet).
+        self.found = capture.Read()
+        self.changes: dict[str, set[int]] = {}
+        # Primary ids whose work this run could not finish (a failure, a protected delete, a reconciliation
+        # error): logged again after the commit, so the next change-driven run takes them up again.
+        self.retry: dict[str, set[int]] = {key: set() for key in keys}
 
     def error(self, code: str, entity: Entity, **params) -> None:
         self.errors.append({"code": code, "type": entity.key, **params})

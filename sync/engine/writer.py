@@ -141,6 +141,7 @@ class Writer:
                         detail = ", ".join(sorted(str(obj) for obj in list(users)[:3]))
                         state.errors.append({"code": "protected", "type": key, "detail": detail,
                                              "name": self._target_name(entity, item[1])})
+                        state.retry[key].add(item[0])
                         counts.failed += 1
             state.ids.forget(key, deleted)
             counts.deleted += len(deleted)
