@@ -718,6 +718,37 @@ def sync_note_changes(*, tenant_ids) -> list[int]:
     return asked
 
 
+def sync_poll_changes() -> list[int]:
+    """Beat's look at the change logs (every second, settings.CELERY_BEAT_SCHEDULE): a pair that syncs continuously,
+    whose tenants have changes logged that no run has read, and that has no run going nor changes already marked,
+    is marked and its run asked for, as a change seen by a signal would be. This is how a bulk QuerySet.update(),
+    the CSV import or an operator's raw SQL reach the backup within seconds; changes a run is reading now are left
+    to it (and what comes during it, to its follow-up). Returns the mapping ids whose run was asked for."""
+    from .selectors import tenants_with_changes
+
+    changed = set()
+    for alias in (CONTROL, *aliases()):
+        try:
+            changed |= tenants_with_changes(alias)
+        except (OperationalError, InterfaceError, RegionUnavailable) as exc:
+            logger.info("continuous sync: the change log of %s was not read (%s)", alias, exc)
+    if not changed:
+        return []
+    rows = list(SyncConfiguration.objects.filter(
+        Q(mapping__primary_id__in=changed) | Q(mapping__secondary_id__in=changed), enabled=True,
+        frequency=Frequency.CONTINUOUS, changes_pending_since__isnull=True,
+    ).values_list("mapping_id", "mapping__primary_id", "mapping__secondary__region__code"))
+    busy = set()
+    for region in {region for _mapping, _primary, region in rows}:
+        try:
+            busy.update(SyncRun.objects.using(region).filter(
+                mapping_id__in=[mapping for mapping, _p, where in rows if where == region],
+                status__in=SyncRun.ACTIVE).values_list("mapping_id", flat=True))
+        except (OperationalError, InterfaceError, RegionUnavailable):
+            busy.update(mapping for mapping, _p, where in rows if where == region)
+    return sync_note_changes(tenant_ids=[primary for mapping, primary, _r in rows if mapping not in busy])
+
+
 def _ask_continuous(mapping_id: int, region: str, *, countdown: timedelta = timedelta(0)) -> None:
     """Sends the task that starts the pair's continuous run, after `countdown`, to the backup's region's queue. A
     broker that does not answer leaves the changes marked: the dispatcher starts them after CONTINUOUS_LOST_AFTER."""

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import sync_continuous_start, sync_dispatch, sync_run_execute, sync_run_next
+from .services import sync_continuous_start, sync_dispatch, sync_poll_changes, sync_run_execute, sync_run_next
 
 
 @shared_task(name="sync.dispatch", ignore_result=True)
@@ -26,3 +26,9 @@ def run_continuous(mapping_id: int, region: str) -> None:
 @shared_task(name="sync.next", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def run_next(region: str) -> None:
     sync_run_next(region=region)
+
+
+# Continuous mode for the writes no signal sees (bulk updates, raw SQL): beat looks at the change logs every second.
+@shared_task(name="sync.changes", ignore_result=True)
+def poll_changes() -> None:
+    sync_poll_changes()

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,7 +21,14 @@ from contactcenter import services as cc
 from contactcenter.models import Tag
 from sync import tasks
 from sync.models import Frequency, SyncConfiguration, SyncRun
-from sync.services import CONTINUOUS_CAP, CONTINUOUS_LOST_AFTER, sync_dispatch, sync_run_execute, sync_run_request
+from sync.services import (
+    CONTINUOUS_CAP,
+    CONTINUOUS_LOST_AFTER,
+    sync_dispatch,
+    sync_poll_changes,
+    sync_run_execute,
+    sync_run_request,
+)
 from tenants.models import BcpMapping
 from tests.broker import broker_down, own_queue, take_messages
 from tests.sync.conftest import BACKUP, run_sync
@@ -148,6 +155,38 @@ def test_no_continuous_run_while_the_bcp_tenant_is_active(continuous, small, map
     assert len(_runs(mapping)) == 1
     # The changes stay marked: after switching back, the dispatcher starts their run.
     assert SyncConfiguration.objects.get(pk=continuous.pk).changes_pending_since is not None
+
+
+def test_a_bulk_update_and_raw_sql_reach_the_backup_through_the_change_logs(continuous, small, mapping, queue):
+    """No signal sees these writes: beat's look at the change logs (every second) asks for their run."""
+    assert sync_poll_changes() == []  # the first sync read everything logged
+    Tag.objects.filter(tenant=small, name="VIP").update(description="bulk")
+    assert take_messages(queue) == []
+    assert sync_poll_changes() == [mapping.pk]
+    assert sync_poll_changes() == []  # marked: once is enough
+    _settled(continuous)
+    assert _work(queue) == [CONTINUOUS]
+    assert _backup_tag(mapping, "VIP").description == "bulk"
+
+    tag = Tag.objects.get(tenant=small, name="VIP")
+    with connections["na"].cursor() as cursor:
+        cursor.execute(f"UPDATE {Tag._meta.db_table} SET description = %s WHERE id = %s", ["raw SQL", tag.pk])  # noqa: S608
+    assert sync_poll_changes() == [mapping.pk]
+    _settled(continuous)
+    assert _work(queue) == [CONTINUOUS]
+    assert _backup_tag(mapping, "VIP").description == "raw SQL"
+    assert sync_poll_changes() == []
+    assert [run.trigger for run in _runs(mapping)] == [SyncRun.Trigger.COMMAND] + [SyncRun.Trigger.CONTINUOUS] * 2
+
+
+def test_the_look_at_the_change_logs_leaves_a_pair_whose_run_is_going_to_that_run(continuous, small, mapping, queue):
+    going = sync_run_request(tenant=small, actor=Actor.system(), enqueue=False)
+    Tag.objects.filter(tenant=small, name="VIP").update(description="read by the run going")
+    assert sync_poll_changes() == []
+    sync_run_execute(run_id=going.pk, region=BACKUP)
+    assert _work(queue) == []  # nothing marked: no follow-up
+    assert sync_poll_changes() == []  # the run read it
+    assert _backup_tag(mapping, "VIP").description == "read by the run going"
 
 
 def test_a_sign_in_is_not_a_change(continuous, small, client, queue):
