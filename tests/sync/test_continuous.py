@@ -20,10 +20,12 @@ from bcp_project.celery import app
 from contactcenter import services as cc
 from contactcenter.models import Tag
 from sync import tasks
+from sync.bench_scheduling import make_pairs
 from sync.models import Frequency, SyncConfiguration, SyncRun
 from sync.services import (
     CONTINUOUS_CAP,
     CONTINUOUS_LOST_AFTER,
+    DISPATCH_CHAINS,
     sync_dispatch,
     sync_poll_changes,
     sync_run_execute,
@@ -37,12 +39,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CONTINUOUS = "sync.continuous"
 # What a worker runs for each message.
-TASKS = {task.name: task for task in (tasks.run_sync, tasks.run_continuous)}
+TASKS = {task.name: task for task in (tasks.run_sync, tasks.run_continuous, tasks.run_next)}
 
 
 @pytest.fixture
 def queue(tmp_path):
-    with own_queue(tmp_path, f"bcp-test-continuous-{uuid.uuid4().hex[:12]}", tasks=("sync.run", CONTINUOUS)) as name:
+    with own_queue(tmp_path, f"bcp-test-continuous-{uuid.uuid4().hex[:12]}", tasks=tuple(TASKS)) as name:
         yield name
 
 
@@ -219,3 +221,20 @@ def _copied(mapping) -> bool:
                                                     status=SyncRun.Status.SUCCEEDED).exists()
     except OperationalError:  # SQLite: the run holds the table
         return False
+
+
+def test_a_dispatch_starts_its_runs_with_a_few_chains_that_run_them_all(small, mapping, queue):
+    """Scheduled runs, not continuous ones: the dispatcher's chains (sync.next), worked the way a worker would."""
+    now = timezone.now()
+    _primaries, mappings = make_pairs(DISPATCH_CHAINS + 3, prefix="Chained")
+    SyncConfiguration.objects.bulk_create([SyncConfiguration(mapping=m, enabled=True, next_run_at=now,
+                                                             anchor_at=now - timedelta(days=1)) for m in mappings])
+    assert len(sync_dispatch(now=now).queued) == DISPATCH_CHAINS + 3
+    worked = _work(queue)
+    assert worked[:DISPATCH_CHAINS] == ["sync.next"] * DISPATCH_CHAINS
+    while more := _work(queue):  # each chain sent itself on while queued runs remained
+        worked += more
+    assert set(worked) == {"sync.next"}
+    runs = SyncRun.objects.using(BACKUP).filter(mapping_id__in=[m.pk for m in mappings])
+    assert runs.count() == DISPATCH_CHAINS + 3
+    assert set(runs.values_list("status", flat=True)) == {SyncRun.Status.SUCCEEDED}
