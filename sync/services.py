@@ -52,8 +52,8 @@ CONTINUOUS_CAP = timedelta(seconds=5)
 # A burst moves changes_last_at on at most this often (one UPDATE per pair in this time, not one per change).
 CONTINUOUS_NOTE_EVERY = timedelta(milliseconds=200)
 # Changes still waiting this long after the first were not started by their own task (the broker was down, or the
-# pair was paused or backing off): the dispatcher starts them.
-CONTINUOUS_LOST_AFTER = CONTINUOUS_CAP + timedelta(seconds=10)
+# pair was paused or backing off; or the queue is long): the dispatcher starts them.
+CONTINUOUS_LOST_AFTER = timedelta(seconds=30)
 # "No successful sync for too long" means older than the interval plus this.
 STALE_GRACE = timedelta(hours=2)
 # A pair whose run found a region's database not answering waits this long before the dispatcher starts another,
@@ -549,9 +549,12 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
         batch = new_runs.get(alias, [])
         try:
             if batch:
+                # Runs already waiting have their chains (each goes on while runs wait): only as many new ones as
+                # bring them to DISPATCH_CHAINS, so a queue that backs up under load does not grow chains.
+                waiting = SyncRun.objects.using(alias).filter(status=SyncRun.Status.QUEUED).count()
                 queued = _insert_runs(alias, batch, now)
                 result.queued += queued
-                to_send += [(NEXT_TASK, (alias,))] * min(len(queued), DISPATCH_CHAINS)
+                to_send += [(NEXT_TASK, (alias,))] * min(len(queued), max(DISPATCH_CHAINS - waiting, 0))
                 result.skipped += [run.mapping_id for run in batch if run.status == SyncRun.Status.SKIPPED]
             # Runs whose worker was lost, and the oldest of those whose message never reached one (a few per
             # dispatch: a long queue behind busy workers is not lost), are sent again; claiming decides.
