@@ -478,8 +478,8 @@ NEXT_TASK = "sync.next"
 
 def _claim_due(now: datetime):
     """The due configurations this dispatcher claims, each moved on to its next slot, as dicts of _CLAIMED.
-    PostgreSQL: one statement (_CLAIM_DUE). Elsewhere: a conditional UPDATE per row, which SQLite runs one writer
-    at a time. A pair in its back-off (its last run found a region down) is not due until the back-off ends."""
+    PostgreSQL: one statement (_CLAIM_DUE). SQLite: under the write lock, a read and one executemany. A pair in
+    its back-off (its last run found a region down) is not due until the back-off ends."""
     if connections[CONTROL].vendor == "postgresql":
         intervals = json.dumps({key: value.total_seconds() for key, value in INTERVALS.items()})
         with connections[CONTROL].cursor() as cursor:
@@ -490,12 +490,21 @@ def _claim_due(now: datetime):
                     claimed["entity_types"] = json.loads(claimed["entity_types"])
                 yield claimed
         return
+    # SQLite has one writer at a time: an UPDATE first takes the write lock for the rest of this transaction (the
+    # dispatch's), so no other dispatcher reads these rows before they are moved on; then one executemany.
+    table = SyncConfiguration._meta.db_table
+    connection = connections[CONTROL]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET id = id WHERE 0")  # noqa: S608 - the model's table
     due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now).exclude(retry_after__gt=now)
-    for row in due.values(*_FIELDS).iterator(chunk_size=2000):
-        following = next_slot(anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)
-        if SyncConfiguration.objects.filter(pk=row["pk"], next_run_at=row["next_run_at"]).update(
-                next_run_at=following):
-            yield {**row, "region": row["mapping__secondary__region__code"]}
+    rows = list(due.values(*_FIELDS))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET next_run_at = %s WHERE id = %s", [  # noqa: S608
+            (connection.ops.adapt_datetimefield_value(
+                next_slot(anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)), row["pk"])
+            for row in rows])
+    for row in rows:
+        yield {**row, "region": row["mapping__secondary__region__code"]}
 
 
 def _active_mappings() -> set[int]:
@@ -589,22 +598,26 @@ def _insert_runs(alias: str, runs: list[NewRun], now: datetime) -> list[int]:
     """Saves the dispatcher's new runs in region `alias`; returns the ids of the queued ones. A "Sync now" pressed
     in the same instant wins: the one-active-run constraint turns that pair's insert into nothing. PostgreSQL: one
     INSERT … SELECT FROM unnest(mapping ids) … ON CONFLICT DO NOTHING per kind of run (they differ only by
-    pair, mostly); elsewhere bulk_create, then the queued ones read back."""
+    pair, mostly); SQLite: one executemany, then the queued ones (saved at `now`) read back."""
     connection = connections[alias]
-    if connection.vendor != "postgresql":
-        SyncRun.objects.using(alias).bulk_create([SyncRun(**run._asdict()) for run in runs], batch_size=2000,
-                                                 ignore_conflicts=True)
-        return list(SyncRun.objects.using(alias).filter(
-            mapping_id__in=[run.mapping_id for run in runs], status=SyncRun.Status.QUEUED, attempts=0)
-            .values_list("pk", flat=True))
-    kinds: dict[tuple, list[int]] = {}
-    for run in runs:
-        key = (run.status, run.trigger, json.dumps(run.entity_types), run.skip_reason, run.finished_at)
-        kinds.setdefault(key, []).append(run.mapping_id)
     q = connection.ops.quote_name
     columns = ", ".join(q(name) for name in (
         "mapping_id", "status", "trigger", "full", "entity_types", "queued_at", "finished_at", "attempts", "counts",
         "current_type", "errors", "skip_reason"))
+    if connection.vendor != "postgresql":
+        adapt = connection.ops.adapt_datetimefield_value
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {q(SyncRun._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+                "VALUES (%s, %s, %s, 0, %s, %s, %s, 0, '{}', '', '[]', %s) ON CONFLICT DO NOTHING",
+                [(run.mapping_id, run.status, run.trigger, json.dumps(run.entity_types), adapt(now),
+                  adapt(run.finished_at), run.skip_reason) for run in runs])
+        return list(SyncRun.objects.using(alias).filter(queued_at=now, status=SyncRun.Status.QUEUED, attempts=0)
+                    .values_list("pk", flat=True))
+    kinds: dict[tuple, list[int]] = {}
+    for run in runs:
+        key = (run.status, run.trigger, json.dumps(run.entity_types), run.skip_reason, run.finished_at)
+        kinds.setdefault(key, []).append(run.mapping_id)
     sql = (f"INSERT INTO {q(SyncRun._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
            "SELECT m, %s, %s, FALSE, %s::jsonb, %s, %s, 0, '{}'::jsonb, '', '[]'::jsonb, %s "
            "FROM unnest(%s::bigint[]) AS m ON CONFLICT DO NOTHING RETURNING id, status")
