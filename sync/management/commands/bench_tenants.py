@@ -112,6 +112,7 @@ class Command(BaseCommand):
         processes = self._start(workers, folder)
         try:
             self._wait_first_syncs(mappings)
+            self._wait_quiet(mappings, drain, [])  # the first copies' own follow-ups: the load starts on a quiet system
             changes, samples = self._load(mappings, rate, minutes)
             self._wait_quiet(mappings, drain, samples)
         finally:
@@ -259,10 +260,12 @@ class Command(BaseCommand):
         pairs = list(records)
         for n in range(total):
             due = started + n / per_second
-            while time.monotonic() < due:
-                if time.monotonic() - started >= next_sample:
+            while True:
+                if time.monotonic() - started >= next_sample:  # also when the changes fall behind their pace
                     self._sample(samples, started)
                     next_sample += 5
+                if time.monotonic() >= due:
+                    break
                 time.sleep(min(0.05, max(0.0, due - time.monotonic())))
             mapping_id = random.choice(pairs)  # noqa: S311 - load, not security
             _tenant, rows = records[mapping_id]
@@ -328,6 +331,7 @@ class Command(BaseCommand):
         out("waiting (every 5 s: changes marked / runs queued / broker messages): "
             + ", ".join(f"{s['marked']}/{s['queued']}/{s['messages']}" for s in samples))
         busy = cpu["cpu_workers"] / max(window, 1)
+        out(f"the changes took {window:.0f} s ({len(changes) / window:.1f} a second; asked: {minutes * 60:.0f} s)")
         out(f"CPU over the {window:.0f} s of changes (2 cores = 200%): workers {100 * busy:.0f}%, PostgreSQL "
             f"{100 * cpu['cpu_postgres'] / window:.0f}%, this bench (the changes) "
             f"{100 * cpu['cpu_self'] / window:.0f}%, "
