@@ -311,8 +311,11 @@ CELERY_BEAT_SCHEDULE = {
     # Marks each region answering or down; a probe not started before the next one is due is dropped.
     "region-probe": {"task": "bcp_project.tasks.region_probe", "schedule": float(REGION_PROBE_INTERVAL),
                      "options": {"expires": float(REGION_PROBE_INTERVAL)}},
-    # Claims the sync configurations that are due; often enough that a continuous sync lands within a minute.
+    # Claims the sync configurations that are due, and starts continuous changes whose own message was lost.
     "sync-dispatch": {"task": "sync.dispatch", "schedule": 10.0},
+    # Continuous mode: changes no signal saw (bulk updates, raw SQL), from the change logs; a look not started
+    # before the next one is due is dropped. A change through a service does not wait for it (sync/signals.py).
+    "sync-changes": {"task": "sync.changes", "schedule": 1.0, "options": {"expires": 1.0}},
     # Continuity plans: drill, contact and follow-up reminders; real switches the signal missed become drills.
     "continuity-daily": {"task": "continuity.daily", "schedule": crontab(minute=0, hour=6)},
 }

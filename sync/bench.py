@@ -7,18 +7,17 @@ digests (what a run does once per SYNC_DIGEST_EVERY); and, as the floor, the
 same rows moved from the primary's database into the backup's with COPY … TO STDOUT / COPY … FROM STDIN and a
 set-based remap there, into a tenant of its own (the physical limit of this copy across two databases). Peak
 memory is the Python heap's high-water mark (tracemalloc) of a rerun with --full, which rewrites every record.
-Then the dispatcher with 10,000 configurations of which 1,000 are due.
+The dispatcher has a section of its own (sync/bench_scheduling.py).
 """
 
 import time
 import tracemalloc
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as dt_time
 from unittest import mock
 
 from django.db import connections, transaction
 from django.test import override_settings
-from django.utils import timezone
 
 RECORDS = 100_000
 
@@ -88,10 +87,6 @@ def sync_engine(out) -> None:
         f"full sync (at most once per SYNC_DIGEST_EVERY); {fourth.totals['updated']:,} updated",
         f"peak Python memory, a --full rerun          {peak / 2**20:8.1f} MB (target < 200 MB)",
     ]
-    for line in lines:
-        print(line, flush=True)  # noqa: T201 - seen before the dispatcher's part ends
-    dispatched, due = _dispatcher()
-    lines.append(f"dispatcher: 10,000 configurations, {due:,} due {dispatched:8.2f} s (target < 2 s)")
     out.lines = lines
 
 
@@ -309,48 +304,3 @@ def _floor(primary) -> float:
 
     seconds, _ = _timed(copy)
     return seconds
-
-
-def _dispatcher() -> tuple[float, int]:
-    """10,000 enabled configurations, 1,000 of them due: one dispatch claims and queues the due ones."""
-    from sync.models import SyncConfiguration
-    from sync.services import sync_dispatch
-    from tenants.models import BcpMapping, BcpMembership, Region, Tenant
-
-    region_na, region_eu = Region.objects.get(code="na"), Region.objects.get(code="eu")
-    total, due = 10_000, 1_000
-    tenants = Tenant.objects.bulk_create(
-        [Tenant(name=f"Dispatch {side} {n:05d}", region=region_na if side == "p" else region_eu)
-         for n in range(total) for side in ("p", "s")], batch_size=2000)
-    now = timezone.now()
-    mappings = BcpMapping.objects.bulk_create(
-        [BcpMapping(primary=tenants[2 * n], secondary=tenants[2 * n + 1], passkey_hash="bench",
-                    passkey_generated_at=now) for n in range(total)], batch_size=2000)
-    BcpMembership.objects.bulk_create(
-        [BcpMembership(mapping=m, tenant_id=t, side=side) for m in mappings
-         for t, side in ((m.primary_id, "primary"), (m.secondary_id, "secondary"))], batch_size=2000)
-    SyncConfiguration.objects.bulk_create(
-        [SyncConfiguration(mapping=m, enabled=True, anchor_at=now - timedelta(days=1),
-                           next_run_at=now - timedelta(minutes=1) if n < due else now + timedelta(hours=n % 24 + 1))
-         for n, m in enumerate(mappings)], batch_size=2000)
-    _analyze()
-    # The messages go to a queue of the bench's own, which no worker reads and which is deleted afterwards.
-    from kombu import Exchange, Queue
-
-    from bcp_project.celery import app
-
-    queue = f"bench-dispatch-{int(time.time())}"
-    routes = app.conf.task_routes
-    app.conf.task_routes = {"sync.run": {"queue": queue}}
-    try:
-        seconds, result = _timed(lambda: sync_dispatch(now=now))
-    finally:
-        app.conf.task_routes = routes
-        with app.connection_for_write() as conn:
-            leftover = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
-            leftover.declare()
-            leftover.purge()
-            leftover.delete()
-    if len(result.queued) != due:
-        raise RuntimeError(f"dispatcher queued {len(result.queued)} runs, expected {due}")
-    return seconds, due

@@ -46,8 +46,14 @@ class SyncConfiguration(models.Model):
     next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
     # Continuous mode: set by the first change after a run, cleared when a run is queued.
     changes_pending_since = models.DateTimeField(_("changes waiting since"), null=True, blank=True)
+    # Continuous mode: the latest change noted while changes wait (at most a fraction of a second old during a
+    # burst): the run starts once no change has come for a second, or five seconds after the first one.
+    changes_last_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The last "no successful sync for too long" email, so that it is sent once per episode.
     stale_alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the last successful run finished (its run, in the backup's region, says so too): the dispatcher's check
+    # for "no successful sync for too long" reads it here, without reading every region's runs.
+    last_succeeded_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Back-off: a run that found a region's database not answering sets these, and the dispatcher starts no run
     # for the pair before retry_after; a successful run clears them.
     retry_after = models.DateTimeField(null=True, blank=True, editable=False)

@@ -4,9 +4,11 @@ Services take who acts as an `Actor` (a person, or the system for scheduled work
 one from a request. Tasks take ids and call these.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from celery import current_app
 from django.conf import settings
@@ -39,12 +41,21 @@ logger = logging.getLogger(__name__)
 
 # The Celery task that runs one sync run (tasks.run_sync).
 RUN_TASK = "sync.run"
+# The Celery task that starts a continuous run once a pair's changes have settled (tasks.run_continuous).
+CONTINUOUS_TASK = "sync.continuous"
 # A running run whose worker has written no progress for this long has lost its worker.
 STALE_AFTER = timedelta(seconds=120)
 # A queued run no worker has taken for this long is sent again (its message may be lost).
 REQUEUE_AFTER = timedelta(seconds=90)
-# Continuous mode waits this long after the first change, so that a burst of changes makes one run.
-CONTINUOUS_SETTLE = timedelta(seconds=5)
+# Continuous mode starts a run once no change has come for CONTINUOUS_SETTLE, and at the latest CONTINUOUS_CAP after
+# the first change: a burst of changes makes a few runs, one change is copied within seconds.
+CONTINUOUS_SETTLE = timedelta(seconds=1)
+CONTINUOUS_CAP = timedelta(seconds=5)
+# A burst moves changes_last_at on at most this often (one UPDATE per pair in this time, not one per change).
+CONTINUOUS_NOTE_EVERY = timedelta(milliseconds=200)
+# Changes still waiting this long after the first were not started by their own task (the broker was down, or the
+# pair was paused or backing off; or the queue is long): the dispatcher starts them.
+CONTINUOUS_LOST_AFTER = timedelta(seconds=30)
 # "No successful sync for too long" means older than the interval plus this.
 STALE_GRACE = timedelta(hours=2)
 # A pair whose run found a region's database not answering waits this long before the dispatcher starts another,
@@ -60,7 +71,10 @@ def queue_for(region: str) -> str:
 
 def route_task(name, args, kwargs, options, task=None, **kw):
     """Celery router (settings.CELERY_TASK_ROUTES): a sync run goes to the queue of the backup's region."""
-    if name == RUN_TASK:
+    if name == NEXT_TASK:
+        region = (kwargs or {}).get("region") or (args[0] if args else None)
+        return {"queue": queue_for(region)} if region else None
+    if name in (RUN_TASK, CONTINUOUS_TASK):
         region = (kwargs or {}).get("region") or (args[1] if args and len(args) > 1 else None)
         if region:
             return {"queue": queue_for(region)}
@@ -173,7 +187,7 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
         raise SyncError(_("Sync is already disabled for this tenant."))
     configuration.enabled = False
     configuration.next_run_at = None
-    configuration.changes_pending_since = None
+    configuration.changes_pending_since = configuration.changes_last_at = None
     configuration.save()
     SyncRun.objects.filter(mapping_id=configuration.mapping_id, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.SKIPPED, finished_at=timezone.now(), skip_reason="disabled")
@@ -184,13 +198,18 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
 # --- runs ---------------------------------------------------------------------------------------------------
 
 
-def _enqueue(runs: list[tuple[int, str]]) -> None:
-    """Sends (run id, backup's region) pairs; route_task puts each on its region's queue. By the task's name
-    (tasks.py imports this module, not the other way round). One producer for the whole batch: a dispatch may
-    queue a thousand runs at once."""
+def _send(messages: list[tuple[str, tuple]]) -> None:
+    """Sends (task name, args) messages, args starting with the run's id or ending with the backup's region, so
+    route_task puts each on its region's queue. By the task's name (tasks.py imports this module, not the other
+    way round), with one producer for the batch."""
     with current_app.producer_or_acquire() as producer:
-        for run_id, region in runs:
-            current_app.send_task(RUN_TASK, (run_id, region), producer=producer)
+        for name, args in messages:
+            current_app.send_task(name, args, producer=producer)
+
+
+def _enqueue(runs: list[tuple[int, str]]) -> None:
+    """Sends (run id, backup's region) pairs to their region's queue (sync.run)."""
+    _send([(RUN_TASK, (run_id, region)) for run_id, region in runs])
 
 
 def _enqueue_after_commit(run: SyncRun) -> None:
@@ -422,11 +441,12 @@ def _finish(run: SyncRun, *, status: str, errors=(), skip_reason: str = "", regi
                               "source_as_of": run.source_as_of.isoformat() if run.source_as_of else None})
         if status == SyncRun.Status.SUCCEEDED:
             SyncConfiguration.objects.filter(mapping_id=run.mapping_id).update(
-                stale_alert_sent_at=None, retry_after=None, unavailable_runs=0)
+                stale_alert_sent_at=None, retry_after=None, unavailable_runs=0, last_succeeded_at=run.finished_at)
         elif region_down:
             _back_off(run.mapping_id)
     if status == SyncRun.Status.FAILED:
         _notify(run.mapping.primary, "failed", run=run)
+    _follow_up(run)
     return run
 
 
@@ -452,29 +472,70 @@ class Dispatch:
     alerted: list[int] = field(default_factory=list)
 
 
-def _claim_slot(row: dict, now: datetime) -> bool:
-    """The conditional UPDATE that makes a due slot this dispatcher's: only one dispatcher sees count 1."""
-    following = next_slot(anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)
-    return bool(SyncConfiguration.objects.filter(pk=row["pk"], next_run_at=row["next_run_at"])
-                .update(next_run_at=following))
+# PostgreSQL: every due configuration claimed and moved on to its next slot in one statement. The inner SELECT
+# skips rows another dispatcher holds; a row it has moved on no longer matches. The next slot is the first time
+# after now on the anchor's time of day stepped by the interval (next_slot(), in SQL). Returns what a run needs,
+# with the backup's region.
+_CLAIM_DUE = """
+WITH claimed AS (
+    UPDATE sync_syncconfiguration c
+    SET next_run_at = CASE WHEN %(now)s < c.anchor_at THEN c.anchor_at ELSE c.anchor_at + make_interval(
+        secs => (floor(extract(epoch FROM (%(now)s - c.anchor_at)) / s.seconds) + 1) * s.seconds) END
+    FROM (SELECT * FROM jsonb_each_text(%(intervals)s::jsonb)) AS s0(frequency, seconds_text),
+         LATERAL (SELECT s0.seconds_text::double precision AS seconds) AS s
+    WHERE c.frequency = s0.frequency AND c.id IN (
+        SELECT id FROM sync_syncconfiguration
+        WHERE enabled AND next_run_at <= %(now)s AND (retry_after IS NULL OR retry_after <= %(now)s)
+        FOR UPDATE SKIP LOCKED)
+    RETURNING c.id, c.mapping_id, c.custom, c.entity_types
+)
+SELECT claimed.mapping_id, claimed.custom, claimed.entity_types, m.active_side, r.code
+FROM claimed
+JOIN tenants_bcpmapping m ON m.id = claimed.mapping_id
+JOIN tenants_tenant t ON t.id = m.secondary_id
+JOIN tenants_region r ON r.id = t.region_id
+"""
+# What a claimed configuration says, in the order of _CLAIM_DUE's columns.
+_CLAIMED = ("mapping_id", "custom", "entity_types", "mapping__active_side", "region")
+_FIELDS = ("pk", "mapping_id", "anchor_at", "next_run_at", "frequency", "custom", "entity_types",
+           "mapping__active_side", "mapping__secondary__region__code")
+# The dispatcher starts a region's new runs with at most this many chains (sync.next): each takes the oldest
+# queued run of the region, runs it and sends itself again while queued runs remain. So a dispatch that queues
+# ten thousand runs sends a few dozen messages, and as many workers as there are chains share the work.
+DISPATCH_CHAINS = 32
+# The task of a chain (tasks.run_next).
+NEXT_TASK = "sync.next"
 
 
-def _claim_due(fields: tuple[str, ...], now: datetime):
-    """The due configurations this dispatcher claims, each moved on to its next slot. PostgreSQL: one locking
-    read that skips rows another dispatcher holds (a row it already moved on no longer matches), then one bulk
-    UPDATE per chunk. Elsewhere: a conditional UPDATE per row, which SQLite runs one writer at a time. A pair in
+def _claim_due(now: datetime):
+    """The due configurations this dispatcher claims, each moved on to its next slot, as dicts of _CLAIMED.
+    PostgreSQL: one statement (_CLAIM_DUE). SQLite: under the write lock, a read and one executemany. A pair in
     its back-off (its last run found a region down) is not due until the back-off ends."""
-    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now).exclude(retry_after__gt=now)
-    if connections[CONTROL].vendor != "postgresql":
-        for row in due.values(*fields).iterator(chunk_size=2000):
-            if _claim_slot(row, now):
-                yield row
+    if connections[CONTROL].vendor == "postgresql":
+        intervals = json.dumps({key: value.total_seconds() for key, value in INTERVALS.items()})
+        with connections[CONTROL].cursor() as cursor:
+            cursor.execute(_CLAIM_DUE, {"now": now, "intervals": intervals})
+            for row in cursor.fetchall():
+                claimed = dict(zip(_CLAIMED, row, strict=True))
+                if isinstance(claimed["entity_types"], str):
+                    claimed["entity_types"] = json.loads(claimed["entity_types"])
+                yield claimed
         return
-    rows = list(due.select_for_update(skip_locked=True, of=("self",)).values(*fields))
-    claimed = [SyncConfiguration(pk=row["pk"], next_run_at=next_slot(
-        anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)) for row in rows]
-    SyncConfiguration.objects.bulk_update(claimed, ["next_run_at"], batch_size=1000)
-    yield from rows
+    # SQLite has one writer at a time: an UPDATE first takes the write lock for the rest of this transaction (the
+    # dispatch's), so no other dispatcher reads these rows before they are moved on; then one executemany.
+    table = SyncConfiguration._meta.db_table
+    connection = connections[CONTROL]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET id = id WHERE 0")  # noqa: S608 - the model's table
+    due = SyncConfiguration.objects.filter(enabled=True, next_run_at__lte=now).exclude(retry_after__gt=now)
+    rows = list(due.values(*_FIELDS))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET next_run_at = %s WHERE id = %s", [  # noqa: S608
+            (connection.ops.adapt_datetimefield_value(
+                next_slot(anchor=row["anchor_at"], interval=INTERVALS[row["frequency"]], after=now)), row["pk"])
+            for row in rows])
+    for row in rows:
+        yield {**row, "region": row["mapping__secondary__region__code"]}
 
 
 def _active_mappings() -> set[int]:
@@ -485,98 +546,162 @@ def _active_mappings() -> set[int]:
 
 @transaction.atomic(using=CONTROL)
 def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
-    """Claims what is due and queues one run per mapping, each in its backup's region. A slot missed while beat
-    was down is claimed once, and the next slot is computed from now, so two days without beat make one catch-up
-    run, not a backlog. A region that does not answer costs its own pairs their runs, not the others'."""
+    """Claims what is due and queues one run per mapping, each in its backup's region, then starts each region's
+    new runs with a few chains (DISPATCH_CHAINS). A slot missed while beat was down is claimed once, and the next
+    slot is computed from now, so two days without beat make one catch-up run, not a backlog. A region that does
+    not answer costs its own pairs their runs, not the others'."""
     now = now or timezone.now()
     result = Dispatch()
     active = _active_mappings()
-    fields = ("pk", "mapping_id", "anchor_at", "next_run_at", "frequency", "custom", "entity_types",
-              "mapping__active_side", "mapping__secondary_id")
-    new_runs: dict[str, list[SyncRun]] = {}
+    new_runs: dict[str, list[NewRun]] = {}
 
-    def add(row, run):
-        new_runs.setdefault(alias_for_tenant(row["mapping__secondary_id"]), []).append(run)
+    def add(row, trigger, status=SyncRun.Status.QUEUED, skip_reason=""):
+        types = [] if status == SyncRun.Status.SKIPPED else selected_keys(custom=row["custom"],
+                                                                          chosen=row["entity_types"])
+        new_runs.setdefault(row["region"], []).append(
+            NewRun(row["mapping_id"], trigger, status, skip_reason, types, now if skip_reason else None))
 
-    for row in _claim_due(fields, now):
+    for row in _claim_due(now):
         if row["mapping_id"] in active:
             continue  # the run going now covers this slot
         if row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
-            add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
-                             status=SyncRun.Status.SKIPPED, skip_reason="bcp_active", finished_at=now))
+            add(row, SyncRun.Trigger.SCHEDULE, status=SyncRun.Status.SKIPPED, skip_reason="bcp_active")
             continue
-        add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.SCHEDULE,
-                         entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
+        add(row, SyncRun.Trigger.SCHEDULE)
         active.add(row["mapping_id"])
 
+    # Continuous changes whose own task did not start them (sync_continuous_start): the broker was down, or the pair
+    # was paused or backing off when it came.
     pending = SyncConfiguration.objects.filter(enabled=True, frequency=Frequency.CONTINUOUS,
-                                               changes_pending_since__lte=now - CONTINUOUS_SETTLE).exclude(
-        retry_after__gt=now).values(*fields, "changes_pending_since")
+                                               changes_pending_since__lte=now - CONTINUOUS_LOST_AFTER).exclude(
+        retry_after__gt=now).values(*_FIELDS, "changes_pending_since")
     for row in pending.iterator(chunk_size=2000):
         if row["mapping_id"] in active or row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
             continue  # stays pending: the run after the current one (or after switching back) takes it
         if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
-                .update(changes_pending_since=None):
+                .update(changes_pending_since=None, changes_last_at=None):
             continue
-        add(row, SyncRun(mapping_id=row["mapping_id"], trigger=SyncRun.Trigger.CONTINUOUS,
-                         entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"])))
+        add({**row, "region": row["mapping__secondary__region__code"]}, SyncRun.Trigger.CONTINUOUS)
         active.add(row["mapping_id"])
 
-    to_send: list[tuple[int, str]] = []
+    to_send: list[tuple[str, tuple]] = []
     for alias in aliases():
         batch = new_runs.get(alias, [])
         try:
             if batch:
-                # A "Sync now" pressed in the same instant wins; the constraint turns this insert into nothing.
-                SyncRun.objects.using(alias).bulk_create(batch, batch_size=1000, ignore_conflicts=True)
-                queued = list(SyncRun.objects.using(alias).filter(
-                    mapping_id__in=[run.mapping_id for run in batch], status=SyncRun.Status.QUEUED, attempts=0)
-                    .values_list("pk", flat=True))
+                # Runs already waiting have their chains (each goes on while runs wait): only as many new ones as
+                # bring them to DISPATCH_CHAINS, so a queue that backs up under load does not grow chains.
+                waiting = SyncRun.objects.using(alias).filter(status=SyncRun.Status.QUEUED).count()
+                queued = _insert_runs(alias, batch, now)
                 result.queued += queued
-                to_send += [(pk, alias) for pk in queued]
+                to_send += [(NEXT_TASK, (alias,))] * min(len(queued), max(DISPATCH_CHAINS - waiting, 0))
                 result.skipped += [run.mapping_id for run in batch if run.status == SyncRun.Status.SKIPPED]
-            # Runs whose worker was lost, or whose message never reached one, are sent again; claiming decides.
-            requeued = list(SyncRun.objects.using(alias).filter(
-                Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-                | Q(status=SyncRun.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
-            ).values_list("pk", flat=True))
+            # Runs whose worker was lost, and the oldest of those whose message never reached one (a few per
+            # dispatch: a long queue behind busy workers is not lost), are sent again; claiming decides.
+            lost = list(SyncRun.objects.using(alias).filter(
+                status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER).values_list("pk", flat=True))
+            lost += SyncRun.objects.using(alias).filter(
+                status=SyncRun.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER,
+            ).order_by("queued_at", "pk").values_list("pk", flat=True)[:DISPATCH_CHAINS]
         except (OperationalError, InterfaceError) as exc:
             logger.warning("sync dispatch: region %s does not answer (%s); its pairs wait for the next dispatch",
                            alias, exc)
             continue
-        result.requeued += requeued
-        to_send += [(pk, alias) for pk in requeued]
+        result.requeued += lost
+        to_send += [(RUN_TASK, (pk, alias)) for pk in lost]
     result.alerted = _alert_stale(now)
     if to_send:
-        transaction.on_commit(lambda: _enqueue(to_send), using=CONTROL)
+        transaction.on_commit(lambda: _send(to_send), using=CONTROL)
     return result
 
 
-def _last_successes() -> dict[int, datetime]:
-    """mapping id -> when its last successful run finished, from every region's runs."""
+class NewRun(NamedTuple):
+    """A run the dispatcher saves (_insert_runs)."""
+    mapping_id: int
+    trigger: str
+    status: str
+    skip_reason: str
+    entity_types: list[str]
+    finished_at: datetime | None
+
+
+def _insert_runs(alias: str, runs: list[NewRun], now: datetime) -> list[int]:
+    """Saves the dispatcher's new runs in region `alias`; returns the ids of the queued ones. A "Sync now" pressed
+    in the same instant wins: the one-active-run constraint turns that pair's insert into nothing. PostgreSQL: one
+    INSERT … SELECT FROM unnest(mapping ids) … ON CONFLICT DO NOTHING per kind of run (they differ only by
+    pair, mostly); SQLite: one executemany, then the queued ones (saved at `now`) read back."""
+    connection = connections[alias]
+    q = connection.ops.quote_name
+    columns = ", ".join(q(name) for name in (
+        "mapping_id", "status", "trigger", "full", "entity_types", "queued_at", "finished_at", "attempts", "counts",
+        "current_type", "errors", "skip_reason"))
+    if connection.vendor != "postgresql":
+        adapt = connection.ops.adapt_datetimefield_value
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {q(SyncRun._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+                "VALUES (%s, %s, %s, 0, %s, %s, %s, 0, '{}', '', '[]', %s) ON CONFLICT DO NOTHING",
+                [(run.mapping_id, run.status, run.trigger, json.dumps(run.entity_types), adapt(now),
+                  adapt(run.finished_at), run.skip_reason) for run in runs])
+        return list(SyncRun.objects.using(alias).filter(queued_at=now, status=SyncRun.Status.QUEUED, attempts=0)
+                    .values_list("pk", flat=True))
+    kinds: dict[tuple, list[int]] = {}
+    for run in runs:
+        key = (run.status, run.trigger, json.dumps(run.entity_types), run.skip_reason, run.finished_at)
+        kinds.setdefault(key, []).append(run.mapping_id)
+    sql = (f"INSERT INTO {q(SyncRun._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+           "SELECT m, %s, %s, FALSE, %s::jsonb, %s, %s, 0, '{}'::jsonb, '', '[]'::jsonb, %s "
+           "FROM unnest(%s::bigint[]) AS m ON CONFLICT DO NOTHING RETURNING id, status")
+    queued = []
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        for (status, trigger, types, skip_reason, finished_at), mapping_ids in kinds.items():
+            cursor.execute(sql, [status, trigger, types, now, finished_at, skip_reason, mapping_ids])
+            queued += [pk for pk, saved in cursor.fetchall() if saved == SyncRun.Status.QUEUED]
+    return queued
+
+
+def sync_run_next(*, region: str) -> SyncRun | None:
+    """A chain's step (tasks.run_next): runs the oldest queued run of the region, then sends the chain on while
+    queued runs remain. A run another worker claimed first is passed over."""
+    runs = SyncRun.objects.using(region).filter(status=SyncRun.Status.QUEUED).order_by("queued_at", "pk")
+    for run_id in runs.values_list("pk", flat=True)[:DISPATCH_CHAINS]:
+        run = sync_run_execute(run_id=run_id, region=region)
+        if run is not None:
+            if runs.exists():
+                _send([(NEXT_TASK, (region,))])
+            return run
+    return None
+
+
+def _last_successes(mapping_ids: list[int]) -> dict[int, datetime]:
+    """mapping id -> when its last successful run finished, from every region's runs (for configurations that
+    have not recorded it themselves: those last run before last_succeeded_at existed)."""
     found: dict[int, datetime] = {}
-    for alias in aliases():
+    for alias in aliases() if mapping_ids else ():
         try:
-            rows = (SyncRun.objects.using(alias).filter(status=SyncRun.Status.SUCCEEDED).order_by()
-                    .values("mapping_id").annotate(last=Max("finished_at")).values_list("mapping_id", "last"))
-            found.update(rows)
+            runs = SyncRun.objects.using(alias).filter(status=SyncRun.Status.SUCCEEDED, mapping_id__in=mapping_ids)
+            found.update(runs.order_by().values("mapping_id").annotate(last=Max("finished_at"))
+                         .values_list("mapping_id", "last"))
         except (OperationalError, InterfaceError):
             continue
     return found
 
 
 def _alert_stale(now: datetime) -> list[int]:
-    """Emails once per episode when the last successful run is older than the interval plus two hours. The runs
-    are in the regions and the configurations in the control plane: the ages are compared here, on plain values,
-    and only the configurations to alert are loaded."""
-    last_success = _last_successes()
-    candidates = []
-    rows = SyncConfiguration.objects.filter(enabled=True, stale_alert_sent_at__isnull=True).values_list(
-        "pk", "mapping_id", "frequency", "anchor_at")
-    for pk, mapping_id, frequency, anchor_at in rows.iterator(chunk_size=5000):
-        since = last_success.get(mapping_id) or anchor_at
-        if since is not None and since < now - INTERVALS[frequency] - STALE_GRACE:
-            candidates.append(pk)
+    """Emails once per episode when the last successful run is older than the interval plus two hours. Each
+    configuration records its last success (_finish), so one query in the control plane finds them; one that has
+    none recorded asks the regions' runs."""
+    overdue = Q()
+    for frequency, interval in INTERVALS.items():
+        cutoff = now - interval - STALE_GRACE
+        overdue |= Q(frequency=frequency) & (Q(last_succeeded_at__lt=cutoff)
+                                             | Q(last_succeeded_at__isnull=True, anchor_at__lt=cutoff))
+    rows = list(SyncConfiguration.objects.filter(overdue, enabled=True, stale_alert_sent_at__isnull=True)
+                .values_list("pk", "mapping_id", "frequency", "last_succeeded_at"))
+    unrecorded = _last_successes([mapping_id for _pk, mapping_id, _f, last in rows if last is None])
+    candidates = [pk for pk, mapping_id, frequency, _last in rows
+                  if unrecorded.get(mapping_id) is None
+                  or unrecorded[mapping_id] < now - INTERVALS[frequency] - STALE_GRACE]
     alerted = []
     for configuration in SyncConfiguration.objects.filter(pk__in=candidates).select_related("mapping__primary"):
         if SyncConfiguration.objects.filter(pk=configuration.pk, stale_alert_sent_at__isnull=True) \
@@ -588,13 +713,138 @@ def _alert_stale(now: datetime) -> list[int]:
     return alerted
 
 
-def sync_note_change(*, tenant_id) -> None:
-    """A primary's configuration changed: a continuous sync picks it up within a minute. One cheap UPDATE
-    that matches nothing once a change is already waiting."""
-    SyncConfiguration.objects.filter(
-        mapping__primary_id=tenant_id, enabled=True, frequency=Frequency.CONTINUOUS,
-        changes_pending_since__isnull=True,
-    ).update(changes_pending_since=timezone.now())
+# --- continuous mode -------------------------------------------------------------------------------------
+
+
+def sync_note_change(*, tenant_id, using: str) -> None:
+    """A record of tenant `tenant_id` changed in database `using` (signals.py): once that transaction commits,
+    a continuous sync of the tenant is marked as having changes waiting and, for the first change, its run is
+    asked for. Noted once per tenant and transaction, however many records the transaction writes."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        # Django replaces run_on_commit when a transaction or savepoint rolls back, dropping what it held: a note
+        # made in the list that is still there is still to come.
+        noted = connection.__dict__.get("_sync_noted")
+        if noted is not None and noted[0] is connection.run_on_commit:
+            if tenant_id in noted[1]:
+                return
+        else:
+            noted = (connection.run_on_commit, set())
+            connection._sync_noted = noted
+        noted[1].add(tenant_id)
+    transaction.on_commit(lambda: _note_committed_change(tenant_id), using=using)
+
+
+def _note_committed_change(tenant_id) -> None:
+    """After a change of the primary `tenant_id` committed: the first change since the pair's last run marks its
+    configuration and sends the task that starts the run once the changes settle; a later one moves the time of
+    the last change on (at most every CONTINUOUS_NOTE_EVERY). A tenant that does not sync continuously costs one
+    read."""
+    try:
+        sync_note_changes(tenant_ids=[tenant_id])
+    except (OperationalError, InterfaceError) as exc:  # the change itself is committed: never fail its request
+        logger.warning("continuous sync: a change of tenant %s was not noted (%s); the hourly check copies it",
+                       tenant_id, exc)
+
+
+def sync_note_changes(*, tenant_ids) -> list[int]:
+    """Marks the continuous configurations of these primaries as having changes waiting; returns the mapping ids
+    whose run was asked for (a change after a quiet time). Called once a change has committed."""
+    now = timezone.now()
+    rows = SyncConfiguration.objects.filter(
+        mapping__primary_id__in=list(tenant_ids), enabled=True, frequency=Frequency.CONTINUOUS,
+    ).values_list("pk", "mapping_id", "mapping__secondary_id", "changes_pending_since", "changes_last_at")
+    asked = []
+    for pk, mapping_id, secondary_id, pending_since, last_at in rows:
+        if pending_since is None and SyncConfiguration.objects.filter(pk=pk, changes_pending_since__isnull=True) \
+                .update(changes_pending_since=now, changes_last_at=now):
+            _ask_continuous(mapping_id, alias_for_tenant(secondary_id), countdown=CONTINUOUS_SETTLE)
+            asked.append(mapping_id)
+        elif last_at is None or last_at <= now - CONTINUOUS_NOTE_EVERY:
+            SyncConfiguration.objects.filter(pk=pk, changes_pending_since__isnull=False).update(changes_last_at=now)
+    return asked
+
+
+def sync_poll_changes() -> list[int]:
+    """Beat's look at the change logs (every second, settings.CELERY_BEAT_SCHEDULE): a pair that syncs continuously,
+    whose tenants have changes logged that no run has read, and that has no run going nor changes already marked,
+    is marked and its run asked for, as a change seen by a signal would be. This is how a bulk QuerySet.update(),
+    the CSV import or an operator's raw SQL reach the backup within seconds; changes a run is reading now are left
+    to it (and what comes during it, to its follow-up). Returns the mapping ids whose run was asked for."""
+    from .selectors import tenants_with_changes
+
+    changed = set()
+    for alias in (CONTROL, *aliases()):
+        try:
+            changed |= tenants_with_changes(alias)
+        except (OperationalError, InterfaceError, RegionUnavailable) as exc:
+            logger.info("continuous sync: the change log of %s was not read (%s)", alias, exc)
+    if not changed:
+        return []
+    rows = list(SyncConfiguration.objects.filter(
+        Q(mapping__primary_id__in=changed) | Q(mapping__secondary_id__in=changed), enabled=True,
+        frequency=Frequency.CONTINUOUS, changes_pending_since__isnull=True,
+    ).values_list("mapping_id", "mapping__primary_id", "mapping__secondary__region__code"))
+    busy = set()
+    for region in {region for _mapping, _primary, region in rows}:
+        try:
+            busy.update(SyncRun.objects.using(region).filter(
+                mapping_id__in=[mapping for mapping, _p, where in rows if where == region],
+                status__in=SyncRun.ACTIVE).values_list("mapping_id", flat=True))
+        except (OperationalError, InterfaceError, RegionUnavailable):
+            busy.update(mapping for mapping, _p, where in rows if where == region)
+    return sync_note_changes(tenant_ids=[primary for mapping, primary, _r in rows if mapping not in busy])
+
+
+def _ask_continuous(mapping_id: int, region: str, *, countdown: timedelta = timedelta(0)) -> None:
+    """Sends the task that starts the pair's continuous run, after `countdown`, to the backup's region's queue. A
+    broker that does not answer leaves the changes marked: the dispatcher starts them after CONTINUOUS_LOST_AFTER."""
+    try:
+        current_app.send_task(CONTINUOUS_TASK, (mapping_id, region), countdown=max(countdown.total_seconds(), 0))
+    except BROKER_ERRORS as exc:
+        logger.warning("continuous sync of pair %s: the task queue did not answer (%s: %s); the dispatcher starts "
+                       "the run", mapping_id, type(exc).__name__, exc)
+
+
+def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
+    """The pair's changes have waited: once none has come for CONTINUOUS_SETTLE (at the latest CONTINUOUS_CAP after
+    the first), claims them and runs the sync here, in this task. Sooner, it asks again for when they will have
+    settled. A pair whose run is going now is left marked: that run's end asks for the follow-up (_finish). A
+    paused pair (its BCP tenant active) or one backing off keeps its mark for the dispatcher."""
+    now = timezone.now()
+    row = SyncConfiguration.objects.filter(
+        mapping_id=mapping_id, enabled=True, frequency=Frequency.CONTINUOUS, changes_pending_since__isnull=False,
+    ).values("pk", "changes_pending_since", "changes_last_at", "retry_after", "custom", "entity_types",
+             "mapping__active_side").first()
+    if row is None:
+        return None  # taken by another task or the dispatcher, or no longer continuous
+    last_at = row["changes_last_at"] or row["changes_pending_since"]
+    due = min(last_at + CONTINUOUS_SETTLE, row["changes_pending_since"] + CONTINUOUS_CAP)
+    if due > now:
+        _ask_continuous(mapping_id, region, countdown=due - now)
+        return None
+    if row["mapping__active_side"] == BcpMapping.Side.SECONDARY or (row["retry_after"] and row["retry_after"] > now):
+        return None
+    if SyncRun.objects.using(region).filter(mapping_id=mapping_id, status__in=SyncRun.ACTIVE).exists():
+        return None
+    if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
+            .update(changes_pending_since=None, changes_last_at=None):
+        return None
+    try:
+        with transaction.atomic(using=region):
+            run = SyncRun.objects.using(region).create(
+                mapping_id=mapping_id, trigger=SyncRun.Trigger.CONTINUOUS,
+                entity_types=selected_keys(custom=row["custom"], chosen=row["entity_types"]))
+    except IntegrityError:
+        return None  # a run was requested meanwhile ("Sync now"): it has not read the primary yet, so it copies these
+    return sync_run_execute(run_id=run.pk, region=region)
+
+
+def _follow_up(run: SyncRun) -> None:
+    """A run has ended: changes noted while it went (its snapshot may predate them) get their run now."""
+    if SyncConfiguration.objects.filter(mapping_id=run.mapping_id, enabled=True, frequency=Frequency.CONTINUOUS,
+                                        changes_pending_since__isnull=False).exists():
+        _ask_continuous(run.mapping_id, run._state.db)
 
 
 # --- email -----------------------------------------------------------------------------------------------

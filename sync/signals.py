@@ -1,4 +1,5 @@
-"""Continuous mode: any save of a synced record marks its tenant's configuration as having changes waiting.
+"""Continuous mode: any save of a synced record marks its tenant's configuration as having changes waiting, once
+the transaction that saved it commits (services.sync_note_change), and the first such change asks for its run.
 
 One receiver, connected to every registered type's model and its children's (and to the tombstones), including
 the types registered after the sync's app is ready. A deleted top-level record leaves a tombstone (Deletion),
@@ -7,6 +8,7 @@ their deletes count too. Bulk writes send no signals; every service that writes 
 parent record (hours and their days, an agent and their skills), so the mark is set all the same.
 """
 
+from django.db import router
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from accounts.models import User
@@ -23,12 +25,13 @@ def _changed(sender, instance, **kwargs):
         return  # signing in is not a change of configuration
     tenant_id = getattr(instance, "tenant_id", None) or getattr(instance, "content_object_id", None)
     if tenant_id is not None:
-        sync_note_change(tenant_id=tenant_id)
+        using = kwargs.get("using") or instance._state.db or router.db_for_write(sender, instance=instance)
+        sync_note_change(tenant_id=tenant_id, using=using)
 
 
 def _related_changed(sender, instance, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
-        _changed(sender, instance)
+        _changed(sender, instance, using=kwargs.get("using"))
 
 
 def _connect(model, *, deletes: bool) -> None:

@@ -3,7 +3,7 @@
 import socket
 from contextlib import contextmanager
 
-from kombu import pools
+from kombu import Exchange, Queue, pools
 
 from bcp_project.celery import app
 
@@ -47,3 +47,47 @@ def broker_down():
         for name, value in saved.items():
             app.conf[name] = value
         reset_producer_pools()
+
+
+@contextmanager
+def own_queue(tmp_path, name: str, tasks=("sync.run",)):
+    """`tasks` go to queue `name` of the test's own, so that another worker on the same Redis (a `make run`, a
+    second CI run) can neither take the test's messages nor hand it one; the filesystem broker also gets a folder
+    of its own. The queue is deleted afterwards."""
+    original_routes, original_options = app.conf.task_routes, app.conf.broker_transport_options
+    app.conf.task_routes = {task: {"queue": name} for task in tasks}
+    filesystem = app.conf.broker_url.startswith("filesystem")
+    if filesystem:
+        folder = tmp_path / "broker"
+        for sub in ("processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        app.conf.broker_transport_options = {
+            **original_options, "data_folder_in": str(folder), "data_folder_out": str(folder),
+            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
+        }
+    forget_routing()
+    try:
+        yield name
+    finally:
+        if not filesystem:
+            with app.connection_for_write() as conn:
+                bound = Queue(name, Exchange(name), routing_key=name)(conn.default_channel)
+                bound.declare()
+                bound.delete()
+        app.conf.task_routes, app.conf.broker_transport_options = original_routes, original_options
+        forget_routing()
+
+
+def take_messages(name: str) -> list[tuple[str, tuple]]:
+    """Every message waiting in queue `name`, taken off it: (task name, args), oldest first. The test then does
+    what a worker would, when it chooses (a message's countdown is the test's to honour)."""
+    taken = []
+    with app.connection_for_read() as conn, conn.SimpleQueue(name, no_ack=False) as queue:
+        while True:
+            try:
+                message = queue.get(block=False)
+            except queue.Empty:
+                return taken
+            args, _kwargs, _embed = message.decode()
+            taken.append((message.headers["task"], tuple(args)))
+            message.ack()

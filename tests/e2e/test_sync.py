@@ -11,13 +11,12 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connection
 from django.utils import translation
-from kombu import Exchange, Queue
 from playwright.sync_api import expect
 
 from bcp_project import health
 from bcp_project.celery import app
 from sync.models import Correlation, SyncRun
-from tests.broker import forget_routing
+from tests.broker import own_queue
 from tests.e2e.conftest import save_screenshot
 from tests.factories import PASSWORD
 from tests.sync.conftest import BACKUP, configured, mapping  # noqa: F401
@@ -29,33 +28,10 @@ RUN_TIMEOUT_MS = 60_000
 
 @pytest.fixture
 def sync_queue(tmp_path):
-    """`sync.run` goes to a queue of the test's own, so that another worker on the same Redis (a `make run`, a
-    second CI run) can neither take the test's runs nor hand it one; the filesystem broker also gets a folder of
-    its own."""
-    queue = f"bcp-e2e-sync-{uuid.uuid4().hex[:12]}"
-    original_routes, original_options = app.conf.task_routes, app.conf.broker_transport_options
-    app.conf.task_routes = {"sync.run": {"queue": queue}}
-    filesystem = app.conf.broker_url.startswith("filesystem")
-    if filesystem:
-        folder = tmp_path / "broker"
-        for sub in ("processed", "control"):
-            (folder / sub).mkdir(parents=True)
-        app.conf.broker_transport_options = {
-            **original_options, "data_folder_in": str(folder), "data_folder_out": str(folder),
-            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
-        }
-    forget_routing()
-    assert health.check_broker() == (True, "ok"), f"no broker at {app.conf.broker_url}"
-    try:
+    """`sync.run` goes to a queue of the test's own (tests/broker.py)."""
+    with own_queue(tmp_path, f"bcp-e2e-sync-{uuid.uuid4().hex[:12]}") as queue:
+        assert health.check_broker() == (True, "ok"), f"no broker at {app.conf.broker_url}"
         yield queue
-    finally:
-        if not filesystem:
-            with app.connection_for_write() as conn:
-                bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
-                bound.declare()
-                bound.delete()
-        app.conf.task_routes, app.conf.broker_transport_options = original_routes, original_options
-        forget_routing()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The dispatcher beat calls: claiming due configurations, catch-up after an outage, continuous mode."""
+"""The dispatcher beat calls: claiming due configurations, catch-up after an outage (continuous mode:
+test_continuous.py)."""
 
 import threading
 from datetime import timedelta
@@ -8,11 +9,9 @@ from django.core import mail
 from django.db import connection, connections
 from django.utils import timezone
 
-from audit.services import Actor
-from contactcenter import services as cc
-from contactcenter.models import Tag
-from sync.models import Frequency, SyncConfiguration, SyncRun
-from sync.services import CONTINUOUS_SETTLE, next_slot, sync_dispatch
+from sync.bench_scheduling import make_pairs
+from sync.models import SyncConfiguration, SyncRun
+from sync.services import next_slot, sync_dispatch
 from tenants.models import BcpMapping
 from tests.sync.conftest import BACKUP
 
@@ -68,34 +67,6 @@ def test_a_lost_run_is_sent_again(t0, sync_enabled):
     assert sync_dispatch(now=t0).requeued == [run.pk]
 
 
-def test_continuous_mode_makes_one_run_for_a_burst_of_changes(sync_enabled, configured):
-    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(frequency=Frequency.CONTINUOUS,
-                                                               next_run_at=timezone.now() + timedelta(hours=1))
-    for n in range(1000):
-        cc.tag_create(tenant=configured, name=f"Burst {n:04d}", actor=Actor.system())
-    sync_enabled.refresh_from_db()
-    assert sync_enabled.changes_pending_since is not None
-    later = timezone.now() + CONTINUOUS_SETTLE
-    result = sync_dispatch(now=later)
-    assert len(result.queued) == 1
-    assert SyncRun.objects.using(BACKUP).get().trigger == SyncRun.Trigger.CONTINUOUS
-    # A change while that run is queued waits for the next one.
-    Tag.objects.filter(tenant=configured, name="Burst 0000").first().save()
-    assert sync_dispatch(now=later + CONTINUOUS_SETTLE).queued == []
-    SyncRun.objects.using(BACKUP).update(status=SyncRun.Status.SUCCEEDED, finished_at=later)
-    assert len(sync_dispatch(now=later + CONTINUOUS_SETTLE * 2).queued) == 1
-    assert SyncRun.objects.using(BACKUP).count() == 2
-
-
-def test_a_sign_in_is_not_a_change(sync_enabled, configured, client):
-    SyncConfiguration.objects.filter(pk=sync_enabled.pk).update(frequency=Frequency.CONTINUOUS)
-    from tests.factories import PASSWORD
-
-    client.post("/sign-in/", {"username": "andy", "password": PASSWORD})
-    sync_enabled.refresh_from_db()
-    assert sync_enabled.changes_pending_since is None
-
-
 def test_a_stale_sync_emails_its_administrators_once(t0, sync_enabled, configured,
                                                    django_capture_on_commit_callbacks):
     mail.outbox.clear()
@@ -109,11 +80,14 @@ def test_a_stale_sync_emails_its_administrators_once(t0, sync_enabled, configure
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_at_once_queue_one_run(small, mapping):
+def test_two_dispatchers_at_once_claim_every_due_configuration_once(small, mapping):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's concurrent transactions; CI runs it there")
     now = timezone.now()
-    SyncConfiguration.objects.create(mapping=mapping, enabled=True, anchor_at=now, next_run_at=now)
+    _primaries, mappings = make_pairs(300, prefix="Due")
+    SyncConfiguration.objects.bulk_create(
+        [SyncConfiguration(mapping=m, enabled=True, anchor_at=now - timedelta(days=1), next_run_at=now)
+         for m in [mapping, *mappings]])
     barrier = threading.Barrier(2)
     results, errors = [], []
 
@@ -132,5 +106,10 @@ def test_two_dispatchers_at_once_queue_one_run(small, mapping):
     for thread in threads:
         thread.join(30)
     assert errors == []
-    assert sorted(len(r.queued) for r in results) == [0, 1]
-    assert SyncRun.objects.filter(mapping=mapping).count() == 1
+    first, second = (set(result.queued) for result in results)
+    assert not first & second and len(first | second) == 301
+    assert SyncRun.objects.using(BACKUP).count() == 301
+    assert SyncRun.objects.using(BACKUP).filter(mapping=mapping).count() == 1
+    # Each moved on to the same time tomorrow: nothing is due now.
+    assert not SyncConfiguration.objects.filter(next_run_at__lte=now).exists()
+    assert set(SyncConfiguration.objects.values_list("next_run_at", flat=True)) == {now + timedelta(days=1)}

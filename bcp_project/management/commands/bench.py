@@ -16,6 +16,7 @@ BENCH_SECTIONS = [
     "tenants.bench.tenants_list",
     "contactcenter.bench.users_list",
     "sync.bench.sync_engine",
+    "sync.bench_scheduling.dispatcher",
     "enablement.bench.switch",
 ]
 
@@ -28,12 +29,16 @@ class Command(BaseCommand):
         parser.add_argument("--tenants", type=int, default=10_000, help="Tenants to create (default: %(default)s).")
         parser.add_argument("--records", type=int, default=100_000,
                             help="Records of the primary the sync section copies (default: %(default)s).")
+        parser.add_argument("--configurations", type=int, default=100_000,
+                            help="Sync configurations the dispatcher section makes (default: %(default)s).")
+        parser.add_argument("--due", type=int, default=10_000,
+                            help="How many of them are due (default: %(default)s).")
         parser.add_argument("--repeat", type=int, default=30,
                             help="Timed requests per URL, after a short warm-up (default: %(default)s).")
         parser.add_argument("--section", action="append", default=[], metavar="DOTTED.PATH",
                             help="Run only this section (may be repeated); the default is all of them.")
 
-    def handle(self, *args, tenants, repeat, section, verbosity, records, **options):
+    def handle(self, *args, tenants, repeat, section, verbosity, records, configurations, due, **options):
         if tenants < 1 or repeat < 1:
             raise CommandError("--tenants and --repeat must be at least 1.")
         unknown = sorted(set(section) - set(BENCH_SECTIONS))
@@ -44,7 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(f"bench: {connection.vendor} {connection.settings_dict['NAME']} (a throw-away test "
                               f"database), Python {platform.python_version()}, {repeat} timed requests per URL")
             for path in sections:
-                self._run(path, {"tenants": tenants, "repeat": repeat, "records": records})
+                self._run(path, {"tenants": tenants, "repeat": repeat, "records": records,
+                                 "configurations": configurations, "due": due})
 
     def _run(self, path, options):
         out = BenchOutput(write=self.stdout.write, options=options, title=path)
