@@ -539,9 +539,27 @@ def _claim_due(now: datetime):
 
 
 def _active_mappings() -> set[int]:
-    return {mapping_id for alias in aliases()
-            for mapping_id in SyncRun.objects.using(alias).filter(status__in=SyncRun.ACTIVE)
-            .values_list("mapping_id", flat=True)}
+    """The pairs with a run queued or going, from every region that answers. A region that does not answer adds
+    none: its pairs' new runs cannot be saved there anyway (sync_dispatch gives their slots back)."""
+    active = set()
+    for alias in aliases():
+        try:
+            active.update(SyncRun.objects.using(alias).filter(status__in=SyncRun.ACTIVE)
+                          .values_list("mapping_id", flat=True))
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("sync dispatch: region %s does not answer (%s)", alias, exc)
+    return active
+
+
+def _give_back(batch: list["NewRun"], now: datetime) -> None:
+    """Claimed runs that could not be saved in their region (it does not answer): their configurations are due
+    again at once, and a continuous pair's changes pending again, so the first dispatch after the region answers
+    runs them, instead of a missed slot waiting for the next (a day, for a daily sync)."""
+    scheduled = [run.mapping_id for run in batch if run.trigger != SyncRun.Trigger.CONTINUOUS]
+    continuous = [run.mapping_id for run in batch if run.trigger == SyncRun.Trigger.CONTINUOUS]
+    SyncConfiguration.objects.filter(mapping_id__in=scheduled).update(next_run_at=now)
+    SyncConfiguration.objects.filter(mapping_id__in=continuous).update(
+        changes_pending_since=now - CONTINUOUS_LOST_AFTER, changes_last_at=now)
 
 
 @transaction.atomic(using=CONTROL)
@@ -587,12 +605,14 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
     to_send: list[tuple[str, tuple]] = []
     for alias in aliases():
         batch = new_runs.get(alias, [])
+        saved = False
         try:
             if batch:
                 # Runs already waiting have their chains (each goes on while runs wait): only as many new ones as
                 # bring them to DISPATCH_CHAINS, so a queue that backs up under load does not grow chains.
                 waiting = SyncRun.objects.using(alias).filter(status=SyncRun.Status.QUEUED).count()
                 queued = _insert_runs(alias, batch, now)
+                saved = True
                 result.queued += queued
                 to_send += [(NEXT_TASK, (alias,))] * min(len(queued), max(DISPATCH_CHAINS - waiting, 0))
                 result.skipped += [run.mapping_id for run in batch if run.status == SyncRun.Status.SKIPPED]
@@ -606,6 +626,8 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
         except (OperationalError, InterfaceError) as exc:
             logger.warning("sync dispatch: region %s does not answer (%s); its pairs wait for the next dispatch",
                            alias, exc)
+            if not saved:
+                _give_back([run for run in batch if run.status == SyncRun.Status.QUEUED], now)
             continue
         result.requeued += lost
         to_send += [(RUN_TASK, (pk, alias)) for pk in lost]
@@ -634,13 +656,13 @@ def _insert_runs(alias: str, runs: list[NewRun], now: datetime) -> list[int]:
     q = connection.ops.quote_name
     columns = ", ".join(q(name) for name in (
         "mapping_id", "status", "trigger", "full", "entity_types", "queued_at", "finished_at", "attempts", "counts",
-        "current_type", "errors", "skip_reason"))
+        "current_type", "errors", "skip_reason", "checked"))
     if connection.vendor != "postgresql":
         adapt = connection.ops.adapt_datetimefield_value
         with transaction.atomic(using=alias), connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {q(SyncRun._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
-                "VALUES (%s, %s, %s, 0, %s, %s, %s, 0, '{}', '', '[]', %s) ON CONFLICT DO NOTHING",
+                "VALUES (%s, %s, %s, 0, %s, %s, %s, 0, '{}', '', '[]', %s, 0) ON CONFLICT DO NOTHING",
                 [(run.mapping_id, run.status, run.trigger, json.dumps(run.entity_types), adapt(now),
                   adapt(run.finished_at), run.skip_reason) for run in runs])
         return list(SyncRun.objects.using(alias).filter(queued_at=now, status=SyncRun.Status.QUEUED, attempts=0)
@@ -650,7 +672,7 @@ def _insert_runs(alias: str, runs: list[NewRun], now: datetime) -> list[int]:
         key = (run.status, run.trigger, json.dumps(run.entity_types), run.skip_reason, run.finished_at)
         kinds.setdefault(key, []).append(run.mapping_id)
     sql = (f"INSERT INTO {q(SyncRun._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
-           "SELECT m, %s, %s, FALSE, %s::jsonb, %s, %s, 0, '{}'::jsonb, '', '[]'::jsonb, %s "
+           "SELECT m, %s, %s, FALSE, %s::jsonb, %s, %s, 0, '{}'::jsonb, '', '[]'::jsonb, %s, FALSE "
            "FROM unnest(%s::bigint[]) AS m ON CONFLICT DO NOTHING RETURNING id, status")
     queued = []
     with transaction.atomic(using=alias), connection.cursor() as cursor:

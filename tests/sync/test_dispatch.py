@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import connection, connections
 from django.utils import timezone
 
+from bcp_project.regions import health
 from sync.bench_scheduling import make_pairs
 from sync.models import SyncConfiguration, SyncRun
 from sync.services import next_slot, sync_dispatch
@@ -113,3 +114,19 @@ def test_two_dispatchers_at_once_claim_every_due_configuration_once(small, mappi
     # Each moved on to the same time tomorrow: nothing is due now.
     assert not SyncConfiguration.objects.filter(next_run_at__lte=now).exists()
     assert set(SyncConfiguration.objects.values_list("next_run_at", flat=True)) == {now + timedelta(days=1)}
+
+
+def test_a_region_that_does_not_answer_costs_only_its_own_pairs_their_runs(t0, sync_enabled):
+    """Found by a walk of the demo: with one region down, the dispatcher failed for every pair."""
+    health.mark_down("apac", "test")  # no region of this pair
+    assert len(sync_dispatch(now=t0).queued) == 1
+    assert SyncRun.objects.using(BACKUP).get().status == SyncRun.Status.QUEUED
+
+
+def test_a_slot_claimed_while_the_backup_region_is_down_runs_once_it_answers(t0, sync_enabled):
+    health.mark_down(BACKUP, "test")
+    assert sync_dispatch(now=t0).queued == []
+    sync_enabled.refresh_from_db()
+    assert sync_enabled.next_run_at <= t0  # still due: not moved on to tomorrow
+    health.mark_up(BACKUP)
+    assert len(sync_dispatch(now=t0 + timedelta(seconds=10)).queued) == 1
