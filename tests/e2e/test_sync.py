@@ -143,7 +143,8 @@ def test_the_administrator_enables_sync_syncs_again_and_reads_history_and_correl
     newest, oldest = (dict(zip(header, _cells(rows.nth(i)), strict=True)) for i in (0, 1))
     assert newest["Trigger"] == "Sync now (Alice Admin)" and newest["Status"] == "Succeeded"
     assert (newest["Created"], newest["Updated"], newest["Deleted"], newest["Failed"]) == ("0", "0", "0", "0")
-    assert int(newest["Unchanged"]) == first.totals["created"] + first.totals["updated"] > 0
+    # Nothing changed since the first run, so the change log named no record to compare.
+    assert newest["Unchanged"] == "0"
     assert oldest["Trigger"] == "First sync (Alice Admin)" and oldest["Status"] == "Succeeded"
     assert int(oldest["Created"]) == first.totals["created"] and oldest["Failed"] == "0"
     accessible(page, where="Sync History")
@@ -154,11 +155,9 @@ def test_the_administrator_enables_sync_syncs_again_and_reads_history_and_correl
     page.get_by_role("heading", name=re.compile(r"^Sync run of .* UTC$"), level=1).wait_for()
     expect(page.get_by_test_id("run-status")).to_have_text("Succeeded")
     counts = page.get_by_role("table", name="Records per type")
+    expect(page.get_by_test_id("run-changes-only")).to_contain_text("compared only the records changed since")
     by_type = {row.get_attribute("data-type"): _cells(row) for row in counts.locator("tbody tr").all()}
-    assert by_type["tag"] == ["Tags", "0", "0", "0", "1", "0"]
-    assert by_type["skill"] == ["Skills", "0", "0", "0", "2", "0"]
-    assert by_type["team"] == ["Teams", "0", "0", "0", "2", "0"]
-    assert all(cells[1:4] == ["0", "0", "0"] and cells[5] == "0" for cells in by_type.values()), by_type
+    assert all(cells[1:] == ["0", "0", "0", "0", "0"] for cells in by_type.values()), by_type
     accessible(page, where="Sync run")
 
     # Correlation lookup: the tag on the primary, then its copy on the BCP tenant, under another ID. The run's
@@ -174,8 +173,7 @@ def test_the_administrator_enables_sync_syncs_again_and_reads_history_and_correl
     pairs = page.get_by_test_id("correlations").locator("tbody tr")
     expect(pairs).to_have_count(1)
     primary_name, primary_id, bcp_name, bcp_id, _written = _cells(pairs.first)
-    assert primary_name == bcp_name == "VIP"
-    assert primary_id != bcp_id
+    assert primary_name == bcp_name == "VIP"  # each region numbers its own records: the ids may or may not differ
     link = Correlation.objects.get(mapping=mapping, entity_type="tag")
     assert (int(primary_id), int(bcp_id)) == (link.source_id, link.target_id)
     accessible(page, where="Correlation lookup, primary side")
