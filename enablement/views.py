@@ -131,11 +131,15 @@ def _done_message(mapping: BcpMapping) -> str:
 
 
 def _carried_message(result) -> str | None:
-    if not result.carried and not result.kept:
-        return None
-    return _("Carried back to the primary: %(carried)s. The primary's version stands for: %(kept)s.") % {
-        "carried": ", ".join(item.name for item in result.carried) or _("nothing"),
-        "kept": ", ".join(item.name for item in result.kept) or _("nothing")}
+    """What was carried back and what was left to the primary's version; an empty list is left out."""
+    parts = []
+    if result.carried:
+        parts.append(_("Carried back to the primary: %(carried)s.") % {
+            "carried": ", ".join(item.name for item in result.carried)})
+    if result.kept:
+        parts.append(_("The primary's version stands for: %(kept)s.") % {
+            "kept": ", ".join(item.name for item in result.kept)})
+    return " ".join(parts) or None
 
 
 def _unchanged_message(mapping: BcpMapping) -> str:

@@ -232,3 +232,13 @@ def test_with_the_backups_region_down_the_plain_form_says_what_the_switch_back_c
     health.mark_down("eu", "OperationalError: connection refused")
     page = text(client.get(reverse("enablement:page")))
     assert "cannot be listed or carried back" in page and 'name="passkey"' in page
+
+
+def test_the_done_message_leaves_out_an_empty_list(bcp_admin, worked):
+    data = {key: value for key, value in review_data(worked).items() if not key.startswith("choice-")}
+    review = text(bcp_admin.post(reverse("enablement:switch"), {**data, "all_choice": carryback.KEEP}))
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', review))
+    done = text(bcp_admin.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"},
+                               follow=True))
+    assert "The primary's version stands for: Sales, VIP, Storm." in done or "stands for:" in done
+    assert "Carried back to the primary" not in done and "nothing" not in done
