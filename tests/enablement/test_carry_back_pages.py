@@ -240,5 +240,5 @@ def test_the_done_message_leaves_out_an_empty_list(bcp_admin, worked):
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', review))
     done = text(bcp_admin.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"},
                                follow=True))
-    assert "The primary's version stands for: Sales, VIP, Storm." in done or "stands for:" in done
+    assert "The primary's version stands for: " in done
     assert "Carried back to the primary" not in done and "nothing" not in done

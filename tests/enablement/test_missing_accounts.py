@@ -115,7 +115,9 @@ def test_the_bcp_administrator_sees_who_has_no_account_and_gives_one(bcp_alice, 
 
     confirm = bcp_alice.get(reverse(GIVE), {"person": nina.pk})
     assert confirm.status_code == 200
-    assert "Give accounts on “Classics Inc. BCP”?" in confirm.text and "Billing Support" in confirm.text
+    # One person: "an account", in the title and the question.
+    assert "<title>Give an account · BC Enablement" in confirm.text
+    assert "Give an account on “Classics Inc. BCP”?" in confirm.text and "Billing Support" in confirm.text
     assert "Billing Inquiries (2)" in confirm.text and "1 not on the BCP tenant, left out" in confirm.text
     assert _copy() is None  # a GET changes nothing
 
@@ -149,6 +151,7 @@ def test_give_all_names_everyone_on_the_confirmation_and_gives_each_an_account(b
     assert "Give all 2 people an account…" in page
     confirm = bcp_alice.get(reverse(GIVE), {"all": "1"}).text
     assert confirm.count('name="person"') == 2 and "Give 2 accounts" in confirm
+    assert "Give accounts on “Classics Inc. BCP”?" in confirm
     response = _give(bcp_alice, nina, omar)
     assert "Nina New (nina), omar can sign in now" in response.text
     assert _copy("nina") and _copy("omar")
@@ -364,8 +367,10 @@ def test_the_list_and_the_confirmation_speak_german(client, switched, nina):
     client.force_login(alice)
     page = client.get(reverse(LIST), HTTP_ACCEPT_LANGUAGE="de").text
     assert "Personen ohne Konto auf „Classics Inc. BCP“" in page and "Konto geben …" in page
+    # "sie" (they), not the formal "Sie" (you).
+    assert "kein Konto für sie gibt: sie wurden nach" in page
     confirm = client.get(reverse(GIVE), {"person": nina.pk}, HTTP_ACCEPT_LANGUAGE="de").text
-    assert "Konten auf „Classics Inc. BCP“ geben?" in confirm and "1 Konto geben" in confirm
+    assert "Ein Konto auf „Classics Inc. BCP“ geben?" in confirm and "1 Konto geben" in confirm
     response = _give(client, nina)
     assert "Nina New (nina) kann sich jetzt mit dem gewohnten Benutzernamen" in response.text
 
