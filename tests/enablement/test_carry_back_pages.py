@@ -242,3 +242,24 @@ def test_the_done_message_leaves_out_an_empty_list(bcp_admin, worked):
                                follow=True))
     assert "The primary's version stands for: " in done
     assert "Carried back to the primary" not in done and "nothing" not in done
+
+
+def _switch_back(client, mapping, choices=None):
+    review = text(client.post(reverse("enablement:switch"), review_data(mapping, choices)))
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', review))
+    done = client.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"}, follow=True)
+    mapping.refresh_from_db()
+    assert mapping.active_side == PRIMARY
+    return done
+
+
+def test_changes_since_the_last_sync_leaves_out_what_was_carried_back(client, bcp_admin, worked):
+    cc.tag_create(tenant=worked.primary, name="Fresh", actor=Actor.system())  # made on the primary meanwhile
+    cc.team_update(team=original(Team, worked, "Billing Support"), name="Billing Support", description="New",
+                   actor=Actor.system())
+    _switch_back(bcp_admin, worked)
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    page = text(client.get(reverse("sync:changes")))
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", page)
+    # Sales (edited there), Storm (created there) and VIP (deleted there) were carried back: the BCP tenant has them.
+    assert sorted(rows) == [("Billing Support", "Changed"), ("Fresh", "Created")], rows
