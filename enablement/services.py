@@ -15,7 +15,8 @@ from bcp_project import texts
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, RegionUnavailable
 from sync import carryback
-from sync.services import sync_fence_move
+from sync.models import SyncConfiguration, SyncRun
+from sync.services import SyncError, sync_fence_move, sync_run_request
 from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
@@ -80,6 +81,12 @@ class SwitchResult:
     # On a switch back: what was carried back to the primary and what was left to the primary's version.
     carried: list = ()
     kept: list = ()
+    # On a switch back: the forward sync that makes the BCP tenant's copies the primary's again, SYNC_QUEUED (or
+    # already waiting or running), SYNC_DISABLED (it runs only when Sync is enabled) or SYNC_NOT_STARTED.
+    sync: str = ""
+
+
+SYNC_QUEUED, SYNC_DISABLED, SYNC_NOT_STARTED = "queued", "disabled", "not_started"
 
 
 def _attempts_window(*, mapping: BcpMapping, user, now: datetime):
@@ -185,7 +192,26 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         transaction.on_commit(lambda: _enqueue_everyone_mail(switch_id), using=CONTROL)
         transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch),
                               using=CONTROL)
-    return SwitchResult(mapping=locked, changed=True, carried=carried, kept=kept)
+    # After the commit: the switch back stands whatever happens to the sync it starts.
+    sync = _sync_after_switch_back(locked, actor=actor) if to_side == BcpMapping.Side.PRIMARY else ""
+    return SwitchResult(mapping=locked, changed=True, carried=carried, kept=kept, sync=sync)
+
+
+def _sync_after_switch_back(mapping: BcpMapping, *, actor: Actor) -> str:
+    """Queues the pair's forward sync right after a switch back (the service behind Sync now; the task goes by
+    name once its run is committed): what was not carried back is overwritten now, not at the next scheduled run,
+    which may be a day away. Only when the pair's Sync is enabled."""
+    if not SyncConfiguration.objects.filter(mapping=mapping, enabled=True).exists():
+        return SYNC_DISABLED
+    try:
+        sync_run_request(tenant=mapping.primary, actor=actor, trigger=SyncRun.Trigger.SWITCH_BACK)
+    except SyncError:
+        return SYNC_QUEUED  # a run is already waiting or running: it started after the switch's fence moved
+    except RegionUnavailable:
+        logger.warning("switch of pair %s back to the primary: the sync could not be queued (the backup's region "
+                       "does not answer)", mapping.pk)
+        return SYNC_NOT_STARTED
+    return SYNC_QUEUED
 
 
 def _carry_back(mapping: BcpMapping, *, choices: dict[str, str], token: str | None, actor: Actor):

@@ -263,3 +263,27 @@ def test_changes_since_the_last_sync_leaves_out_what_was_carried_back(client, bc
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", page)
     # Sales (edited there), Storm (created there) and VIP (deleted there) were carried back: the BCP tenant has them.
     assert sorted(rows) == [("Billing Support", "Changed"), ("Fresh", "Created")], rows
+
+
+def test_the_switch_back_starts_the_sync_that_overwrites_what_was_not_carried_back(bcp_admin, worked):
+    from sync.models import SyncRun
+
+    review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Storm": carryback.KEEP})))
+    assert "Overwritten by the primary's version by the sync that starts when you switch back" in review
+    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP}))
+    assert "A sync has started" in done
+    run = SyncRun.objects.filter(mapping=worked).order_by("-id").first()
+    assert run.trigger == SyncRun.Trigger.SWITCH_BACK and run.status == SyncRun.Status.QUEUED
+    assert run.requested_by.username == "alice"
+
+
+def test_with_sync_disabled_the_switch_back_says_the_overwrite_waits_for_it(bcp_admin, worked):
+    from sync.models import SyncConfiguration, SyncRun
+
+    SyncConfiguration.objects.filter(mapping=worked).update(enabled=False)
+    before = SyncRun.objects.filter(mapping=worked).count()
+    review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Sales": carryback.KEEP})))
+    assert "when Sync is enabled again (it is disabled now)" in review
+    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP}))
+    assert "Sync is disabled for this pair, so nothing on the BCP tenant is overwritten" in done
+    assert "A sync has started" not in done and SyncRun.objects.filter(mapping=worked).count() == before
