@@ -287,3 +287,40 @@ def test_with_sync_disabled_the_switch_back_says_the_overwrite_waits_for_it(bcp_
     done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP}))
     assert "Sync is disabled for this pair, so nothing on the BCP tenant is overwritten" in done
     assert "A sync has started" not in done and SyncRun.objects.filter(mapping=worked).count() == before
+
+
+def test_a_conflict_shows_both_values_and_has_no_default_choice(bcp_admin, worked):
+    cc.team_update(team=original(Team, worked, "Sales"), name="Sales", description="Day shift",
+                   actor=Actor.system())
+    page = text(bcp_admin.get(reverse("enablement:page")))
+    sales = copy_of(Team, worked, "Sales")
+    key = f"team:{sales.pk}"
+    mine = page.split(f'data-testid="bcp-values-{key}">')[1].split("</dl>")[0]
+    theirs = page.split(f'data-testid="primary-values-{key}">')[1].split("</dl>")[0]
+    assert "<dt>Description</dt><dd>Night shift</dd>" in mine and "<dt>Description</dt><dd>Day shift</dd>" in theirs
+    assert "Name" not in mine  # only what differs
+    # Neither choice is made for the conflict; the record only the BCP tenant changed keeps "Carry it back".
+    carry = page.split(f'data-testid="carry-{key}"')[0].rsplit("<input", 1)[1]
+    keep = page.split(f'data-testid="keep-{key}"')[0].rsplit("<input", 1)[1]
+    assert "checked" not in carry and "checked" not in keep
+    storm = copy_of(Tag, worked, "Storm")
+    assert "checked" in page.split(f'data-testid="carry-tag:{storm.pk}"')[0].rsplit("<input", 1)[1]
+    assert "A record only the BCP tenant changed is set to be carried back" in page
+    # A review without a choice for it is refused, saying what is lost either way; nothing is changed.
+    data = {name: value for name, value in review_data(worked).items() if name != f"choice-{key}"}
+    response = bcp_admin.post(reverse("enablement:switch"), data)
+    assert response.status_code == 400
+    assert "“Sales” was changed on both sides: choose whether it is carried back" in text(response)
+    assert 'data-testid="switch-back-review"' not in text(response)
+    assert original(Team, worked, "Sales").description == "Day shift"
+
+
+def test_an_edit_the_primary_did_not_touch_shows_what_the_bcp_tenant_changed_in_german(client, worked):
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    User.objects.filter(pk=alice.pk).update(language="de")
+    client.force_login(alice)
+    page = text(client.get(reverse("enablement:page")))
+    key = f"team:{copy_of(Team, worked, 'Sales').pk}"
+    assert "<dd>Night shift</dd>" in page.split(f'data-testid="bcp-values-{key}">')[1].split("</dl>")[0]
+    assert "<dd>—</dd>" in page.split(f'data-testid="primary-values-{key}">')[1].split("</dl>")[0]
+    assert "<dt>Beschreibung</dt>" in page
