@@ -324,3 +324,37 @@ def test_an_edit_the_primary_did_not_touch_shows_what_the_bcp_tenant_changed_in_
     assert "<dd>Night shift</dd>" in page.split(f'data-testid="bcp-values-{key}">')[1].split("</dl>")[0]
     assert "<dd>—</dd>" in page.split(f'data-testid="primary-values-{key}">')[1].split("</dl>")[0]
     assert "<dt>Beschreibung</dt>" in page
+
+
+def test_the_review_is_its_own_step_at_the_top_of_the_page(bcp_admin, worked):
+    page = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked)))
+    assert "<title>Review the switch back · BC Enablement" in page
+    main = page.split("<main")[1]
+    # The review comes before everything else of the panel, with its own heading.
+    assert main.index('id="review-title"') < main.index('data-testid="active-tenant"')
+    assert main.count('data-testid="switch-back-review"') == 1
+
+
+def test_without_the_confirmation_the_review_keeps_the_choices_and_asks_for_the_passkey_again(bcp_admin, worked):
+    final = {key: value for key, value in review_data(worked, {"Storm": carryback.KEEP}).items() if key != "step"}
+    response = bcp_admin.post(reverse("enablement:switch"), {**final, "passkey": PASSKEY})
+    page = text(response)
+    assert response.status_code == 400 and "<title>Review the switch back · BC Enablement" in page
+    assert "Confirm that everyone is signed out" in page
+    assert "Type the passkey again: it is never sent back to your browser" in page and PASSKEY not in page
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    storm = copy_of(Tag, worked, "Storm")
+    assert hidden[f"choice-tag:{storm.pk}"] == carryback.KEEP and hidden["changes_token"] == final["changes_token"]
+    worked.refresh_from_db()
+    assert worked.active_side == BCP
+
+
+def test_the_review_step_speaks_german(client, worked):
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    User.objects.filter(pk=alice.pk).update(language="de")
+    client.force_login(alice)
+    final = {key: value for key, value in review_data(worked).items() if key != "step"}
+    page = text(client.post(reverse("enablement:switch"), {**final, "passkey": PASSKEY}))
+    assert "<title>Zurückwechseln prüfen · BC Aktivierung" in page
+    assert "Geben Sie den Passkey erneut ein" in page
+    assert "durch die Synchronisierung, die beim Zurückwechseln beginnt" in page
