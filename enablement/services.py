@@ -158,6 +158,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         carried = kept = []
         if to_side == BcpMapping.Side.PRIMARY:
             carried, kept = _carry_back(locked, choices=choices or {}, token=changes_token, actor=actor)
+        backup_down = False
         try:
             sync_fence_move(mapping=locked)
         except RegionUnavailable:
@@ -166,6 +167,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
             # Back to the primary with the backup's region down: no run can commit there either.
             logger.warning("switch of pair %s back to the primary: the sync fence could not be moved (its region "
                            "does not answer)", locked.pk)
+            backup_down = True
         now = timezone.now()
         previous = locked.active_side
         locked.active_side = to_side
@@ -192,26 +194,33 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         transaction.on_commit(lambda: _enqueue_everyone_mail(switch_id), using=CONTROL)
         transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch),
                               using=CONTROL)
-    # After the commit: the switch back stands whatever happens to the sync it starts.
-    sync = _sync_after_switch_back(locked, actor=actor) if to_side == BcpMapping.Side.PRIMARY else ""
+        sync = (_sync_after_switch_back(locked, actor=actor, backup_down=backup_down)
+                if to_side == BcpMapping.Side.PRIMARY else "")
     return SwitchResult(mapping=locked, changed=True, carried=carried, kept=kept, sync=sync)
 
 
-def _sync_after_switch_back(mapping: BcpMapping, *, actor: Actor) -> str:
-    """Queues the pair's forward sync right after a switch back (the service behind Sync now; the task goes by
-    name once its run is committed): what was not carried back is overwritten now, not at the next scheduled run,
-    which may be a day away. Only when the pair's Sync is enabled."""
+def _sync_after_switch_back(mapping: BcpMapping, *, actor: Actor, backup_down: bool) -> str:
+    """Inside the switch back's transaction: once it commits, the pair's forward sync is requested (the service
+    behind Sync now, whose task goes by name after its own commit), so that what was not carried back is
+    overwritten now and not at the next scheduled run, which may be a day away. Only when the pair's Sync is
+    enabled and the backup's region answers. Returns what the person is told."""
     if not SyncConfiguration.objects.filter(mapping=mapping, enabled=True).exists():
         return SYNC_DISABLED
+    if backup_down:
+        return SYNC_NOT_STARTED
+    transaction.on_commit(lambda: _request_sync(mapping, actor=actor), using=CONTROL)
+    return SYNC_QUEUED
+
+
+def _request_sync(mapping: BcpMapping, *, actor: Actor) -> None:
+    """The switch back has committed and stands whatever happens here."""
     try:
         sync_run_request(tenant=mapping.primary, actor=actor, trigger=SyncRun.Trigger.SWITCH_BACK)
     except SyncError:
-        return SYNC_QUEUED  # a run is already waiting or running: it started after the switch's fence moved
+        logger.info("switch of pair %s back to the primary: a sync run is already waiting or running", mapping.pk)
     except RegionUnavailable:
-        logger.warning("switch of pair %s back to the primary: the sync could not be queued (the backup's region "
-                       "does not answer)", mapping.pk)
-        return SYNC_NOT_STARTED
-    return SYNC_QUEUED
+        logger.warning("switch of pair %s back to the primary: the sync could not be requested (the backup's "
+                       "region does not answer); the next scheduled run overwrites the copies", mapping.pk)
 
 
 def _carry_back(mapping: BcpMapping, *, choices: dict[str, str], token: str | None, actor: Actor):

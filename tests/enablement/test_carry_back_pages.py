@@ -244,20 +244,27 @@ def test_the_done_message_leaves_out_an_empty_list(bcp_admin, worked):
     assert "Carried back to the primary" not in done and "nothing" not in done
 
 
-def _switch_back(client, mapping, choices=None):
+def _switch_back(client, mapping, choices=None, *, on_commit=None):
+    """Reviews and switches back; with `on_commit` (django_capture_on_commit_callbacks), what runs after the
+    switch's commit runs too."""
+    from contextlib import nullcontext
+
     review = text(client.post(reverse("enablement:switch"), review_data(mapping, choices)))
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', review))
-    done = client.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"}, follow=True)
+    with on_commit(execute=True) if on_commit else nullcontext():
+        done = client.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"},
+                           follow=True)
     mapping.refresh_from_db()
     assert mapping.active_side == PRIMARY
     return done
 
 
-def test_changes_since_the_last_sync_leaves_out_what_was_carried_back(client, bcp_admin, worked):
+def test_changes_since_the_last_sync_leaves_out_what_was_carried_back(client, bcp_admin, worked,
+                                                                      django_capture_on_commit_callbacks):
     cc.tag_create(tenant=worked.primary, name="Fresh", actor=Actor.system())  # made on the primary meanwhile
     cc.team_update(team=original(Team, worked, "Billing Support"), name="Billing Support", description="New",
                    actor=Actor.system())
-    _switch_back(bcp_admin, worked)
+    _switch_back(bcp_admin, worked, on_commit=django_capture_on_commit_callbacks)  # the sync it queues waits
     client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
     page = text(client.get(reverse("sync:changes")))
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", page)
@@ -265,26 +272,30 @@ def test_changes_since_the_last_sync_leaves_out_what_was_carried_back(client, bc
     assert sorted(rows) == [("Billing Support", "Changed"), ("Fresh", "Created")], rows
 
 
-def test_the_switch_back_starts_the_sync_that_overwrites_what_was_not_carried_back(bcp_admin, worked):
+def test_the_switch_back_starts_the_sync_that_overwrites_what_was_not_carried_back(
+        bcp_admin, worked, django_capture_on_commit_callbacks):
     from sync.models import SyncRun
 
     review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Storm": carryback.KEEP})))
     assert "Overwritten by the primary's version by the sync that starts when you switch back" in review
-    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP}))
+    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP},
+                             on_commit=django_capture_on_commit_callbacks))
     assert "A sync has started" in done
     run = SyncRun.objects.filter(mapping=worked).order_by("-id").first()
     assert run.trigger == SyncRun.Trigger.SWITCH_BACK and run.status == SyncRun.Status.QUEUED
     assert run.requested_by.username == "alice"
 
 
-def test_with_sync_disabled_the_switch_back_says_the_overwrite_waits_for_it(bcp_admin, worked):
+def test_with_sync_disabled_the_switch_back_says_the_overwrite_waits_for_it(bcp_admin, worked,
+                                                                            django_capture_on_commit_callbacks):
     from sync.models import SyncConfiguration, SyncRun
 
     SyncConfiguration.objects.filter(mapping=worked).update(enabled=False)
     before = SyncRun.objects.filter(mapping=worked).count()
     review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Sales": carryback.KEEP})))
     assert "when Sync is enabled again (it is disabled now)" in review
-    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP}))
+    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP},
+                             on_commit=django_capture_on_commit_callbacks))
     assert "Sync is disabled for this pair, so nothing on the BCP tenant is overwritten" in done
     assert "A sync has started" not in done and SyncRun.objects.filter(mapping=worked).count() == before
 
