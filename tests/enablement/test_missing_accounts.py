@@ -411,3 +411,16 @@ def test_two_administrators_giving_the_same_account_at_once_make_one(switched, n
     assert User.objects.filter(username="nina", is_bcp_copy=True).count() == 1
     assert Correlation.objects.filter(mapping=switched, entity_type="user", source_id=nina.pk).count() == 1
     assert audit_events().filter(action="user.bcp_account_give").count() == 1
+
+
+def test_changes_since_the_last_sync_leaves_out_an_account_given_as_it_is_on_the_primary(
+        bcp_alice, configured, switched, nina, client, django_capture_on_commit_callbacks):
+    omar = cc.agent_create(tenant=configured, username="omar", password=PASSWORD, role=role_of(configured, AGENT),
+                           team=Team.objects.get(tenant=configured, name="Billing Support"), actor=Actor.system())
+    _give(bcp_alice, nina, omar)
+    _switch(switched, PRIMARY, django_capture_on_commit_callbacks)
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    page = client.get(reverse("sync:changes")).text
+    # Omar's account there is his as it is here; Nina's lacks her skill Spanish, which the BCP tenant lacks too.
+    assert "<td>omar</td>" not in page
+    assert "<td>nina</td>" in page and "<td>Spanish</td>" in page
