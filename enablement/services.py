@@ -15,7 +15,8 @@ from bcp_project import texts
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, RegionUnavailable
 from sync import carryback
-from sync.services import sync_fence_move
+from sync.models import SyncConfiguration, SyncRun
+from sync.services import SyncError, sync_fence_move, sync_run_request
 from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
@@ -80,6 +81,12 @@ class SwitchResult:
     # On a switch back: what was carried back to the primary and what was left to the primary's version.
     carried: list = ()
     kept: list = ()
+    # On a switch back: the forward sync that makes the BCP tenant's copies the primary's again, SYNC_QUEUED (or
+    # already waiting or running), SYNC_DISABLED (it runs only when Sync is enabled) or SYNC_NOT_STARTED.
+    sync: str = ""
+
+
+SYNC_QUEUED, SYNC_DISABLED, SYNC_NOT_STARTED = "queued", "disabled", "not_started"
 
 
 def _attempts_window(*, mapping: BcpMapping, user, now: datetime):
@@ -151,6 +158,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         carried = kept = []
         if to_side == BcpMapping.Side.PRIMARY:
             carried, kept = _carry_back(locked, choices=choices or {}, token=changes_token, actor=actor)
+        backup_down = False
         try:
             sync_fence_move(mapping=locked)
         except RegionUnavailable:
@@ -159,6 +167,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
             # Back to the primary with the backup's region down: no run can commit there either.
             logger.warning("switch of pair %s back to the primary: the sync fence could not be moved (its region "
                            "does not answer)", locked.pk)
+            backup_down = True
         now = timezone.now()
         previous = locked.active_side
         locked.active_side = to_side
@@ -185,7 +194,33 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
         transaction.on_commit(lambda: _enqueue_everyone_mail(switch_id), using=CONTROL)
         transaction.on_commit(lambda: _announce_switch(locked, to_side=to_side, event=event, switch=switch),
                               using=CONTROL)
-    return SwitchResult(mapping=locked, changed=True, carried=carried, kept=kept)
+        sync = (_sync_after_switch_back(locked, actor=actor, backup_down=backup_down)
+                if to_side == BcpMapping.Side.PRIMARY else "")
+    return SwitchResult(mapping=locked, changed=True, carried=carried, kept=kept, sync=sync)
+
+
+def _sync_after_switch_back(mapping: BcpMapping, *, actor: Actor, backup_down: bool) -> str:
+    """Inside the switch back's transaction: once it commits, the pair's forward sync is requested (the service
+    behind Sync now, whose task goes by name after its own commit), so that what was not carried back is
+    overwritten now and not at the next scheduled run, which may be a day away. Only when the pair's Sync is
+    enabled and the backup's region answers. Returns what the person is told."""
+    if not SyncConfiguration.objects.filter(mapping=mapping, enabled=True).exists():
+        return SYNC_DISABLED
+    if backup_down:
+        return SYNC_NOT_STARTED
+    transaction.on_commit(lambda: _request_sync(mapping, actor=actor), using=CONTROL)
+    return SYNC_QUEUED
+
+
+def _request_sync(mapping: BcpMapping, *, actor: Actor) -> None:
+    """The switch back has committed and stands whatever happens here."""
+    try:
+        sync_run_request(tenant=mapping.primary, actor=actor, trigger=SyncRun.Trigger.SWITCH_BACK)
+    except SyncError:
+        logger.info("switch of pair %s back to the primary: a sync run is already waiting or running", mapping.pk)
+    except RegionUnavailable:
+        logger.warning("switch of pair %s back to the primary: the sync could not be requested (the backup's "
+                       "region does not answer); the next scheduled run overwrites the copies", mapping.pk)
 
 
 def _carry_back(mapping: BcpMapping, *, choices: dict[str, str], token: str | None, actor: Actor):

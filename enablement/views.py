@@ -13,6 +13,7 @@ from accounts.roles import CHANGE_BCP_ENABLEMENT, VIEW_BCP_CONFIGURATIONS, VIEW_
 from audit.services import Actor
 from bcp_project.access import admin_required, tm_required
 from sync import carryback
+from sync.models import SyncConfiguration
 from tenants.models import BcpMapping, Tenant
 
 from . import notices, selectors, services
@@ -75,6 +76,7 @@ def _review(request, *, tenant, mapping, **extra):
         return context, 400
     context["overwritten"] = [item for item in review.kept if item.kind != carryback.CREATED]
     context["stays"] = [item for item in review.kept if item.kind == carryback.CREATED]
+    context["sync_enabled"] = SyncConfiguration.objects.filter(mapping=mapping, enabled=True).exists()
     context["review_choices"] = [(f"{CHOICE_PREFIX}{key}", value) for key, value in choices.items()]
     context["form"] = SwitchForm(initial={"bcp_active": False})
     return context, 200
@@ -131,11 +133,37 @@ def _done_message(mapping: BcpMapping) -> str:
 
 
 def _carried_message(result) -> str | None:
-    if not result.carried and not result.kept:
-        return None
-    return _("Carried back to the primary: %(carried)s. The primary's version stands for: %(kept)s.") % {
-        "carried": ", ".join(item.name for item in result.carried) or _("nothing"),
-        "kept": ", ".join(item.name for item in result.kept) or _("nothing")}
+    """What was carried back and what was left to the primary's version; an empty list is left out."""
+    parts = []
+    if result.carried:
+        parts.append(_("Carried back to the primary: %(carried)s.") % {
+            "carried": ", ".join(item.name for item in result.carried)})
+    if result.kept:
+        parts.append(_("The primary's version stands for: %(kept)s.") % {
+            "kept": ", ".join(item.name for item in result.kept)})
+    return " ".join(parts) or None
+
+
+def _sync_message(result) -> str | None:
+    """After a switch back: the forward sync that makes the BCP tenant's copies the primary's again."""
+    if result.sync == services.SYNC_QUEUED:
+        return _("A sync has started: it makes the copies on the BCP tenant the primary's again, so what was not "
+                 "carried back is overwritten now. Its progress is under Admin → Sync Configuration.")
+    if result.sync == services.SYNC_DISABLED:
+        return _("Sync is disabled for this pair, so nothing on the BCP tenant is overwritten until someone enables "
+                 "it under Admin → Sync Configuration on the primary.")
+    if result.sync == services.SYNC_NOT_STARTED:
+        return _("The sync could not be started, because the BCP tenant's region does not answer. The first run "
+                 "after it answers makes the copies there the primary's again.")
+    return None
+
+
+def _tell_done(request, result) -> None:
+    """The messages after a switch that changed the active tenant."""
+    messages.success(request, _done_message(result.mapping))
+    for message in (_carried_message(result), _sync_message(result)):
+        if message:
+            messages.info(request, message)
 
 
 def _unchanged_message(mapping: BcpMapping) -> str:
@@ -169,9 +197,7 @@ def switch(request, *, tenant):
         return redirect("enablement:page")
     # This session belongs to the side that is no longer active, like everyone else's: sign in again.
     signed_out_by_switch(request, mapping_id=outcome.mapping.pk)
-    messages.success(request, _done_message(outcome.mapping))
-    if _carried_message(outcome):
-        messages.info(request, _carried_message(outcome))
+    _tell_done(request, outcome)
     return redirect(reverse("accounts:login"))
 
 
@@ -243,10 +269,10 @@ def tm_page(request, tenant_id):
         if isinstance(outcome, tuple):
             context = _refused(request, tenant, mapping, *outcome, can_see_sync=False, tm=True)
             return render(request, "enablement/tm_page.html", context, status=outcome[1])
-        messages.success(request, _done_message(outcome.mapping) if outcome.changed
-                         else _unchanged_message(outcome.mapping))
-        if _carried_message(outcome):
-            messages.info(request, _carried_message(outcome))
+        if outcome.changed:
+            _tell_done(request, outcome)
+        else:
+            messages.success(request, _unchanged_message(outcome.mapping))
         return redirect("enablement:tm_page", tenant_id=tenant.pk)
     context = _context(request, tenant, mapping, can_change=True, can_see_sync=False, tm=True)
     return render(request, "enablement/tm_page.html", context)

@@ -39,6 +39,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
@@ -94,6 +95,9 @@ class Item:
     # The BCP row in primary ids (links to records created there as ("bcp", id)), and its children.
     values: tuple = ()
     children: dict = field(default_factory=dict)
+    # For a record edited there that the primary still has: what differs, as (field's name, the BCP tenant's value,
+    # the primary's value), short and in the reader's language.
+    differences: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -167,6 +171,44 @@ def _in_primary_ids(ids: IdMaps, entity: Entity, values: tuple, children: dict, 
     return ids.to_source(entity.columns, entity.links, values), ids.children_to_source(entity, children, pk)
 
 
+SHORT = 60
+
+
+def _shown(entity: Entity, column: str, value, names: dict) -> str | None:
+    """A value as the page shows it: short, choices and yes/no in the reader's language, a link by the linked
+    record's name (None when that name is not at hand: the link is left out)."""
+    kind = entity.links.get(column)
+    if kind is not None and value is not None:
+        side, pk = ("bcp", value[1]) if isinstance(value, tuple) else ("primary", value)
+        return names.get((side, kind), {}).get(pk)
+    model_field = entity.model._meta.get_field(column)
+    if value is None or value == "":
+        return "—"
+    if model_field.choices:
+        value = dict(model_field.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return Truncator(str(value)).chars(SHORT)
+
+
+def _differences(entity: Entity, bcp_values: tuple, primary_values: tuple, bcp_children: dict,
+                 primary_children: dict, names: dict) -> list[tuple[str, str, str]]:
+    """What differs between the BCP tenant's record and the primary's (both in primary ids): the fields, then one
+    line per kind of child rows that differ, with how many each side has."""
+    found = []
+    for column, mine, theirs in zip(entity.columns, bcp_values, primary_values, strict=True):
+        if mine == theirs:
+            continue
+        shown = (_shown(entity, column, mine, names), _shown(entity, column, theirs, names))
+        if None not in shown:
+            found.append((str(capfirst(entity.model._meta.get_field(column).verbose_name)), *shown))
+    for child in entity.children:
+        mine, theirs = bcp_children.get(child.key, []), primary_children.get(child.key, [])
+        if sorted(mine, key=repr) != sorted(theirs, key=repr):
+            found.append((str(capfirst(child.model._meta.verbose_name_plural)), str(len(mine)), str(len(theirs))))
+    return found
+
+
 def bcp_changes(*, mapping: BcpMapping, repair: bool = True) -> BcpChanges:
     """What the BCP tenant changed while it has been active, per type in dependency order. Empty while the primary
     is active (the sync keeps the copies the primary's then). A fixed number of queries per type."""
@@ -188,6 +230,7 @@ def _read_changes(mapping: BcpMapping, since: datetime) -> list[Item]:
     items: list[Item] = []
     created_keys: set[str] = set()
     names: dict[str, dict[int, str]] = {}  # BCP names, for the records a created one links to
+    shown_names: dict[tuple[str, str], dict[int, str]] = {}  # ("bcp" or "primary", type) -> names, for links
     for entity in ENTITIES:
         if entity.key in NOT_CARRIED:
             continue
@@ -198,6 +241,8 @@ def _read_changes(mapping: BcpMapping, since: datetime) -> list[Item]:
         names[entity.key] = {pk: entity.describe(values) for pk, values in rows.items()}
         new_ids = set(entity.queryset(bcp).filter(created_at__gte=since).values_list("pk", flat=True)) - copies
         primary_rows = entity.read(primary)
+        shown_names[("bcp", entity.key)] = names[entity.key]
+        shown_names[("primary", entity.key)] = {pk: entity.describe(values) for pk, values in primary_rows.items()}
         if not (new_ids or correlations):
             continue
         bcp_children = entity.read_children(bcp)
@@ -233,6 +278,11 @@ def _read_changes(mapping: BcpMapping, since: datetime) -> list[Item]:
             item = Item(entity, EDITED, target, source, bcp_name=entity.describe(rows[target]),
                         primary_name=primary_name, primary_state=state, bcp_hash=b_hash, primary_hash=p_hash,
                         values=values, children=children)
+            if on_primary:
+                item.differences = _differences(
+                    entity, values, primary_rows[source], children,
+                    {child.key: primary_children[child.key].get(source, []) for child in entity.children},
+                    shown_names)
             if not on_primary:
                 item.blocked = _("The primary deleted it meanwhile; the next sync deletes it here.")
             elif any(taken.get(fold, source) != source for fold in _unique_folds(entity, values)):
@@ -268,6 +318,10 @@ def decide(changes: BcpChanges, choices: dict[str, str]) -> CarryBackResult:
     carried, kept = [], []
     for item in changes.items:
         choice = choices.get(item.key)
+        if choice not in (CARRY, KEEP) and item.conflict:
+            raise CarryBackError(_("“%(name)s” was changed on both sides: choose whether it is carried back (the "
+                                   "primary's change is lost) or the primary's version stands (the change made on "
+                                   "the BCP tenant is lost).") % {"name": item.name})
         if choice not in (CARRY, KEEP):
             raise CarryBackError(_("Choose for “%(name)s” whether it is carried back or the primary's version "
                                    "stands.") % {"name": item.name})

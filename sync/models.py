@@ -110,6 +110,7 @@ class SyncRun(models.Model):
         FIRST = "first", _("First sync")
         MANUAL = "manual", _("Sync now")
         COMMAND = "command", _("Command line")
+        SWITCH_BACK = "switchback", _("Switch back")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 

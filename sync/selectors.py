@@ -11,6 +11,7 @@ from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
 
 from .engine import capture
+from .engine.ids import content_hash
 from .engine.registry import BY_KEY, ENTITIES
 from .models import Correlation, SyncConfiguration, SyncRun
 
@@ -77,9 +78,30 @@ class Change:
 LIMIT = 50
 
 
+def _as_synced(mapping: BcpMapping, entity, ids: list[int]) -> set[int]:
+    """Of these primary records, those the BCP tenant has as they are now: their correlation's hash is their content
+    hash (a run copied them, or they were carried back from the BCP tenant, or given an account there). A fixed
+    number of queries: the correlations, the rows and their children (none when there is nothing to compare)."""
+    if not ids:
+        return set()
+    digests = dict(Correlation.objects.filter(mapping=mapping, entity_type=entity.key, source_id__in=ids)
+                   .values_list("source_id", "content_hash"))
+    if not digests:
+        return set()
+    rows = entity.read(mapping.primary_id, list(digests))
+    children = entity.read_children(mapping.primary_id, list(digests))
+    return {pk for pk, values in rows.items()
+            if content_hash(values, {child.key: children[child.key].get(pk, []) for child in entity.children})
+            == digests[pk]}
+
+
 def changes_since(*, mapping: BcpMapping, since: datetime | None) -> dict:
     """The primary's records created, changed or deleted after `since` (the start of the last successful run),
-    per entity type: what the BCP tenant would lack after a switch now. {key: (count, first LIMIT changes)}."""
+    per entity type: what the BCP tenant would lack after a switch now. {key: (count, first LIMIT changes)}.
+
+    A record touched after `since` is not listed when the BCP tenant has it as it is (see _as_synced): after a
+    switch back, the records carried back and the accounts given there are the BCP tenant's already. A deletion is
+    listed only while the BCP tenant still has a copy (a correlation)."""
     result = {}
     tenant_id = mapping.primary_id
     for entity in ENTITIES:
@@ -92,23 +114,29 @@ def changes_since(*, mapping: BcpMapping, since: datetime | None) -> dict:
             rows = entity.model.objects.filter(tenant_id=tenant_id)
             if since is not None:
                 rows = rows.filter(Q(date_joined__gt=since) | Q(pk__in=list(touched)))
-            rows = rows.order_by("-date_joined").values_list("pk", "username", "date_joined")
-            changes = [Change(entity, name, "created" if since is None or joined > since else "changed",
-                              max(d for d in (joined, touched.get(pk)) if d is not None))
-                       for pk, name, joined in rows[:LIMIT]]
+            found = list(rows.order_by("-date_joined").values_list("pk", "username", "date_joined"))
+            found = [(pk, name, joined, max(d for d in (joined, touched.get(pk)) if d is not None))
+                     for pk, name, joined in found]
         else:
             rows = entity.model.objects.filter(tenant_id=tenant_id)
             if since is not None:
                 rows = rows.filter(updated_at__gt=since)
-            rows = rows.order_by("-updated_at").values_list("name", "created_at", "updated_at")
-            changes = [Change(entity, name, "created" if since is None or created > since else "changed", updated)
-                       for name, created, updated in rows[:LIMIT]]
-        count = rows.count()
+            found = list(rows.order_by("-updated_at").values_list("pk", "name", "created_at", "updated_at"))
         if since is not None:
-            deleted = Deletion.objects.filter(tenant_id=tenant_id, entity_type=entity.key, deleted_at__gt=since)
-            changes += [Change(entity, d.natural_key, "deleted", d.deleted_at)
-                        for d in deleted.order_by("-deleted_at")[:LIMIT]]
-            count += deleted.count()
+            in_step = _as_synced(mapping, entity, [row[0] for row in found])
+            found = [row for row in found if row[0] not in in_step]
+        changes = [Change(entity, name, "created" if since is None or created > since else "changed", when)
+                   for _pk, name, created, when in found[:LIMIT]]
+        count = len(found)
+        if since is not None:
+            deleted = list(Deletion.objects.filter(tenant_id=tenant_id, entity_type=entity.key, deleted_at__gt=since)
+                           .order_by("-deleted_at").values_list("object_id", "natural_key", "deleted_at"))
+            copied = set(Correlation.objects.filter(mapping=mapping, entity_type=entity.key,
+                                                    source_id__in=[row[0] for row in deleted])
+                         .values_list("source_id", flat=True)) if deleted else set()
+            deleted = [row for row in deleted if row[0] in copied]
+            changes += [Change(entity, name, "deleted", when) for _pk, name, when in deleted[:LIMIT]]
+            count += len(deleted)
         if count:
             result[entity.key] = (count, sorted(changes, key=lambda c: c.when, reverse=True)[:LIMIT])
     return result

@@ -72,7 +72,7 @@ def test_a_person_made_after_the_last_sync_is_given_an_account_on_the_bcp_tenant
     accessible(page, where="People without an account")
 
     page.get_by_test_id("missing-nina").get_by_role("button", name="Give an account…").click()
-    expect(page.get_by_role("heading", name=f"Give accounts on “{BCP_NAME}”?", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Give an account on “{BCP_NAME}”?", level=1)).to_be_visible()
     accessible(page, where="the confirmation")
     page.get_by_role("button", name="Give 1 account").click()
     expect(page.get_by_text("Nina New (nina) can sign in now")).to_be_visible()

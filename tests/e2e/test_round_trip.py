@@ -10,6 +10,7 @@ carried one as one record and adopts Nina's account. Axe on every page."""
 import re
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -85,6 +86,11 @@ def _saved(page, text):
     expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()
 
 
+def _german_plural(singular, plural, count):
+    with translation.override("de"):
+        return translation.ngettext(singular, plural, count)
+
+
 def _choose(page, row_key, choice, *, german=False):
     page.get_by_test_id(f"change-{row_key}").get_by_role("radio", name=_in(german)(choice)).check()
 
@@ -143,7 +149,8 @@ def test_the_round_trip_nobody_locked_out_and_nothing_lost_on_the_way_home(
     expect(admin.get_by_test_id("missing-nina")).to_contain_text("Nina New")
     accessible(admin, where="People without an account (de)")
     admin.get_by_test_id("missing-nina").get_by_role("button", name=_german("Give an account…")).click()
-    expect(admin.get_by_role("heading", name=_german("Give accounts on “%(bcp)s”?") % {"bcp": BCP_NAME},
+    give_one = _german_plural("Give an account on “%(bcp)s”?", "Give accounts on “%(bcp)s”?", 1)
+    expect(admin.get_by_role("heading", name=give_one % {"bcp": BCP_NAME},
                              level=1)).to_be_visible()
     accessible(admin, where="Give accounts, the confirmation (de)")
     admin.get_by_test_id("give-confirm").click()
@@ -225,8 +232,14 @@ def test_the_round_trip_nobody_locked_out_and_nothing_lost_on_the_way_home(
     admin.get_by_role("button", name=_german("Switch back")).click()
     expect(admin).to_have_url(SIGN_IN_URL)
     expect(admin.locator("html")).to_have_attribute("lang", "de")
-    told = _german("Carried back to the primary: %(carried)s. The primary's version stands for: %(kept)s.")
-    expect(admin.get_by_role("status").filter(has_text=told % {"carried": NEW_LINE, "kept": "Sales"})).to_be_visible()
+    told = (_german("Carried back to the primary: %(carried)s.") % {"carried": NEW_LINE} + " "
+            + _german("The primary's version stands for: %(kept)s.") % {"kept": "Sales"})
+    expect(admin.get_by_role("status").filter(has_text=told)).to_be_visible()
+    # The switch back started the sync that overwrites what was not carried back.
+    expect(admin.get_by_role("status").filter(has_text=_german("A sync has started: it makes the copies on the BCP "
+                                                                 "tenant the primary's again, so what was not carried "
+                                                                 "back is overwritten now. Its progress is under Admin "
+                                                                 "→ Sync Configuration."))).to_be_visible()
     accessible(admin, where="Anmelden after switching back (de)")
 
     # 7. The primary holds exactly what was chosen: the new point of contact, linked to the primary's own skill and
@@ -259,8 +272,9 @@ def test_the_round_trip_nobody_locked_out_and_nothing_lost_on_the_way_home(
 
     # 8. The next forward sync makes the edited copy the primary's again, sees the carried record as one, and adopts
     #    Nina's account.
-    run = run_sync(pair.primary)
+    run = run_sync(pair.primary)  # the run the switch back queued
     assert run.status == "succeeded", run.errors
+    assert run.trigger == "switchback"
     assert Team.objects.get(tenant_id=bcp, name="Sales").description == ""
     assert PointOfContact.objects.filter(tenant_id=bcp, name=NEW_LINE).count() == 1
     assert PointOfContact.objects.filter(tenant_id=primary, name=NEW_LINE).count() == 1

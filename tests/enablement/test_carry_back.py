@@ -293,3 +293,13 @@ def test_with_the_primarys_region_down_the_switch_back_waits_and_with_the_backup
     assert found.unavailable == "eu" and not found.primary_unavailable
     switch(on_bcp, PRIMARY)
     assert on_bcp.active_side == PRIMARY
+
+
+def test_an_edited_record_says_what_differs_with_links_by_name(on_bcp):
+    bcp = on_bcp.secondary_id
+    PointOfContact.objects.filter(tenant_id=bcp, name="Billing Line").update(
+        skill=Skill.objects.get(tenant_id=bcp, name="Web Chat"), address="+14155550199")
+    line = by_name(changes(on_bcp))["Billing Line"]
+    assert line.kind == "edited" and not line.conflict
+    assert sorted(line.differences) == [("Address", "+14155550199", "+14155550100"),
+                                        ("Skill", "Web Chat", "Billing Inquiries")]

@@ -232,3 +232,140 @@ def test_with_the_backups_region_down_the_plain_form_says_what_the_switch_back_c
     health.mark_down("eu", "OperationalError: connection refused")
     page = text(client.get(reverse("enablement:page")))
     assert "cannot be listed or carried back" in page and 'name="passkey"' in page
+
+
+def test_the_done_message_leaves_out_an_empty_list(bcp_admin, worked):
+    data = {key: value for key, value in review_data(worked).items() if not key.startswith("choice-")}
+    review = text(bcp_admin.post(reverse("enablement:switch"), {**data, "all_choice": carryback.KEEP}))
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', review))
+    done = text(bcp_admin.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"},
+                               follow=True))
+    assert "The primary's version stands for: " in done
+    assert "Carried back to the primary" not in done and "nothing" not in done
+
+
+def _switch_back(client, mapping, choices=None, *, on_commit=None):
+    """Reviews and switches back; with `on_commit` (django_capture_on_commit_callbacks), what runs after the
+    switch's commit runs too."""
+    from contextlib import nullcontext
+
+    review = text(client.post(reverse("enablement:switch"), review_data(mapping, choices)))
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', review))
+    with on_commit(execute=True) if on_commit else nullcontext():
+        done = client.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"},
+                           follow=True)
+    mapping.refresh_from_db()
+    assert mapping.active_side == PRIMARY
+    return done
+
+
+def test_changes_since_the_last_sync_leaves_out_what_was_carried_back(client, bcp_admin, worked,
+                                                                      django_capture_on_commit_callbacks):
+    cc.tag_create(tenant=worked.primary, name="Fresh", actor=Actor.system())  # made on the primary meanwhile
+    cc.team_update(team=original(Team, worked, "Billing Support"), name="Billing Support", description="New",
+                   actor=Actor.system())
+    _switch_back(bcp_admin, worked, on_commit=django_capture_on_commit_callbacks)  # the sync it queues waits
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    page = text(client.get(reverse("sync:changes")))
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", page)
+    # Sales (edited there), Storm (created there) and VIP (deleted there) were carried back: the BCP tenant has them.
+    assert sorted(rows) == [("Billing Support", "Changed"), ("Fresh", "Created")], rows
+
+
+def test_the_switch_back_starts_the_sync_that_overwrites_what_was_not_carried_back(
+        bcp_admin, worked, django_capture_on_commit_callbacks):
+    from sync.models import SyncRun
+
+    review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Storm": carryback.KEEP})))
+    assert "Overwritten by the primary's version by the sync that starts when you switch back" in review
+    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP},
+                             on_commit=django_capture_on_commit_callbacks))
+    assert "A sync has started" in done
+    run = SyncRun.objects.filter(mapping=worked).order_by("-id").first()
+    assert run.trigger == SyncRun.Trigger.SWITCH_BACK and run.status == SyncRun.Status.QUEUED
+    assert run.requested_by.username == "alice"
+
+
+def test_with_sync_disabled_the_switch_back_says_the_overwrite_waits_for_it(bcp_admin, worked,
+                                                                            django_capture_on_commit_callbacks):
+    from sync.models import SyncConfiguration, SyncRun
+
+    SyncConfiguration.objects.filter(mapping=worked).update(enabled=False)
+    before = SyncRun.objects.filter(mapping=worked).count()
+    review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Sales": carryback.KEEP})))
+    assert "when Sync is enabled again (it is disabled now)" in review
+    done = text(_switch_back(bcp_admin, worked, {"Sales": carryback.KEEP},
+                             on_commit=django_capture_on_commit_callbacks))
+    assert "Sync is disabled for this pair, so nothing on the BCP tenant is overwritten" in done
+    assert "A sync has started" not in done and SyncRun.objects.filter(mapping=worked).count() == before
+
+
+def test_a_conflict_shows_both_values_and_has_no_default_choice(bcp_admin, worked):
+    cc.team_update(team=original(Team, worked, "Sales"), name="Sales", description="Day shift",
+                   actor=Actor.system())
+    page = text(bcp_admin.get(reverse("enablement:page")))
+    sales = copy_of(Team, worked, "Sales")
+    key = f"team:{sales.pk}"
+    mine = page.split(f'data-testid="bcp-values-{key}">')[1].split("</dl>")[0]
+    theirs = page.split(f'data-testid="primary-values-{key}">')[1].split("</dl>")[0]
+    assert "<dt>Description</dt><dd>Night shift</dd>" in mine and "<dt>Description</dt><dd>Day shift</dd>" in theirs
+    assert "Name" not in mine  # only what differs
+    # Neither choice is made for the conflict; the record only the BCP tenant changed keeps "Carry it back".
+    carry = page.split(f'data-testid="carry-{key}"')[0].rsplit("<input", 1)[1]
+    keep = page.split(f'data-testid="keep-{key}"')[0].rsplit("<input", 1)[1]
+    assert "checked" not in carry and "checked" not in keep
+    storm = copy_of(Tag, worked, "Storm")
+    assert "checked" in page.split(f'data-testid="carry-tag:{storm.pk}"')[0].rsplit("<input", 1)[1]
+    assert "A record only the BCP tenant changed is set to be carried back" in page
+    # A review without a choice for it is refused, saying what is lost either way; nothing is changed.
+    data = {name: value for name, value in review_data(worked).items() if name != f"choice-{key}"}
+    response = bcp_admin.post(reverse("enablement:switch"), data)
+    assert response.status_code == 400
+    assert "“Sales” was changed on both sides: choose whether it is carried back" in text(response)
+    assert 'data-testid="switch-back-review"' not in text(response)
+    assert original(Team, worked, "Sales").description == "Day shift"
+
+
+def test_an_edit_the_primary_did_not_touch_shows_what_the_bcp_tenant_changed_in_german(client, worked):
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    User.objects.filter(pk=alice.pk).update(language="de")
+    client.force_login(alice)
+    page = text(client.get(reverse("enablement:page")))
+    key = f"team:{copy_of(Team, worked, 'Sales').pk}"
+    assert "<dd>Night shift</dd>" in page.split(f'data-testid="bcp-values-{key}">')[1].split("</dl>")[0]
+    assert "<dd>—</dd>" in page.split(f'data-testid="primary-values-{key}">')[1].split("</dl>")[0]
+    assert "<dt>Beschreibung</dt>" in page
+
+
+def test_the_review_is_its_own_step_at_the_top_of_the_page(bcp_admin, worked):
+    page = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked)))
+    assert "<title>Review the switch back · BC Enablement" in page
+    main = page.split("<main")[1]
+    # The review comes before everything else of the panel, with its own heading.
+    assert main.index('id="review-title"') < main.index('data-testid="active-tenant"')
+    assert main.count('data-testid="switch-back-review"') == 1
+
+
+def test_without_the_confirmation_the_review_keeps_the_choices_and_asks_for_the_passkey_again(bcp_admin, worked):
+    final = {key: value for key, value in review_data(worked, {"Storm": carryback.KEEP}).items() if key != "step"}
+    response = bcp_admin.post(reverse("enablement:switch"), {**final, "passkey": PASSKEY})
+    page = text(response)
+    assert response.status_code == 400 and "<title>Review the switch back · BC Enablement" in page
+    assert "Confirm that everyone is signed out" in page
+    assert "Type the passkey again: it is never sent back to your browser" in page and PASSKEY not in page
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    storm = copy_of(Tag, worked, "Storm")
+    assert hidden[f"choice-tag:{storm.pk}"] == carryback.KEEP and hidden["changes_token"] == final["changes_token"]
+    worked.refresh_from_db()
+    assert worked.active_side == BCP
+
+
+def test_the_review_step_speaks_german(client, worked):
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    User.objects.filter(pk=alice.pk).update(language="de")
+    client.force_login(alice)
+    final = {key: value for key, value in review_data(worked).items() if key != "step"}
+    page = text(client.post(reverse("enablement:switch"), {**final, "passkey": PASSKEY}))
+    assert "<title>Zurückwechseln prüfen · BC Aktivierung" in page
+    assert "Geben Sie den Passkey erneut ein" in page
+    assert "durch die Synchronisierung, die beim Zurückwechseln beginnt" in page

@@ -115,7 +115,9 @@ def test_the_bcp_administrator_sees_who_has_no_account_and_gives_one(bcp_alice, 
 
     confirm = bcp_alice.get(reverse(GIVE), {"person": nina.pk})
     assert confirm.status_code == 200
-    assert "Give accounts on “Classics Inc. BCP”?" in confirm.text and "Billing Support" in confirm.text
+    # One person: "an account", in the title and the question.
+    assert "<title>Give an account · BC Enablement" in confirm.text
+    assert "Give an account on “Classics Inc. BCP”?" in confirm.text and "Billing Support" in confirm.text
     assert "Billing Inquiries (2)" in confirm.text and "1 not on the BCP tenant, left out" in confirm.text
     assert _copy() is None  # a GET changes nothing
 
@@ -149,6 +151,7 @@ def test_give_all_names_everyone_on_the_confirmation_and_gives_each_an_account(b
     assert "Give all 2 people an account…" in page
     confirm = bcp_alice.get(reverse(GIVE), {"all": "1"}).text
     assert confirm.count('name="person"') == 2 and "Give 2 accounts" in confirm
+    assert "Give accounts on “Classics Inc. BCP”?" in confirm
     response = _give(bcp_alice, nina, omar)
     assert "Nina New (nina), omar can sign in now" in response.text
     assert _copy("nina") and _copy("omar")
@@ -364,8 +367,10 @@ def test_the_list_and_the_confirmation_speak_german(client, switched, nina):
     client.force_login(alice)
     page = client.get(reverse(LIST), HTTP_ACCEPT_LANGUAGE="de").text
     assert "Personen ohne Konto auf „Classics Inc. BCP“" in page and "Konto geben …" in page
+    # "sie" (they), not the formal "Sie" (you).
+    assert "kein Konto für sie gibt: sie wurden nach" in page
     confirm = client.get(reverse(GIVE), {"person": nina.pk}, HTTP_ACCEPT_LANGUAGE="de").text
-    assert "Konten auf „Classics Inc. BCP“ geben?" in confirm and "1 Konto geben" in confirm
+    assert "Ein Konto auf „Classics Inc. BCP“ geben?" in confirm and "1 Konto geben" in confirm
     response = _give(client, nina)
     assert "Nina New (nina) kann sich jetzt mit dem gewohnten Benutzernamen" in response.text
 
@@ -406,3 +411,16 @@ def test_two_administrators_giving_the_same_account_at_once_make_one(switched, n
     assert User.objects.filter(username="nina", is_bcp_copy=True).count() == 1
     assert Correlation.objects.filter(mapping=switched, entity_type="user", source_id=nina.pk).count() == 1
     assert audit_events().filter(action="user.bcp_account_give").count() == 1
+
+
+def test_changes_since_the_last_sync_leaves_out_an_account_given_as_it_is_on_the_primary(
+        bcp_alice, configured, switched, nina, client, django_capture_on_commit_callbacks):
+    omar = cc.agent_create(tenant=configured, username="omar", password=PASSWORD, role=role_of(configured, AGENT),
+                           team=Team.objects.get(tenant=configured, name="Billing Support"), actor=Actor.system())
+    _give(bcp_alice, nina, omar)
+    _switch(switched, PRIMARY, django_capture_on_commit_callbacks)
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    page = client.get(reverse("sync:changes")).text
+    # Omar's account there is his as it is here; Nina's lacks her skill Spanish, which the BCP tenant lacks too.
+    assert "<td>omar</td>" not in page
+    assert "<td>nina</td>" in page and "<td>Spanish</td>" in page

@@ -96,9 +96,14 @@ def sync_enabled(configured, mapping):
 
 
 def run_sync(tenant, **kwargs) -> SyncRun:
-    """One run in this process, as the bcp_sync command does it."""
-    run = sync_run_request(tenant=tenant, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False,
-                           **kwargs)
+    """One run in this process, as the bcp_sync command does it; or, when a run is queued already (a switch back
+    queues one), that run, as a worker takes it."""
+    from tenants.models import BcpMapping
+
+    mapping = BcpMapping.objects.filter(primary_id=tenant.pk).first()
+    waiting = mapping and not kwargs and SyncRun.objects.filter(mapping=mapping, status=SyncRun.Status.QUEUED).first()
+    run = waiting or sync_run_request(tenant=tenant, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND,
+                                      enqueue=False, **kwargs)
     sync_run_execute(run_id=run.pk, region=run._state.db)
     run.refresh_from_db()
     return run

@@ -283,3 +283,14 @@ def test_history_and_the_run_name_the_person_who_started_it_alike(client, tenant
     detail = client.get(reverse("sync:run_detail", args=[run.pk])).text
     assert '<span class="hint">(Alice Admin)</span>' in history and "(alice)" not in history
     assert "Sync now (Alice Admin)" in detail
+
+
+def test_the_settings_say_that_changes_on_the_active_bcp_tenant_can_be_carried_back(client, tenant_admin, enabled,
+                                                                                      a_run, bcp_tenant):
+    client.force_login(tenant_admin)
+    page = " ".join(client.get(reverse("sync:configuration")).text.split())
+    assert "overwritten by the next run. Changes made while the BCP tenant is active can be carried back" in page
+    _switch_to_the_bcp_tenant(a_run.mapping)
+    client.force_login(_bcp_side_reader(bcp_tenant, language="de"))
+    page = " ".join(client.get(reverse("sync:configuration")).text.split())
+    assert "listet BC Aktivierung sie vor dem Zurückwechseln auf" in page

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0004_fence_snapshot_instant_backoff'),
+        ('sync', '0005_carry_back'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0005_change_log'),
+        ('sync', '0006_change_log'),
     ]
 
     operations = [
