@@ -28,12 +28,6 @@ class SyncState:
     region_down: object = None
 
     @property
-    def region_down_text(self) -> str:
-        from .messages import region_down_now
-
-        return region_down_now(self.region_down) if self.region_down is not None else ""
-
-    @property
     def is_primary(self) -> bool:
         return self.mapping is not None and self.mapping.primary_id == self.tenant.pk
 
