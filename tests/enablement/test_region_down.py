@@ -106,3 +106,37 @@ def test_the_notes_are_in_german_for_a_german_speaker(alice, as_persona, rep, te
     rep.language = "de"
     rep.save(update_fields=["language"])
     assert f"Antwortet nicht seit {since} UTC" in as_persona("rep").get(reverse("tenants:list")).content.decode()
+
+
+def test_the_region_page_says_for_certain_that_the_tenant_has_a_bcp_tenant_and_points_who_may_switch(
+        alice, paired, client):
+    from django.test import Client
+
+    health.mark_down("na", "test")
+    page = alice.get(reverse("contactcenter:team_list"))
+    assert page.status_code == 503
+    text = page.content.decode()
+    assert ("Your organization has a BCP tenant, “Classics Inc. BCP”, kept in Europe: everyone can carry on there "
+            "once it is switched to on BC Enablement.") in text
+    assert f'href="{reverse("enablement:page")}"' in text  # alice holds BCP Tenant Enablement Edit
+    assert "If your organization" not in text and "by itself" not in text
+    assert "Reload this page in a few minutes: it works again once the region answers." in text
+    assert 'data-testid="region-unavailable-plan"' in text
+
+    agent = Client()
+    agent.force_login(User.objects.get(username="andy", is_bcp_copy=False))
+    refused = agent.get(reverse("continuity:versions"))  # the plan's versions are kept in the primary's region
+    assert refused.status_code == 503
+    text = refused.content.decode()
+    assert "Ask an administrator who holds BCP Tenant Enablement to switch." in text
+    assert f'href="{reverse("enablement:page")}"' not in text
+
+
+def test_the_region_page_of_a_tenant_without_a_bcp_tenant_says_there_is_none(client, tenant_admin):
+    health.mark_down("na", "test")
+    client.force_login(tenant_admin)
+    page = client.get(reverse("contactcenter:team_list"))
+    assert page.status_code == 503
+    text = page.content.decode()
+    assert "Your organization has no BCP tenant, so there is no backup system to switch to" in text
+    assert "If your organization" not in text and 'data-testid="region-unavailable-plan"' not in text

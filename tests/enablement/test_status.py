@@ -525,16 +525,29 @@ def test_during_an_outage_its_users_see_the_outage_page(as_persona, outage, row,
         assert response.headers["Retry-After"] == "300" and "no-store" in response.headers["Cache-Control"]
 
 
-def test_the_outage_page_says_what_to_do(client, outage, agent):
+def test_the_outage_page_says_what_to_do(client, outage, agent, mapping, bcp_tenant):
     client.force_login(agent)
     response = client.get("/")
     assert response.status_code == OUTAGE_PAGE
-    assert "Your administrator can switch to the BCP tenant" in response.text
+    assert (f"Your organization has a BCP tenant, “{bcp_tenant.name}”, kept in Europe. An administrator who holds "
+            "BCP Tenant Enablement can switch to it") in response.text
     assert "asked to sign in again" in response.text and "Open BC Enablement" not in response.text
+    # Served per request: it says to reload, not that it goes away by itself.
+    assert "Reload this page to see whether the outage is over" in response.text
+    assert "by itself" not in response.text
+
+
+def test_the_outage_page_of_a_tenant_without_a_bcp_tenant_says_there_is_none(client, outage, agent, tenant_admin):
+    for person in (agent, tenant_admin):
+        client.force_login(person)
+        response = client.get("/")
+        assert response.status_code == OUTAGE_PAGE
+        assert "Your organization has no BCP tenant, so there is no backup system to switch to." in response.text
+        assert "If your organization" not in response.text and "Open BC Enablement" not in response.text
 
 
 def test_who_may_switch_still_reaches_bc_enablement_and_is_pointed_there(client, outage, tenant_admin, supervisor,
-                                                                        agent):
+                                                                        agent, mapping):
     client.force_login(tenant_admin)
     bc_enablement = client.get("/admin/bc-enablement/")
     assert bc_enablement.status_code == 200 and "<title>BC Enablement" in bc_enablement.text
