@@ -58,6 +58,7 @@ class OutageMiddleware:
         if (match is not None and match.view_name in OPEN_VIEWS) or request.path.startswith(settings.STATIC_URL):
             return None
         status = effective_status_by_tenant_id(tenant_id=user.tenant_id)
+        request.platform_status = status  # the banner reads it (status.context_processors): no second query
         if not status.is_outage:
             return None
         if match is not None and match.view_name in PLAN_VIEWS:
