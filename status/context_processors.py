@@ -48,7 +48,8 @@ class OutageNews:
         """The outage a representative set for the tenant or its region, when this page does not say it already
         (the plan's pages have their own note, and the outage page is the rest)."""
         status = getattr(self.request, "platform_status", None)
-        if status is None or not status.is_outage or getattr(self.request, "platform_outage", None) is not None:
+        if status is None or not status.is_outage or getattr(self.request, "outage_page", False) or \
+                getattr(self.request, "platform_outage", None) is not None:
             return None
         return status
 

@@ -74,6 +74,7 @@ def outage_response(request, *, status, can_switch: bool):
     # Said for certain: whether the person's tenant has a BCP tenant to switch to (one read, only on this page).
     tenant = request.user.tenant
     mapping = mapping_for_tenant(tenant=tenant)
+    request.outage_page = True  # the page says it all: no outage banner above it
     context = {"status": status, "can_switch": can_switch, "bc_enablement_url": bc_enablement_url(),
                "tenant": tenant, "has_pair": mapping is not None,
                "bcp_tenant": mapping.secondary if mapping is not None and mapping.primary_id == tenant.pk else None}

@@ -186,5 +186,7 @@ def test_an_outage_a_representative_set_shows_a_banner_where_no_outage_note_says
     assert page.status_code == 200
     banner = page.content.decode().split('data-testid="outage-banner"')[1].split("</div>")[0]
     assert "Your account representative reports an outage." in banner and "Calls are not routed." in banner
+    outage = alice.get(reverse("accounts:profile"))  # the outage page says it all
+    assert outage.status_code == 503 and 'data-testid="outage-banner"' not in outage.content.decode()
     plan = alice.get(reverse("continuity:plan")).content.decode()  # the plan has its own note
     assert 'data-testid="plan-outage"' in plan and 'data-testid="outage-banner"' not in plan
