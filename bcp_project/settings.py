@@ -97,6 +97,8 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 # The switch notice after sign-in and the pair's message (banners.html, the sign-in page).
                 "enablement.context_processors.pair_news",
+                # The outage banner: the tenant's region not answering, or an outage a representative set.
+                "status.context_processors.outage_news",
             ],
         },
     },

@@ -181,10 +181,16 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
     checks.append(Check("passkey", has_passkey, _("A passkey is set for this pair.") if has_passkey else
                         _("No passkey is set. Ask your account representative to generate one."), blocking=True))
 
+    # On the BCP side (the BCP tenant is active) what matters is what it holds and who can take everyone home.
+    on_bcp = mapping.active_side == BcpMapping.Side.SECONDARY
     enabled = configuration is not None and configuration.enabled
-    checks.append(Check("sync_enabled", enabled, _("Sync is enabled.") if enabled else
-                        _("Sync is not enabled, so changes on the primary no longer reach the BCP tenant. "
-                          "Enable it under Sync Configuration."), needs_reason=True))
+    if enabled:
+        text = (_("Sync is enabled; it is paused while the BCP tenant is active and resumes when you switch back.")
+                if on_bcp else _("Sync is enabled."))
+    else:
+        text = _("Sync is not enabled, so changes on the primary no longer reach the BCP tenant. Enable it under "
+                 "Sync Configuration.")
+    checks.append(Check("sync_enabled", enabled, text, needs_reason=True))
 
     if unreachable is not None:
         checks += [_cannot_check("sync_fresh", unreachable), _cannot_check("sync_idle", unreachable)]
@@ -196,10 +202,13 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
         interval = configuration.interval if configuration is not None else None
         fresh = interval is not None and last_success.finished_at >= now - interval - STALE_GRACE
         when = last_success.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-        text = (_("The last sync succeeded in time; changes made after %(time)s UTC are not on the BCP tenant.")
-                if fresh else
-                _("The last successful sync is older than its interval allows; changes made after %(time)s UTC are "
-                  "not on the BCP tenant. Run a sync, or switch anyway with a reason."))
+        if on_bcp:  # its freshness was a condition of the switch; now it is what the BCP tenant holds
+            fresh, text = True, _("The BCP tenant holds the primary as of %(time)s UTC.")
+        else:
+                text = (_("The last sync succeeded in time; changes made after %(time)s UTC are not on the BCP tenant.")
+                    if fresh else
+                    _("The last successful sync is older than its interval allows; changes made after %(time)s UTC "
+                      "are not on the BCP tenant. Run a sync, or switch anyway with a reason."))
         checks.append(Check("sync_fresh", fresh, text % {"time": when}, needs_reason=True))
 
     if unreachable is None:
@@ -207,15 +216,20 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
                             _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops "
                               "before its next write."), needs_reason=True))
 
-    other = mapping.inactive_tenant
-    holders = enablement_holders(tenant=other).count()
-    checks.append(Check(
-        "switch_back", holders > 0,
-        ngettext("%(count)d user on “%(tenant)s” holds BCP Tenant Enablement Edit and can switch back.",
-                 "%(count)d users on “%(tenant)s” hold BCP Tenant Enablement Edit and can switch back.", holders)
-        % {"count": holders, "tenant": other.name} if holders else
-        _("Nobody on “%(tenant)s” holds BCP Tenant Enablement Edit, so nobody there could switch back. Give its "
-          "Administrator role that permission (and sync) first.") % {"tenant": other.name}, needs_reason=True))
+    # Switching back is done on the BCP tenant: before a switch, who will be able to there (the synced roles);
+    # on the BCP side, who can now.
+    holders = enablement_holders(tenant=secondary).count()
+    if holders:
+        text = ngettext("%(count)d user on “%(tenant)s” holds BCP Tenant Enablement Edit and can switch back.",
+                        "%(count)d users on “%(tenant)s” hold BCP Tenant Enablement Edit and can switch back.",
+                        holders) % {"count": holders, "tenant": secondary.name}
+    elif on_bcp:
+        text = _("Nobody on “%(tenant)s” holds BCP Tenant Enablement Edit, so nobody can switch back. Ask your "
+                 "account representative to give its Administrator role that permission.") % {"tenant": secondary.name}
+    else:
+        text = _("Nobody on “%(tenant)s” holds BCP Tenant Enablement Edit, so nobody there could switch back. Give its "
+                 "Administrator role that permission (and sync) first.") % {"tenant": secondary.name}
+    checks.append(Check("switch_back", holders > 0, text, needs_reason=True))
 
     try:
         if unreachable is not None:

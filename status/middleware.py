@@ -16,6 +16,7 @@ from django.utils.cache import add_never_cache_headers
 
 from accounts.roles import CHANGE_BCP_ENABLEMENT
 from bcp_project.htmx import is_partial
+from tenants.bcp.selectors import mapping_for_tenant
 
 from .selectors import effective_status_by_tenant_id
 
@@ -57,6 +58,7 @@ class OutageMiddleware:
         if (match is not None and match.view_name in OPEN_VIEWS) or request.path.startswith(settings.STATIC_URL):
             return None
         status = effective_status_by_tenant_id(tenant_id=user.tenant_id)
+        request.platform_status = status  # the banner reads it (status.context_processors): no second query
         if not status.is_outage:
             return None
         if match is not None and match.view_name in PLAN_VIEWS:
@@ -69,8 +71,13 @@ class OutageMiddleware:
 
 
 def outage_response(request, *, status, can_switch: bool):
+    # Said for certain: whether the person's tenant has a BCP tenant to switch to (one read, only on this page).
+    tenant = request.user.tenant
+    mapping = mapping_for_tenant(tenant=tenant)
+    request.outage_page = True  # the page says it all: no outage banner above it
     context = {"status": status, "can_switch": can_switch, "bc_enablement_url": bc_enablement_url(),
-               "tenant": request.user.tenant}
+               "tenant": tenant, "has_pair": mapping is not None,
+               "bcp_tenant": mapping.secondary if mapping is not None and mapping.primary_id == tenant.pk else None}
     response = render(request, "status/outage.html", context, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     add_never_cache_headers(response)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
+from bcp_project.regions import health, region_label
 from tenants.models import Region, Tenant
 
 from .models import PlatformStatus, StatusLevel, StatusSubscription
@@ -112,6 +113,17 @@ def platform_status_list(*, user, search: str = "") -> QuerySet[PlatformStatus]:
 def region_status_list() -> QuerySet[Region]:
     """Every region with its status row, if any (`region.platform_status`), in one query."""
     return Region.objects.select_related("platform_status").order_by("name")
+
+
+def region_databases() -> dict:
+    """Each region's database as the control plane records it (answering, or not and since when): what the
+    representatives see beside the status they set. One query."""
+    return {state.alias: state for state in health.states()}
+
+
+def databases_down(databases: dict) -> list[str]:
+    """The names of the regions whose database is recorded as not answering."""
+    return [region_label(alias) for alias, state in databases.items() if not state.answering]
 
 
 def status_subscribed(*, user) -> bool:

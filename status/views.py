@@ -32,7 +32,12 @@ def status_list_view(request):
     if invalid:
         statuses = statuses.none()
     page = Paginator(statuses, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "search": search, "regions": selectors.region_status_list()}
+    databases = selectors.region_databases()
+    regions = list(selectors.region_status_list())
+    for region in regions:
+        region.database = databases.get(region.code)
+    context = {"form": form, "page": page, "search": search, "regions": regions,
+               "databases_down": selectors.databases_down(databases)}
     return render_page_or_partial(request, "status/list.html", "status/partials/_status_table.html",
                                   context, status=400 if invalid else 200)
 

@@ -61,6 +61,19 @@ def error_text(error: dict) -> str:
              "again, and tell your account representative if it happens again.") % {"detail": error.get("detail", "")}
 
 
+def region_down_now(state) -> str:
+    """Why Sync now is not offered: a region of the pair (health.RegionState) is marked not answering."""
+    from bcp_project.regions import region_label
+    from bcp_project.templatetags.times import when_text
+
+    values = {"region": region_label(state.alias)}
+    if state.down_since is None:
+        return _("The database of %(region)s is not answering, so a sync cannot run now: Sync now is offered again "
+                 "once it answers.") % values
+    return _("The database of %(region)s has not answered since %(since)s, so a sync cannot run now: Sync now is "
+             "offered again once it answers.") % {**values, "since": when_text(state.down_since)}
+
+
 def _field(name: str) -> str:
     return {"name": _("name"), "username": _("username"), "address": _("address")}.get(name, name)
 

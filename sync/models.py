@@ -192,6 +192,15 @@ class SyncRun(models.Model):
         return self.source_as_of or self.started_at
 
     @property
+    def region_not_answering(self) -> str:
+        """The name of the region whose database did not answer when that is why the run failed, else "": a run
+        that failed so copied nothing, and its status line says so rather than "did not copy everything"."""
+        from bcp_project.regions import region_label
+
+        down = next((error.get("region", "") for error in self.errors if error.get("code") == "region_down"), None)
+        return region_label(down) if down is not None else ""
+
+    @property
     def duration(self):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at

@@ -6,6 +6,8 @@ from datetime import datetime
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
+from bcp_project.regions import alias_for_mapping, alias_for_tenant, health
+from bcp_project.regions.health import RegionState
 from contactcenter.models import AgentProfile, Deletion
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant
@@ -24,6 +26,8 @@ class SyncState:
     active_run: SyncRun | None
     last_run: SyncRun | None
     last_success: SyncRun | None
+    # The first of the pair's regions (the primary's, then the backup's) marked not answering, else None.
+    region_down: object = None
 
     @property
     def is_primary(self) -> bool:
@@ -52,7 +56,16 @@ def sync_state(*, tenant: Tenant) -> SyncState:
         last = runs.exclude(status__in=SyncRun.ACTIVE).order_by("-finished_at", "-id").first()
         success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
     return SyncState(tenant=tenant, mapping=mapping, configuration=configuration, active_run=active, last_run=last,
-                     last_success=success)
+                     last_success=success, region_down=region_down(mapping=mapping) if mapping is not None else None)
+
+
+def region_down(*, mapping: BcpMapping) -> RegionState | None:
+    """The first of the pair's regions, the primary's then the backup's, marked not answering (with since when,
+    from the control plane), or None. The marker is memoised per process: no read while both answer."""
+    for alias in dict.fromkeys((alias_for_tenant(mapping.primary), alias_for_mapping(mapping))):
+        if health.is_down(alias):
+            return health.state(alias)
+    return None
 
 
 def sync_run_list(*, mapping: BcpMapping, status: str = ""):

@@ -35,7 +35,9 @@ from .engine.ids import IdMaps, content_hash
 from .engine.registry import ALL_KEYS, BY_KEY, missing_dependencies, selected_keys
 from .engine.snapshot import AnotherRunWriting, pair_barrier
 from .engine.state import ProgressChannel, region_answers
+from .messages import region_down_now
 from .models import INTERVALS, CarryBack, Correlation, Fence, Frequency, SyncConfiguration, SyncRun
+from .selectors import region_down
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +267,9 @@ def sync_run_request(*, tenant: Tenant, actor: Actor, trigger: str = SyncRun.Tri
     if mapping.active_side == BcpMapping.Side.SECONDARY:
         raise SyncError(_("The BCP tenant is active, so syncing is paused: copying now would overwrite what people "
                           "are changing there. Switch back to the primary on BC Enablement first."))
+    if trigger == SyncRun.Trigger.MANUAL and (down := region_down(mapping=mapping)) is not None:
+        # Refused up front: a run now would only fail, and nothing is queued.
+        raise SyncError(region_down_now(down))
     run = _queue(mapping=mapping, configuration=configuration, trigger=trigger, actor=actor, full=full,
                  enqueue=enqueue)
     audit_record(action="sync.run_request", by=actor, tenant=tenant, obj=run, changes={"trigger": trigger})

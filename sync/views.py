@@ -18,14 +18,15 @@ from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS, VIEW_BCP_CONFIGUR
 from . import selectors, services
 from .engine.registry import ENTITIES, selected_keys
 from .forms import CorrelationLookupForm, CustomSelectionForm, FrequencyForm, HistoryFilterForm
-from .messages import error_text, skip_text
+from .messages import error_text, region_down_now, skip_text
 
 guard = admin_required(VIEW_BCP_CONFIGURATIONS, CHANGE_BCP_CONFIGURATIONS)
 PAGE = "sync/configuration.html"
 
 
 def _context(request, state, **extra) -> dict:
-    return {"state": state, "can_change": request.nav.has(CHANGE_BCP_CONFIGURATIONS), "entities": ENTITIES, **extra}
+    return {"state": state, "can_change": request.nav.has(CHANGE_BCP_CONFIGURATIONS), "entities": ENTITIES,
+            "region_down": region_down_now(state.region_down) if state.region_down is not None else "", **extra}
 
 
 def _forms(state, data=None, tab="default"):

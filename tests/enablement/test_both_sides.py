@@ -172,3 +172,29 @@ def test_the_new_lines_are_in_german_for_a_german_speaker(alice, paired):  # noq
     page = alice.get(PAGE).content.decode()
     assert "Beide Seiten" in page and "Antwortet nicht seit" in page
     assert "Dies ist ein Grund, zu „Classics Inc. BCP“ zu wechseln." in page
+
+
+def test_on_the_bcp_side_the_readiness_says_what_matters_there(paired, copied):  # noqa: F811
+    from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, VIEW_BCP_ENABLEMENT
+    from accounts.services import role_set_permissions
+    from bcp_project.templatetags.times import when_text
+    from tests.factories import role_of
+
+    services.tenant_switch(mapping=paired, to_side=BcpMapping.Side.SECONDARY, passkey=PASSKEY,
+                           actor=Actor(user=_alice()), force=True, reason="A drill")
+    paired.refresh_from_db()
+    texts = {check.key: check for check in selectors.readiness(mapping=paired).checks}
+    assert texts["sync_enabled"].ok and texts["sync_enabled"].text == (
+        "Sync is enabled; it is paused while the BCP tenant is active and resumes when you switch back.")
+    assert texts["sync_fresh"].ok and texts["sync_fresh"].text == (
+        f"The BCP tenant holds the primary as of {when_text(copied.source_as_of)}.")
+    # Switching back is done on the BCP tenant: who there can, not who on the primary.
+    bcp = paired.secondary
+    assert not texts["switch_back"].ok and f"Nobody on “{bcp.name}”" in texts["switch_back"].text
+    role = role_of(bcp, ADMINISTRATOR)
+    role_set_permissions(role=role, permissions=[CHANGE_BCP_ENABLEMENT],
+                         scope=[VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT], actor=Actor.system())
+    User.objects.filter(tenant=bcp, username="alice").update(role=role)
+    texts = {check.key: check for check in selectors.readiness(mapping=paired).checks}
+    assert texts["switch_back"].ok and texts["switch_back"].text == (
+        f"1 user on “{bcp.name}” holds BCP Tenant Enablement Edit and can switch back.")

@@ -106,3 +106,87 @@ def test_the_notes_are_in_german_for_a_german_speaker(alice, as_persona, rep, te
     rep.language = "de"
     rep.save(update_fields=["language"])
     assert f"Antwortet nicht seit {since} UTC" in as_persona("rep").get(reverse("tenants:list")).content.decode()
+
+
+def test_the_region_page_says_for_certain_that_the_tenant_has_a_bcp_tenant_and_points_who_may_switch(
+        alice, paired, client):
+    from django.test import Client
+
+    health.mark_down("na", "test")
+    page = alice.get(reverse("contactcenter:team_list"))
+    assert page.status_code == 503
+    text = page.content.decode()
+    assert ("Your organization has a BCP tenant, “Classics Inc. BCP”, kept in Europe: everyone can carry on there "
+            "once it is switched to on BC Enablement.") in text
+    assert f'href="{reverse("enablement:page")}"' in text  # alice holds BCP Tenant Enablement Edit
+    assert "If your organization" not in text and "by itself" not in text
+    assert "Reload this page in a few minutes: it works again once the region answers." in text
+    assert 'data-testid="region-unavailable-plan"' in text
+
+    agent = Client()
+    agent.force_login(User.objects.get(username="andy", is_bcp_copy=False))
+    refused = agent.get(reverse("continuity:versions"))  # the plan's versions are kept in the primary's region
+    assert refused.status_code == 503
+    text = refused.content.decode()
+    assert "Ask an administrator who holds BCP Tenant Enablement to switch." in text
+    assert f'href="{reverse("enablement:page")}"' not in text
+
+
+def test_the_region_page_of_a_tenant_without_a_bcp_tenant_says_there_is_none(client, tenant_admin):
+    health.mark_down("na", "test")
+    client.force_login(tenant_admin)
+    page = client.get(reverse("contactcenter:team_list"))
+    assert page.status_code == 503
+    text = page.content.decode()
+    assert "Your organization has no BCP tenant, so there is no backup system to switch to" in text
+    assert "If your organization" not in text and 'data-testid="region-unavailable-plan"' not in text
+
+
+def test_everyone_of_a_tenant_whose_region_is_down_gets_a_banner_that_says_what_works(alice, paired):
+    from django.test import Client
+
+    health.mark_down("na", "test")
+    since = health.state("na").down_since
+    agent = Client()
+    agent.force_login(User.objects.get(username="andy", is_bcp_copy=False))
+    page = agent.get(reverse("accounts:profile"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    banner = text.split('data-testid="region-down-banner"')[1].split("</div>")[0]
+    assert "The database of North America, where your organization’s data is kept, has not answered since" in banner
+    assert f"{since:%Y-%m-%d %H:%M} UTC" in banner
+    assert f'href="{reverse("continuity:plan")}"' in banner
+    assert "An administrator who holds BCP Tenant Enablement can switch everyone to the BCP tenant" in banner
+    assert reverse("enablement:page") not in banner  # the agent may not switch: no link
+    banner = alice.get(reverse("accounts:profile")).content.decode().split(
+        'data-testid="region-down-banner"')[1].split("</div>")[0]
+    assert "You can switch everyone to the BCP tenant “Classics Inc. BCP” on BC Enablement." in banner
+    assert f'href="{reverse("enablement:page")}"' in banner
+
+    health.mark_up("na")
+    assert 'data-testid="region-down-banner"' not in agent.get(reverse("accounts:profile")).content.decode()
+
+
+def test_the_banner_of_a_tenant_without_a_bcp_tenant_says_there_is_none(client, tenant_admin, other_admin):
+    health.mark_down("na", "test")
+    client.force_login(tenant_admin)
+    text = client.get(reverse("accounts:profile")).content.decode()
+    assert "Your organization has no BCP tenant: pages that need this data work again once the region answers." in text
+    client.force_login(other_admin)  # another region's tenant: nothing to say
+    assert 'data-testid="region-down-banner"' not in client.get(reverse("accounts:profile")).content.decode()
+
+
+def test_an_outage_a_representative_set_shows_a_banner_where_no_outage_note_says_it(alice, paired, rep):
+    from status.models import StatusLevel
+    from status.services import platform_status_set
+
+    platform_status_set(tenant=paired.primary, level=StatusLevel.OUTAGE, message="Calls are not routed.",
+                        actor=Actor(user=rep))
+    page = alice.get(reverse("enablement:page"))  # who may switch still reaches BC Enablement
+    assert page.status_code == 200
+    banner = page.content.decode().split('data-testid="outage-banner"')[1].split("</div>")[0]
+    assert "Your account representative reports an outage." in banner and "Calls are not routed." in banner
+    outage = alice.get(reverse("accounts:profile"))  # the outage page says it all
+    assert outage.status_code == 503 and 'data-testid="outage-banner"' not in outage.content.decode()
+    plan = alice.get(reverse("continuity:plan")).content.decode()  # the plan has its own note
+    assert 'data-testid="plan-outage"' in plan and 'data-testid="outage-banner"' not in plan

@@ -356,6 +356,27 @@ def test_the_list_says_when_everything_is_operational(client, rep, region_na, re
     assert 'aria-current="page">Platform status' in response.text
 
 
+def test_the_list_shows_each_regions_database_and_never_says_all_is_well_while_one_does_not_answer(
+        client, rep, region_na, region_eu):
+    from bcp_project.regions import health
+
+    health.mark_down("na", "OperationalError: connection refused", forced=True)
+    since = health.state("na").down_since
+    client.force_login(rep)
+    page = client.get(reverse("status:list")).text
+    database = re.sub(r"<[^>]+>", "", page.split('data-testid="database-na">')[1].split("</td>")[0])
+    assert f"Not answering since {since:%Y-%m-%d %H:%M} UTC" in database
+    assert "Answering" in page.split('data-testid="database-eu">')[1].split("</td>")[0]
+    assert "Every region and every tenant is operational." not in page
+    assert ("No status other than Operational is set, but the database of North America is not answering: see "
+            "Regions above, and set the region’s status to tell its users.") in page
+    partial = client.get(reverse("status:list"), headers={"HX-Request": "true"}).text
+    assert "the database of North America is not answering" in partial
+
+    health.mark_up("na")
+    assert "Every region and every tenant is operational." in client.get(reverse("status:list")).text
+
+
 def test_the_list_shows_what_is_not_operational_worst_first_and_searches(client, rep, by, tenant, other_tenant,
                                                                          region_na):
     set_status(by, region=region_na, level=DEGRADED, message="Slow calls.")
@@ -380,7 +401,8 @@ def test_the_list_pages_and_its_queries_do_not_grow(client, rep, by, region_na, 
         set_status(by, tenant=TenantFactory(name=f"Tenant {number:02d}", region=region_na), level=OUTAGE,
                    message=f"Down {number}.")
     client.force_login(rep)
-    with django_assert_max_num_queries(7):  # session, user, 2 for tm_admin, the count, the regions, the page
+    # session, user, 2 for tm_admin, the count, the regions, their databases' health, the page
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("status:list"), {"page": 2})
     assert "Page 2 of 3" in response.text and response.text.count("Down ") == 5
 
@@ -503,16 +525,29 @@ def test_during_an_outage_its_users_see_the_outage_page(as_persona, outage, row,
         assert response.headers["Retry-After"] == "300" and "no-store" in response.headers["Cache-Control"]
 
 
-def test_the_outage_page_says_what_to_do(client, outage, agent):
+def test_the_outage_page_says_what_to_do(client, outage, agent, mapping, bcp_tenant):
     client.force_login(agent)
     response = client.get("/")
     assert response.status_code == OUTAGE_PAGE
-    assert "Your administrator can switch to the BCP tenant" in response.text
+    assert (f"Your organization has a BCP tenant, “{bcp_tenant.name}”, kept in Europe. An administrator who holds "
+            "BCP Tenant Enablement can switch to it") in response.text
     assert "asked to sign in again" in response.text and "Open BC Enablement" not in response.text
+    # Served per request: it says to reload, not that it goes away by itself.
+    assert "Reload this page to see whether the outage is over" in response.text
+    assert "by itself" not in response.text
+
+
+def test_the_outage_page_of_a_tenant_without_a_bcp_tenant_says_there_is_none(client, outage, agent, tenant_admin):
+    for person in (agent, tenant_admin):
+        client.force_login(person)
+        response = client.get("/")
+        assert response.status_code == OUTAGE_PAGE
+        assert "Your organization has no BCP tenant, so there is no backup system to switch to." in response.text
+        assert "If your organization" not in response.text and "Open BC Enablement" not in response.text
 
 
 def test_who_may_switch_still_reaches_bc_enablement_and_is_pointed_there(client, outage, tenant_admin, supervisor,
-                                                                        agent):
+                                                                        agent, mapping):
     client.force_login(tenant_admin)
     bc_enablement = client.get("/admin/bc-enablement/")
     assert bc_enablement.status_code == 200 and "<title>BC Enablement" in bc_enablement.text

@@ -294,3 +294,42 @@ def test_the_settings_say_that_changes_on_the_active_bcp_tenant_can_be_carried_b
     client.force_login(_bcp_side_reader(bcp_tenant, language="de"))
     page = " ".join(client.get(reverse("sync:configuration")).text.split())
     assert "listet BC Aktivierung sie vor dem Zurückwechseln auf" in page
+
+
+@pytest.mark.parametrize(("down", "name"), [("na", "North America"), (BACKUP, "Europe")])
+def test_sync_now_is_not_offered_nor_queued_while_a_region_of_the_pair_does_not_answer(client, tenant_admin, enabled,
+                                                                                     down, name):
+    from bcp_project.regions import health
+
+    health.mark_down(down, "OperationalError: connection refused", forced=True)
+    since = health.state(down).down_since
+    client.force_login(tenant_admin)
+    sentence = (f"The database of {name} has not answered since {since:%Y-%m-%d %H:%M} UTC, so a sync cannot run "
+                "now: Sync now is offered again once it answers.")
+    if down != BACKUP:  # the page itself needs the backup's region (the runs live there)
+        page = client.get(reverse("sync:configuration")).text
+        assert sentence in page and ">Sync now</button>" not in page
+    before = SyncRun.objects.using(BACKUP).count() if down != BACKUP else None
+    response = client.post(reverse("sync:run"))
+    assert response.status_code in (409, 503)
+    if down != BACKUP:
+        assert response.status_code == 409 and sentence in response.text
+        assert "The sync has started" not in response.text
+        assert SyncRun.objects.using(BACKUP).count() == before
+
+    health.mark_up(down)
+    assert client.post(reverse("sync:run")).status_code == 302
+
+
+def test_a_run_that_failed_because_a_region_did_not_answer_says_so_not_that_it_missed_records(client, tenant_admin,
+                                                                                              enabled):
+    now = timezone.now()
+    run = SyncRun.objects.create(mapping=enabled.mapping, status=SyncRun.Status.FAILED, started_at=now,
+                                 finished_at=now, errors=[{"code": "region_down", "region": "na"}])
+    client.force_login(tenant_admin)
+    page = client.get(reverse("sync:configuration")).text
+    assert "The last run stopped because the database of North America did not answer; it copied nothing." in page
+    assert "did not copy everything" not in page
+    assert "(North America did not answer; nothing was copied)" in client.get(reverse("sync:history")).text
+    detail = client.get(reverse("sync:run_detail", args=[run.pk])).text
+    assert "The database of North America did not answer; nothing was copied." in detail
