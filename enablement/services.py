@@ -20,7 +20,7 @@ from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
 from .models import PasskeyAttempt, Switch
-from .notices import administrator_addresses
+from .notices import administrator_addresses, person_named
 from .routing import epoch_cache_set
 from .selectors import readiness
 from .signals import tenant_switched
@@ -245,7 +245,8 @@ def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:
                 subject = _("%(primary)s is active again") % {"primary": mapping.primary.name}
             body = "\n\n".join([
                 _("At %(time)s UTC %(who)s made “%(active)s” the active tenant of %(primary)s.")
-                % {"time": f"{mapping.active_since:%Y-%m-%d %H:%M}", "who": actor.name, "active": active.name,
+                % {"time": f"{mapping.active_since:%Y-%m-%d %H:%M}", "who": person_named(actor.user, actor.name),
+                   "active": active.name,
                    "primary": mapping.primary.name},
                 _("Everyone who was signed in is asked to sign in again, with the same username and password, "
                   "at the same address. They land on “%(active)s”.") % {"active": active.name},

@@ -75,7 +75,8 @@ def test_after_a_switch_each_person_is_told_once_where_they_are_and_why(client, 
     assert 'data-testid="switch-notice"' in page
     assert "Your organization switched to its BCP tenant." in page
     assert "Instead of Classics Inc., you are working in <strong>Classics Inc. BCP</strong>, its backup system." in page
-    assert "alice switched <time" in page and "just now, " in page
+    # Named as the header and the sync history name people: the full name, not the username.
+    assert "Alice Admin switched <time" in page and "just now, " in page and "alice switched" not in page
     assert "Reason: “The North America data centre is down.”" in page
     # Once: not on the next page, nor after signing in again.
     assert 'data-testid="switch-notice"' not in client.get(reverse("accounts:profile")).text
@@ -98,7 +99,7 @@ def test_the_notice_is_in_the_persons_language(client, synced, switch):
     switch(synced)
     page = _sign_in(client).text
     assert "Ihre Organisation ist auf ihren BCP-Mandanten gewechselt." in page
-    assert "alice hat gewechselt" in page
+    assert "Alice Admin hat gewechselt" in page
 
 
 def test_someone_made_after_a_switch_back_is_not_told_of_it(client, synced, switch, configured):
@@ -210,6 +211,7 @@ def test_an_administrator_writes_edits_and_removes_the_message_with_a_confirmati
                            follow=True)
     assert "The message is saved." in response.text
     assert 'data-testid="pair-message"' in response.text and "Use the backup phone line." in response.text
+    assert f"Message from {tenant_admin.get_full_name()}, <time" in response.text  # the name, not "alice"
     client.post(reverse("enablement:message_set"), {"text": "Use line 2."})
     client.post(reverse("enablement:message_set"), {"text": "Use line 2."})  # the same again: nothing to record
     set_events = audit_events().filter(action="enablement.pair_message_set").order_by("created_at", "pk")
@@ -329,7 +331,7 @@ def test_a_switch_emails_everyone_of_the_pair_once_in_their_language(synced, swi
     assert by_address["alice@classics.example.com"][0].subject == "Classics Inc. switched to its BCP tenant"
     sam = by_address["sam@classics.example.com"][0]
     assert sam.subject == "Classics Inc. switched to its BCP tenant: you now sign in to “Classics Inc. BCP”"
-    assert "alice switched Classics Inc. to its BCP tenant “Classics Inc. BCP” at " in sam.body
+    assert "Alice Admin switched Classics Inc. to its BCP tenant “Classics Inc. BCP” at " in sam.body
     assert "Reason: The North America data centre is down." in sam.body and "on My Profile" in sam.body
     andy = by_address["andy@classics.example.com"][0]
     assert "Sie melden sich jetzt bei „Classics Inc. BCP“ an" in andy.subject and "Grund:" in andy.body

@@ -151,3 +151,12 @@ def test_a_representative_switches_and_reverts_from_tm_on_the_customers_behalf(c
     response = client.post(reverse("enablement:tm_page", args=[synced.secondary_id]),
                            {"passkey": PASSKEY, "confirm": "on"}, follow=True)
     assert "is active again" in response.text
+
+
+def test_the_page_names_who_switched_as_the_header_does(client, synced):
+    """"switched by Alice Admin", the name the header and the sync history give her, not her username."""
+    alice = User.objects.get(username="alice", is_bcp_copy=False)
+    services.tenant_switch(mapping=synced, to_side=BcpMapping.Side.SECONDARY, passkey=PASSKEY, actor=Actor(user=alice))
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
+    page = html.unescape(client.get(reverse("enablement:page")).text)
+    assert "switched by Alice Admin." in page and "switched by alice" not in page
