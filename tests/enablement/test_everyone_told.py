@@ -17,12 +17,14 @@ from audit.services import Actor
 from bcp_project.celery import app
 from enablement import notices, services
 from enablement.models import PairMessage, Switch, SwitchNoticeShown
+from sync.models import SyncRun
 from tenants.models import BcpMapping
 from tests.auditlog import audit_events
 from tests.enablement.conftest import PASSKEY
 from tests.factories import PASSWORD, UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
 from tests.queries import CaptureQueriesEverywhere
+from tests.sync.conftest import run_sync
 
 BCP, PRIMARY = BcpMapping.Side.SECONDARY, BcpMapping.Side.PRIMARY
 SCOPE = [VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT]
@@ -393,6 +395,34 @@ def test_turning_the_email_off_on_my_profile_is_kept_audited_and_obeyed(client, 
     mail.outbox.clear()
     switch(synced, to_side=PRIMARY)
     assert "andy@classics.example.com" in {m.to[0] for m in mail.outbox}
+
+
+def test_a_language_set_after_the_last_sync_holds_on_the_bcp_tenant_after_a_switch(client, synced, switch,
+                                                                                    configured):
+    """The sync is paused while the BCP tenant is active, and the account there is a copy: My Profile writes the
+    language on every account of the person, so the copy speaks German at once."""
+    _sign_in(client)
+    client.post(reverse("accounts:profile"), {"language": "de"})
+    assert list(User.objects.filter(username="andy").values_list("is_bcp_copy", "language")
+                .order_by("is_bcp_copy")) == [(False, "de"), (True, "de")]
+    event = audit_events().get(action="user.language_change")
+    assert event.actor == person("andy") and event.changes == {"from": "en", "to": "de"}
+    assert User.objects.get(username="sam", is_bcp_copy=True).language == "en"  # nobody else's
+
+    # The forward sync copies it as before: nothing of Andy's left to write, and the copy stays German.
+    assert run_sync(configured).status == SyncRun.Status.SUCCEEDED
+    assert person("andy", copy=True).language == "de"
+
+    switch(synced)
+    client.post(reverse("accounts:logout"))
+    page = _sign_in(client).text
+    assert '<html lang="de">' in page and "Ihre Organisation ist auf ihren BCP-Mandanten gewechselt." in page
+
+    # Set back to English on the BCP tenant, it holds on the primary after the switch back.
+    client.post(reverse("accounts:profile"), {"language": "en"})
+    assert person("andy").language == "en"
+    switch(synced, to_side=PRIMARY)
+    assert '<html lang="en">' in _sign_in(client).text
 
 
 @pytest.mark.parametrize("persona", ["agent", "tenant_admin", "other_admin", "rep"])
