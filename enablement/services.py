@@ -245,7 +245,7 @@ def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:
             else:
                 subject = _("%(primary)s is active again") % {"primary": mapping.primary.name}
             body = "\n\n".join([
-                _("At %(time)s %(who)s made “%(active)s” the active tenant of %(primary)s.")
+                _("At %(time)s %(who)s made “%(active)s” the active tenant of “%(primary)s”.")
                 % {"time": when_text(mapping.active_since), "who": person_named(actor.user, actor.name),
                    "active": active.name,
                    "primary": mapping.primary.name},

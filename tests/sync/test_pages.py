@@ -202,7 +202,7 @@ def _switch_to_the_bcp_tenant(mapping):
 
 @pytest.mark.parametrize(("language", "paused", "not_said"), [
     ("en", "nothing is copied until someone switches back to the primary on BC Enablement", "signing in opens it"),
-    ("de", "wird nichts kopiert, bis jemand unter BC Aktivierung zum primären Mandanten zurückwechselt",
+    ("de", "wird nichts kopiert, bis jemand unter BC-Aktivierung zum primären Mandanten zurückwechselt",
      "Anmeldung ihn"),
 ])
 def test_the_active_bcp_tenant_says_the_sync_is_paused_instead_of_sending_people_to_the_primary(
