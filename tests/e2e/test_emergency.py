@@ -179,7 +179,7 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     # The first page after signing in says, once, where he is now and who switched.
     notice = agent.get_by_test_id("switch-notice")
     expect(notice).to_contain_text(f"Instead of {PRIMARY_NAME}, you are working in {BCP_NAME}, its backup system.")
-    expect(notice).to_contain_text("alice switched just now")
+    expect(notice).to_contain_text("Alice Admin switched just now")
     expect(agent.locator("header .user-menu summary")).to_contain_text(BCP_NAME)
     accessible(agent, where="My Profile of the agent, BCP tenant")
     agent.goto("/")
@@ -205,7 +205,7 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     expect(_active_tenant(admin)).to_contain_text("BCP tenant")
     expect(admin.get_by_text("You are on the BCP tenant. You can switch back to the primary from here.")
            ).to_be_visible()
-    expect(admin.get_by_test_id("active-tenant")).to_contain_text("switched by alice")
+    expect(admin.get_by_test_id("active-tenant")).to_contain_text("switched by Alice Admin")
     expect(admin.get_by_role("switch", name=TOGGLE)).to_be_checked()
     accessible(admin, where="BC Enablement, BCP tenant active")
     # A message for everyone in the pair, written on the BCP side: a banner on the agent's pages too.

@@ -244,7 +244,12 @@ def test_the_round_trip_nobody_locked_out_and_nothing_lost_on_the_way_home(
     assert [event.changes["name"] for event in audit_events().filter(action=AUDIT_ACTION)] == [NEW_LINE]
 
     _sign_in_here(admin, "alice", german=True)
-    admin.goto("/admin/")  # her account on the primary speaks English
+    # The language she chose on the BCP tenant is hers on the primary too (every account of the person); she
+    # turns English on again there.
+    admin.goto("/admin/")
+    expect(admin.locator("html")).to_have_attribute("lang", "de")
+    _choose_language(admin, "en", german=True)
+    admin.goto("/admin/")
     expect(admin.get_by_test_id("bcp-banner")).to_have_count(0)
     expect(admin.get_by_role("navigation", name="Admin", exact=True).locator(".sidebar-tenant")).to_have_text(
         PRIMARY_NAME)
