@@ -96,7 +96,12 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return self.get_full_name() or self.username
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """How the pages, notices and emails name a person: the full name, else the username."""
+        return self.get_full_name() or self.get_username()
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")

@@ -230,12 +230,15 @@ def user_set_password(*, user: User, password: str, actor: Actor) -> bool:
 
 @transaction.atomic(using=CONTROL)
 def user_set_language(*, user: User, language: str, actor: Actor) -> User:
+    """The person's language, set on every account of the person (their own and the sync's copies of it share the
+    username) in one UPDATE, like the switch emails: a person who chooses it after the last sync keeps it on the
+    BCP tenant after a switch, while the sync is paused. Audited when any account changed."""
     if language not in dict(settings.LANGUAGES):
         raise ApplicationError(_("Choose one of the offered languages."), field="language")
-    if user.language != language:
-        old = user.language
-        user.language = language
-        user.save(update_fields=["language"])
+    old = user.language
+    changed = User.objects.filter(username_key=user.username_key).exclude(language=language).update(language=language)
+    user.language = language
+    if changed:
         audit_record(action="user.language_change", by=actor, tenant=user.tenant, obj=user,
                      changes={"from": old, "to": language})
     return user

@@ -23,6 +23,7 @@ from bcp_project.permissions import (
     VIEW_BCP_CONFIGURATIONS,
     VIEW_BCP_ENABLEMENT,
 )
+from bcp_project.templatetags.times import when_text
 from tenants.bcp.selectors import bcp_state
 
 from .forms import LanguageForm, SignInForm, SwitchEmailsForm
@@ -70,9 +71,9 @@ def signin_locked_out(request, original_response=None, credentials=None):
     shown_at = ends_at + timedelta(seconds=59, microseconds=999_999)
     form = SignInForm(request, initial={"username": request.POST.get("username", "")})
     message = _(
-        "Too many failed sign-ins for this username from your address. Try again after %(time)s UTC "
+        "Too many failed sign-ins for this username from your address. Try again after %(time)s "
         "(in about %(minutes)s minutes), or ask your administrator to reset your password."
-    ) % {"time": shown_at.strftime("%H:%M"), "minutes": minutes}
+    ) % {"time": when_text(shown_at), "minutes": minutes}
     response = render(request, "accounts/sign_in.html", {"form": form, "lockout_message": message}, status=429)
     response["Retry-After"] = str(seconds_left)
     return response

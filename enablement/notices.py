@@ -59,10 +59,17 @@ def _message_key(mapping_id: int) -> str:
     return f"bcp:pair-message:{mapping_id}"
 
 
+def person_named(user: User | None, stored: str) -> str:
+    """Who wrote or switched, as the pages name people (full name, else username): the account's name now, or the
+    name kept on the row when the account is gone."""
+    return user.display_name if user is not None else stored
+
+
 def _message_as_cached(message: PairMessage | None) -> dict:
     if message is None:
         return {}
-    return {"text": message.text, "by": message.set_by_name, "at": message.set_at.isoformat()}
+    return {"text": message.text, "by": person_named(message.set_by, message.set_by_name),
+            "at": message.set_at.isoformat()}
 
 
 def _message_cache_set(mapping_id: int, value: dict) -> None:
@@ -81,7 +88,7 @@ def pair_message_get(*, mapping_id: int) -> dict:
         logger.warning("routing cache unavailable", exc_info=True)
         value = None
     if value is None:
-        value = _message_as_cached(PairMessage.objects.filter(mapping_id=mapping_id).first())
+        value = _message_as_cached(PairMessage.objects.select_related("set_by").filter(mapping_id=mapping_id).first())
         _message_cache_set(mapping_id, value)
     return {**value, "at": datetime.fromisoformat(value["at"])} if value else {}
 
@@ -157,7 +164,7 @@ def switch_notice_claim(session, *, user: User, mapping_id: int, epoch: int) -> 
     claim it and leave the notice in the session for the first page. An account made after a switch back to the
     primary is not told of it (nothing changed for them); on the BCP tenant everyone is."""
     switch = (Switch.objects.filter(mapping_id=mapping_id, routing_epoch=epoch)
-              .select_related("mapping__primary", "mapping__secondary").order_by("-pk").first())
+              .select_related("mapping__primary", "mapping__secondary", "by").order_by("-pk").first())
     if switch is None or switch.mapping is None:
         return False
     if switch.to_side == BcpMapping.Side.PRIMARY and user.date_joined > switch.at:
@@ -170,7 +177,8 @@ def switch_notice_claim(session, *, user: User, mapping_id: int, epoch: int) -> 
     mapping = switch.mapping
     tenant = mapping.secondary if switch.to_side == BcpMapping.Side.SECONDARY else mapping.primary
     session[NOTICE_KEY] = {"tenant": tenant.name, "primary": mapping.primary.name, "side": switch.to_side,
-                           "by": switch.by_name, "at": switch.at.isoformat(), "reason": switch.reason}
+                           "by": person_named(switch.by, switch.by_name), "at": switch.at.isoformat(),
+                           "reason": switch.reason}
     return True
 
 
@@ -227,7 +235,8 @@ def switch_email(switch: Switch, *, to: str, language: str) -> EmailMessage:
     """The email to one person, in their language: the tenant they land on, who switched, when and why."""
     mapping = switch.mapping
     tenant = mapping.secondary if switch.to_side == BcpMapping.Side.SECONDARY else mapping.primary
-    names = {"tenant": tenant.name, "primary": mapping.primary.name, "who": switch.by_name or _("an administrator")}
+    names = {"tenant": tenant.name, "primary": mapping.primary.name,
+             "who": person_named(switch.by, switch.by_name) or _("an administrator")}
     with translation.override(language or settings.LANGUAGE_CODE):
         names["time"] = when_text(switch.at)
         if switch.to_side == BcpMapping.Side.SECONDARY:
@@ -252,7 +261,8 @@ def switch_mail_everyone(*, switch_id: int) -> MailOutcome:
     (Switch.everyone_mailed_at), so a task delivered twice mails nobody twice; when the mail server takes no email
     at all the claim is given back, so that the task's retry sends them. A switch the pair has left again since
     is not announced any more: its email would send people to the wrong tenant."""
-    switch = Switch.objects.select_related("mapping__primary", "mapping__secondary").filter(pk=switch_id).first()
+    switch = (Switch.objects.select_related("mapping__primary", "mapping__secondary", "by")
+              .filter(pk=switch_id).first())
     if switch is None or switch.mapping is None:
         return MailOutcome(skipped="gone")
     if switch.mapping.routing_epoch != switch.routing_epoch:

@@ -2,7 +2,7 @@
 switches it has had (which continuity reads to record each switch and its revert as a drill)."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -201,14 +201,14 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
     else:
         interval = configuration.interval if configuration is not None else None
         fresh = interval is not None and last_success.finished_at >= now - interval - STALE_GRACE
-        when = last_success.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        when = when_text(last_success.as_of)
         if on_bcp:  # its freshness was a condition of the switch; now it is what the BCP tenant holds
-            fresh, text = True, _("The BCP tenant holds the primary as of %(time)s UTC.")
+            fresh, text = True, _("The BCP tenant holds the primary as of %(time)s.")
         else:
-                text = (_("The last sync succeeded in time; changes made after %(time)s UTC are not on the BCP tenant.")
+            text = (_("The last sync succeeded in time; changes made after %(time)s are not on the BCP tenant.")
                     if fresh else
-                    _("The last successful sync is older than its interval allows; changes made after %(time)s UTC "
-                      "are not on the BCP tenant. Run a sync, or switch anyway with a reason."))
+                    _("The last successful sync is older than its interval allows; changes made after %(time)s are "
+                      "not on the BCP tenant. Run a sync, or switch anyway with a reason."))
         checks.append(Check("sync_fresh", fresh, text % {"time": when}, needs_reason=True))
 
     if unreachable is None:

@@ -14,6 +14,7 @@ from audit.services import Actor, audit_record
 from bcp_project import texts
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, RegionUnavailable
+from bcp_project.templatetags.times import when_text
 from sync import carryback
 from sync.models import SyncConfiguration, SyncRun
 from sync.services import SyncError, sync_fence_move, sync_run_request
@@ -21,7 +22,7 @@ from tenants.bcp.services import passkey_matches
 from tenants.models import BcpMapping
 
 from .models import PasskeyAttempt, Switch
-from .notices import administrator_addresses
+from .notices import administrator_addresses, person_named
 from .routing import epoch_cache_set
 from .selectors import readiness
 from .signals import tenant_switched
@@ -42,9 +43,9 @@ class PasskeyThrottled(EnablementError):
     def __init__(self, retry_at: datetime):
         self.retry_at = retry_at
         super().__init__(_("Too many wrong passkeys: %(limit)d in %(minutes)d minutes. You can try again at "
-                           "%(time)s UTC. If you do not have the passkey, ask your account representative.")
+                           "%(time)s. If you do not have the passkey, ask your account representative.")
                          % {"limit": THROTTLE_LIMIT, "minutes": THROTTLE_WINDOW.total_seconds() // 60,
-                            "time": f"{retry_at:%H:%M}"}, field="passkey")
+                            "time": when_text(retry_at)}, field="passkey")
 
 
 class PasskeyWrong(EnablementError):
@@ -279,8 +280,9 @@ def _notify_switch(mapping: BcpMapping, *, actor: Actor) -> None:
             else:
                 subject = _("%(primary)s is active again") % {"primary": mapping.primary.name}
             body = "\n\n".join([
-                _("At %(time)s UTC %(who)s made “%(active)s” the active tenant of %(primary)s.")
-                % {"time": f"{mapping.active_since:%Y-%m-%d %H:%M}", "who": actor.name, "active": active.name,
+                _("At %(time)s %(who)s made “%(active)s” the active tenant of “%(primary)s”.")
+                % {"time": when_text(mapping.active_since), "who": person_named(actor.user, actor.name),
+                   "active": active.name,
                    "primary": mapping.primary.name},
                 _("Everyone who was signed in is asked to sign in again, with the same username and password, "
                   "at the same address. They land on “%(active)s”.") % {"active": active.name},

@@ -17,6 +17,7 @@ from accounts.models import User
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, region_name
+from bcp_project.templatetags.times import when_text
 from tenants.models import Region, Tenant
 
 from .models import PlatformStatus, StatusLevel, StatusSubscription
@@ -124,7 +125,7 @@ def _notices(*, status: PlatformStatus) -> list[dict]:
     return [{
         "email": s.user.email, "language": s.user.language or settings.LANGUAGE_CODE, "tenant": s.tenant.name,
         "region": scope_region, "level": status.level, "message": status.message,
-        "at": f"{status.updated_at:%Y-%m-%d %H:%M}", "effective": effective[s.tenant_id].level,
+        "at": status.updated_at, "effective": effective[s.tenant_id].level,
     } for s in subscriptions]
 
 
@@ -133,12 +134,13 @@ def _email(notice: dict) -> tuple[str, str]:
     effective = StatusLevel(notice["effective"])
     subject = _("Status alert for %(tenant)s: %(level)s") % {"tenant": tenant, "level": effective.label}
     if notice["region"]:
-        lines = [_("At %(time)s UTC the platform status of the region %(region)s, where %(tenant)s is hosted, "
-                   "was set to %(level)s.") % {"time": notice["at"], "region": region_name(*notice["region"]),
-                                               "tenant": tenant, "level": level}]
+        lines = [_("At %(time)s the platform status of the region %(region)s, where %(tenant)s is hosted, "
+                   "was set to %(level)s.") % {"time": when_text(notice["at"]),
+                                               "region": region_name(*notice["region"]), "tenant": tenant,
+                                               "level": level}]
     else:
-        lines = [_("At %(time)s UTC the platform status of %(tenant)s was set to %(level)s.")
-                 % {"time": notice["at"], "tenant": tenant, "level": level}]
+        lines = [_("At %(time)s the platform status of %(tenant)s was set to %(level)s.")
+                 % {"time": when_text(notice["at"]), "tenant": tenant, "level": level}]
     if notice["message"]:
         lines.append(_("What is happening: %(message)s") % {"message": notice["message"]})
     lines.append(_("%(tenant)s is now: %(level)s (the worse of its own status and its region's).")

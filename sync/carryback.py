@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
 from bcp_project.exceptions import ApplicationError
-from bcp_project.regions import CONTROL, RegionUnavailable, alias_for_mapping, alias_for_tenant
+from bcp_project.regions import CONTROL, RegionUnavailable, alias_for_mapping, alias_for_tenant, region_label
 from contactcenter.models import Deletion
 from tenants.models import BcpMapping
 
@@ -130,6 +130,11 @@ class BcpChanges:
         """The primary's region does not answer: the switch back waits (the list cannot be compared). With only the
         backup's down, nothing there can be read or carried back, and the switch back may go on."""
         return self.unavailable is not None and self.unavailable != alias_for_mapping(self.mapping)
+
+    @property
+    def unavailable_region(self) -> str:
+        """The region that does not answer, named in the reader's language."""
+        return region_label(self.unavailable) if self.unavailable else ""
 
     @property
     def groups(self) -> list[tuple[Entity, list[Item]]]:

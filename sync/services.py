@@ -26,6 +26,7 @@ from bcp_project.exceptions import ApplicationError
 from bcp_project.permissions import CHANGE_BCP_CONFIGURATIONS
 from bcp_project.regions import CONTROL, RegionUnavailable, RegionUnknown, alias_for_mapping, alias_for_tenant, aliases
 from bcp_project.regions.deadline import longer_deadline
+from bcp_project.templatetags.times import when_text
 from tenants.bcp.selectors import mapping_for_tenant
 from tenants.models import BcpMapping, Tenant, TenantGroupObjectPermission
 
@@ -892,8 +893,8 @@ def _notify(tenant: Tenant, kind: str, *, run: SyncRun | None = None, configurat
         with translation.override(user.language):
             if kind == "failed":
                 subject = _("BCP sync failed for %(tenant)s") % {"tenant": tenant}
-                lines = [_("The sync from %(tenant)s to its BCP tenant failed at %(time)s UTC.")
-                         % {"tenant": tenant, "time": f"{run.finished_at:%Y-%m-%d %H:%M}"}]
+                lines = [_("The sync from %(tenant)s to its BCP tenant failed at %(time)s.")
+                         % {"tenant": tenant, "time": when_text(run.finished_at)}]
                 lines += run_error_lines(run)[:10]
                 lines.append(_("Open Admin → Sync Configuration to see the whole run and start it again."))
             else:

@@ -61,14 +61,36 @@ def test_the_compiled_catalogue_is_not_older_than_its_source():
 
 
 def test_german_says_mandant_and_kundenbetreuer_everywhere():
-    """One word per thing: tenant is "Mandant", BCP tenant "BCP-Mandant", account representative "Kundenbetreuer"
-    (STYLE.md); a half-English "BCP-Tenant" or "Account Representative" next to them reads like two things."""
+    """One word per thing: tenant is "Mandant", BCP tenant "BCP-Mandant", account representative "Kundenbetreuer",
+    BC Enablement "BC-Aktivierung", the plan "Notfallplan" (STYLE.md); a half-English "BCP-Tenant" or "Account
+    Representative" next to them reads like two things."""
     catalogue = polib.pofile(str(CATALOGUE))
-    english = re.compile(r"\bTenants?\b|Account Representative|account representative|Enablement|Impersonate")
+    english = re.compile(r"\bTenants?\b|Account Representative|account representative|Enablement|Impersonate"
+                         r"|Business Continuity"
+                         # A compound is one word: "BC-Aktivierung", as "BCP-Mandant".
+                         r"|BC\s+Aktivierung")
     left = [text for entry in catalogue if not entry.obsolete
             for text in [entry.msgstr, *entry.msgstr_plural.values()]
             if english.search(re.sub(r"%\(\w+\)s", "", text))]
     assert not left, "English terms in German: " + " | ".join(left[:5])
+
+
+def test_german_writes_a_space_before_the_percent_sign():
+    """ "100 %" in German, as DIN 5008 writes it ("%%" is the sign in a python-format text)."""
+    catalogue = polib.pofile(str(CATALOGUE))
+    tight = [text for entry in catalogue if not entry.obsolete
+             for text in [entry.msgstr, *entry.msgstr_plural.values()] if re.search(r"[\w)]%%", text)]
+    assert not tight, "No space before %: " + " | ".join(tight[:5])
+
+
+def test_no_sentence_ends_with_a_tenants_name():
+    """A tenant's name may end in a period ("Classics Inc."), so a sentence that ends with it reads "Inc..": the
+    name is quoted or stands inside the sentence, in English and in German."""
+    catalogue = polib.pofile(str(CATALOGUE))
+    at_end = re.compile(r"%\((tenant|primary|bcp|active|secondary|partner)\)s(</strong>)?\.")
+    ending = [text for entry in catalogue if not entry.obsolete
+              for text in [entry.msgid, entry.msgstr, *entry.msgstr_plural.values()] if at_end.search(text)]
+    assert not ending, "A sentence ends with a tenant's name: " + " | ".join(ending[:5])
 
 
 # --- pages, rendered for a German-speaking tenant administrator -----------------------------------
@@ -91,9 +113,10 @@ GERMAN_PAGES = [
     pytest.param("/admin/",
                  ["Übersicht", "Rollen und Berechtigungen", "Benutzer importieren", "Öffnungszeiten",
                   "Kontaktpunkte", "Dispositionen", "Nicht-verfügbar-Codes", "Dieser Mandant", "Ihre Rolle",
-                  "Mein Profil", "Abmelden"],
+                  "Mein Profil", "Abmelden", "Notfallplan (BCP)"],
                  ["Overview", "Roles and Permissions", "Import users", "Hours of Operation", "Points of Contact",
-                  "Dispositions", "Unavailable Codes", "This tenant", "Your role", "My Profile", "Sign out"],
+                  "Dispositions", "Unavailable Codes", "This tenant", "Your role", "My Profile", "Sign out",
+                  "Business Continuity"],
                  id="admin"),
     pytest.param("accounts:role_list",
                  ["Rolle erstellen", "Rollen suchen", "Beschreibung", "3 Rollen"],

@@ -76,6 +76,14 @@ def when(value, arg: str = ""):
     return _time_element(value, when_text(value, seconds=arg == "seconds"))
 
 
+@register.filter(name="when_text")
+def when_plain(value):
+    """The same text as `|when` without the <time> element, for where no markup may go (a page's <title>)."""
+    if value in (None, ""):
+        return ""
+    return when_text(value)
+
+
 @register.filter
 def ago(value):
     """A time with its age first: `{{ run.as_of|ago }}` → "12 minutes ago, 14:02 UTC"."""

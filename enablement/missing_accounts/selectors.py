@@ -50,6 +50,5 @@ def primary_alias(mapping: BcpMapping) -> str:
 
 
 def describe(person: User) -> str:
-    """A person as the pages name them: full name and username."""
-    name = person.get_full_name()
-    return f"{name} ({person.username})" if name else person.username
+    """A person as the pages name them: full name, else username."""
+    return person.display_name

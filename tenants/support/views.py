@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bcp_project.access import tm_required
 from bcp_project.htmx import redirect_after_save
+from bcp_project.templatetags.times import when_text
 
 from ..selectors import tenant_get
 from .services import ImpersonationError, impersonation_end, impersonation_start
@@ -25,9 +26,9 @@ def impersonation_start_view(request, tenant_id):
         except ImpersonationError as exc:
             error = exc.message
         else:
-            messages.success(request, _("You are now supporting “%(tenant)s”. This ends by itself at %(time)s UTC.")
+            messages.success(request, _("You are now supporting “%(tenant)s”. This ends by itself at %(time)s.")
                              % {"tenant": tenant.name,
-                                "time": request.impersonation.expires_at.strftime("%H:%M")})
+                                "time": when_text(request.impersonation.expires_at)})
             return redirect_after_save(request, reverse("accounts:admin_home"))
     elif not tenant.is_active:
         error = _("“%(tenant)s” is inactive, so it cannot be impersonated. Set it to active first.") % {

@@ -238,7 +238,7 @@ def test_after_the_failure_limit_the_page_answers_429_with_when_to_try_again(cli
     ends_at = AccessAttempt.objects.get(username="andy").attempt_time + settings.AXES_COOLOFF_TIME
     shown_at = ends_at + timedelta(seconds=59, microseconds=999_999)  # never earlier than the lock ends
     assert "Too many failed sign-ins" in response.text
-    assert f"Try again after {shown_at:%H:%M} UTC" in response.text
+    assert f"Try again after {shown_at:%Y-%m-%d %H:%M} UTC" in response.text
     cool_off = settings.AXES_COOLOFF_TIME.total_seconds()
     assert cool_off - 60 < int(response.headers["Retry-After"]) <= cool_off
     assert signed_in_user(client) is None

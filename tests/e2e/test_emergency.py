@@ -179,7 +179,7 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     # The first page after signing in says, once, where he is now and who switched.
     notice = agent.get_by_test_id("switch-notice")
     expect(notice).to_contain_text(f"Instead of {PRIMARY_NAME}, you are working in {BCP_NAME}, its backup system.")
-    expect(notice).to_contain_text("alice switched just now")
+    expect(notice).to_contain_text("Alice Admin switched just now")
     expect(agent.locator("header .user-menu summary")).to_contain_text(BCP_NAME)
     accessible(agent, where="My Profile of the agent, BCP tenant")
     agent.goto("/")
@@ -205,7 +205,7 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     expect(_active_tenant(admin)).to_contain_text("BCP tenant")
     expect(admin.get_by_text("You are on the BCP tenant. You can switch back to the primary from here.")
            ).to_be_visible()
-    expect(admin.get_by_test_id("active-tenant")).to_contain_text("switched by alice")
+    expect(admin.get_by_test_id("active-tenant")).to_contain_text("switched by Alice Admin")
     expect(admin.get_by_role("switch", name=TOGGLE)).to_be_checked()
     accessible(admin, where="BC Enablement, BCP tenant active")
     # A message for everyone in the pair, written on the BCP side: a banner on the agent's pages too.
@@ -241,13 +241,13 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     _set_language(admin, "de", accessible, where="Mein Profil of the administrator (de)")
     admin.get_by_role("navigation", name=_german("Applications")).get_by_role(
         "link", name=_german("Admin"), exact=True).click()
-    _open_enablement(admin, "BC Aktivierung", german=True)
+    _open_enablement(admin, "BC-Aktivierung", german=True)
     expect(admin.get_by_role("heading", name=_german("Active tenant"), level=2)).to_be_visible()
     expect(_active_tenant(admin)).to_contain_text(PRIMARY_NAME)
     expect(_active_tenant(admin)).to_contain_text(_german("Primary"))
     expect(admin.locator("ul.checks > li.check-failed")).to_have_count(0)
     expect(admin.get_by_role("switch", name=_german(TOGGLE))).not_to_be_checked()
-    accessible(admin, where="BC Aktivierung (de)")
+    accessible(admin, where="BC-Aktivierung (de)")
     _fill_switch(admin, on=True, passkey=PASSKEY, german=True)
     expect(admin).to_have_url(SIGN_IN_URL)
     expect(admin.locator("html")).to_have_attribute("lang", "de")

@@ -141,7 +141,7 @@ def test_the_round_trip_nobody_locked_out_and_nothing_lost_on_the_way_home(
 
     _choose_language(admin, "de", german=False)
     _to_admin(admin, german=True)
-    _open_enablement(admin, "BC Aktivierung", german=True)
+    _open_enablement(admin, "BC-Aktivierung", german=True)
     admin.get_by_test_id("check-users").get_by_role("link", name=_german("See them and give them an account")).click()
     heading = _german("People without an account on “%(bcp)s”") % {"bcp": BCP_NAME}
     assert heading != f"People without an account on “{BCP_NAME}”"
@@ -210,13 +210,13 @@ def test_the_round_trip_nobody_locked_out_and_nothing_lost_on_the_way_home(
     expect(admin.get_by_test_id("review-stays")).to_have_text("Nothing.")
     accessible(admin, where="Review of the switch back")
 
-    # The same in German: she chooses Deutsch on My Profile, opens BC Aktivierung again, chooses, reviews, and
+    # The same in German: she chooses Deutsch on My Profile, opens BC-Aktivierung again, chooses, reviews, and
     # switches back from there.
     _choose_language(admin, "de", german=False)
     _to_admin(admin, german=True)
-    _open_enablement(admin, "BC Aktivierung", german=True)
+    _open_enablement(admin, "BC-Aktivierung", german=True)
     expect(admin.get_by_role("heading", name=_german("Changes on the BCP tenant"), level=2)).to_be_visible()
-    accessible(admin, where="BC Aktivierung, changes on the BCP tenant (de)")
+    accessible(admin, where="BC-Aktivierung, changes on the BCP tenant (de)")
     _choose(admin, line_key, "Carry it back", german=True)
     _choose(admin, team_key, "Let the primary's version stand", german=True)
     _review(admin, german=True)
@@ -257,7 +257,12 @@ def test_the_round_trip_nobody_locked_out_and_nothing_lost_on_the_way_home(
     assert [event.changes["name"] for event in audit_events().filter(action=AUDIT_ACTION)] == [NEW_LINE]
 
     _sign_in_here(admin, "alice", german=True)
-    admin.goto("/admin/")  # her account on the primary speaks English
+    # The language she chose on the BCP tenant is hers on the primary too (every account of the person); she
+    # turns English on again there.
+    admin.goto("/admin/")
+    expect(admin.locator("html")).to_have_attribute("lang", "de")
+    _choose_language(admin, "en", german=True)
+    admin.goto("/admin/")
     expect(admin.get_by_test_id("bcp-banner")).to_have_count(0)
     expect(admin.get_by_role("navigation", name="Admin", exact=True).locator(".sidebar-tenant")).to_have_text(
         PRIMARY_NAME)

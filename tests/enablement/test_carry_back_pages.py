@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
 from accounts.services import role_set_permissions
 from audit.services import Actor
+from bcp_project.regions import health
 from contactcenter import services as cc
 from contactcenter.models import Skill, Tag, Team
 from sync import carryback
@@ -366,6 +367,21 @@ def test_the_review_step_speaks_german(client, worked):
     client.force_login(alice)
     final = {key: value for key, value in review_data(worked).items() if key != "step"}
     page = text(client.post(reverse("enablement:switch"), {**final, "passkey": PASSKEY}))
-    assert "<title>Zurückwechseln prüfen · BC Aktivierung" in page
+    assert "<title>Zurückwechseln prüfen · BC-Aktivierung" in page
     assert "Geben Sie den Passkey erneut ein" in page
     assert "durch die Synchronisierung, die beim Zurückwechseln beginnt" in page
+
+
+@pytest.mark.parametrize(("language", "says"), [
+    ("en", "because the database of North America does not answer (see above)"),
+    ("de", "weil die Datenbank von Nordamerika nicht antwortet (siehe oben)"),
+])
+def test_with_the_primarys_region_down_the_note_names_that_region(bcp_admin, worked, language, says):
+    User.objects.filter(username="alice").update(language=language)
+    health.mark_down("na", "OperationalError: connection refused")
+    try:
+        page = text(bcp_admin.get(reverse("enablement:page")))
+    finally:
+        health.mark_up("na")
+    assert 'data-testid="bcp-changes-unavailable"' in page
+    assert says in page and "a region's database" not in page and "einer Region" not in page

@@ -17,12 +17,14 @@ from audit.services import Actor
 from bcp_project.celery import app
 from enablement import notices, services
 from enablement.models import PairMessage, Switch, SwitchNoticeShown
+from sync.models import SyncRun
 from tenants.models import BcpMapping
 from tests.auditlog import audit_events
 from tests.enablement.conftest import PASSKEY
 from tests.factories import PASSWORD, UserFactory, role_of
 from tests.permissions import GET, POST, Row, answers, ask, cases
 from tests.queries import CaptureQueriesEverywhere
+from tests.sync.conftest import run_sync
 
 BCP, PRIMARY = BcpMapping.Side.SECONDARY, BcpMapping.Side.PRIMARY
 SCOPE = [VIEW_BCP_ENABLEMENT, CHANGE_BCP_ENABLEMENT]
@@ -75,7 +77,8 @@ def test_after_a_switch_each_person_is_told_once_where_they_are_and_why(client, 
     assert 'data-testid="switch-notice"' in page
     assert "Your organization switched to its BCP tenant." in page
     assert "Instead of Classics Inc., you are working in <strong>Classics Inc. BCP</strong>, its backup system." in page
-    assert "alice switched <time" in page and "just now, " in page
+    # Named as the header and the sync history name people: the full name, not the username.
+    assert "Alice Admin switched <time" in page and "just now, " in page and "alice switched" not in page
     assert "Reason: “The North America data centre is down.”" in page
     # Once: not on the next page, nor after signing in again.
     assert 'data-testid="switch-notice"' not in client.get(reverse("accounts:profile")).text
@@ -98,7 +101,7 @@ def test_the_notice_is_in_the_persons_language(client, synced, switch):
     switch(synced)
     page = _sign_in(client).text
     assert "Ihre Organisation ist auf ihren BCP-Mandanten gewechselt." in page
-    assert "alice hat gewechselt" in page
+    assert "Alice Admin hat gewechselt" in page
 
 
 def test_someone_made_after_a_switch_back_is_not_told_of_it(client, synced, switch, configured):
@@ -210,6 +213,7 @@ def test_an_administrator_writes_edits_and_removes_the_message_with_a_confirmati
                            follow=True)
     assert "The message is saved." in response.text
     assert 'data-testid="pair-message"' in response.text and "Use the backup phone line." in response.text
+    assert f"Message from {tenant_admin.get_full_name()}, <time" in response.text  # the name, not "alice"
     client.post(reverse("enablement:message_set"), {"text": "Use line 2."})
     client.post(reverse("enablement:message_set"), {"text": "Use line 2."})  # the same again: nothing to record
     set_events = audit_events().filter(action="enablement.pair_message_set").order_by("created_at", "pk")
@@ -329,7 +333,7 @@ def test_a_switch_emails_everyone_of_the_pair_once_in_their_language(synced, swi
     assert by_address["alice@classics.example.com"][0].subject == "Classics Inc. switched to its BCP tenant"
     sam = by_address["sam@classics.example.com"][0]
     assert sam.subject == "Classics Inc. switched to its BCP tenant: you now sign in to “Classics Inc. BCP”"
-    assert "alice switched Classics Inc. to its BCP tenant “Classics Inc. BCP” at " in sam.body
+    assert "Alice Admin switched Classics Inc. to its BCP tenant “Classics Inc. BCP” at " in sam.body
     assert "Reason: The North America data centre is down." in sam.body and "on My Profile" in sam.body
     andy = by_address["andy@classics.example.com"][0]
     assert "Sie melden sich jetzt bei „Classics Inc. BCP“ an" in andy.subject and "Grund:" in andy.body
@@ -391,6 +395,34 @@ def test_turning_the_email_off_on_my_profile_is_kept_audited_and_obeyed(client, 
     mail.outbox.clear()
     switch(synced, to_side=PRIMARY)
     assert "andy@classics.example.com" in {m.to[0] for m in mail.outbox}
+
+
+def test_a_language_set_after_the_last_sync_holds_on_the_bcp_tenant_after_a_switch(client, synced, switch,
+                                                                                    configured):
+    """The sync is paused while the BCP tenant is active, and the account there is a copy: My Profile writes the
+    language on every account of the person, so the copy speaks German at once."""
+    _sign_in(client)
+    client.post(reverse("accounts:profile"), {"language": "de"})
+    assert list(User.objects.filter(username="andy").values_list("is_bcp_copy", "language")
+                .order_by("is_bcp_copy")) == [(False, "de"), (True, "de")]
+    event = audit_events().get(action="user.language_change")
+    assert event.actor == person("andy") and event.changes == {"from": "en", "to": "de"}
+    assert User.objects.get(username="sam", is_bcp_copy=True).language == "en"  # nobody else's
+
+    # The forward sync copies it as before: nothing of Andy's left to write, and the copy stays German.
+    assert run_sync(configured).status == SyncRun.Status.SUCCEEDED
+    assert person("andy", copy=True).language == "de"
+
+    switch(synced)
+    client.post(reverse("accounts:logout"))
+    page = _sign_in(client).text
+    assert '<html lang="de">' in page and "Ihre Organisation ist auf ihren BCP-Mandanten gewechselt." in page
+
+    # Set back to English on the BCP tenant, it holds on the primary after the switch back.
+    client.post(reverse("accounts:profile"), {"language": "en"})
+    assert person("andy").language == "en"
+    switch(synced, to_side=PRIMARY)
+    assert '<html lang="en">' in _sign_in(client).text
 
 
 @pytest.mark.parametrize("persona", ["agent", "tenant_admin", "other_admin", "rep"])

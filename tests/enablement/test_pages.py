@@ -124,8 +124,26 @@ def test_the_page_states_the_instant_of_the_primary_the_bcp_tenant_holds(client,
     assert run.source_as_of is not None and run.source_as_of <= run.finished_at
     client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
     page = client.get(reverse("enablement:page")).text
-    when = run.source_as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    assert f"holds the primary as it was at {when} UTC" in html.unescape(page)
+    as_of = run.source_as_of.astimezone(UTC)
+    assert (f'holds the primary as it was at <time datetime="{as_of.isoformat(timespec="seconds")}">'
+            f'{as_of:%Y-%m-%d %H:%M} UTC</time> (the last successful sync)') in html.unescape(page)
+
+
+def test_every_time_on_the_page_has_one_format_with_its_zone(client, synced):
+    """"2026-12-06 14:34 UTC", or "2 minutes ago, 14:34 UTC" where the age matters, in a <time> element (as text
+    in the sentences built in Python): never a time with seconds, nor a clock time without its date."""
+    alice = User.objects.get(username="alice", is_bcp_copy=False)
+    services.tenant_switch(mapping=synced, to_side=BcpMapping.Side.SECONDARY, passkey=PASSKEY, actor=Actor(user=alice))
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
+    page = html.unescape(client.get(reverse("enablement:page")).text)
+    shown = re.findall(r'<time datetime="[^"]+">([^<]*)</time>', page)
+    assert len(shown) >= 3  # active since, the copy's instant, its age
+    absolute = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC"
+    aged = r"(just now|\d+ \w+ ago), (\d{4}-\d{2}-\d{2} )?\d{2}:\d{2} UTC"
+    assert all(re.fullmatch(absolute, text) or re.fullmatch(aged, text) for text in shown), shown
+    # Sentences built in Python (the readiness checks) say the same, as text.
+    outside = re.sub(r"<time [^>]*>.*?</time>", "", page)
+    assert outside.count("UTC") == len(re.findall(absolute, outside)) and not re.search(r"\d:\d{2}:\d{2}", outside)
 
 
 def test_submitting_the_state_in_force_says_so(client, synced):
@@ -151,3 +169,12 @@ def test_a_representative_switches_and_reverts_from_tm_on_the_customers_behalf(c
     response = client.post(reverse("enablement:tm_page", args=[synced.secondary_id]),
                            {"passkey": PASSKEY, "confirm": "on"}, follow=True)
     assert "is active again" in response.text
+
+
+def test_the_page_names_who_switched_as_the_header_does(client, synced):
+    """"switched by Alice Admin", the name the header and the sync history give her, not her username."""
+    alice = User.objects.get(username="alice", is_bcp_copy=False)
+    services.tenant_switch(mapping=synced, to_side=BcpMapping.Side.SECONDARY, passkey=PASSKEY, actor=Actor(user=alice))
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
+    page = html.unescape(client.get(reverse("enablement:page")).text)
+    assert "switched by Alice Admin." in page and "switched by alice" not in page

@@ -41,6 +41,7 @@ def test_the_right_passkey_switches_and_everyone_hears_of_it(synced, django_capt
     assert [m.to for m in mail.outbox] == [["alice@classics.example.com"]]
     assert mail.outbox[0].subject == "Classics Inc. switched to its BCP tenant"
     assert "Classics Inc. BCP" in mail.outbox[0].body
+    assert " Alice Admin made “Classics Inc. BCP” the active tenant" in mail.outbox[0].body  # her name, not "alice"
 
 
 def test_submitting_the_state_in_force_changes_nothing_and_says_so(synced):

@@ -1,7 +1,7 @@
 """Admin → Sync Configuration for every persona, and what the pages say."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.urls import reverse
@@ -143,6 +143,11 @@ def test_history_shows_the_run_with_its_counts_and_trigger(client, tenant_admin,
     assert "Command line" in page and "Succeeded" in page
     detail = client.get(reverse("sync:run_detail", args=[a_run.pk])).text
     assert "Tags" in detail and "Records per type" in detail
+    # Its title and heading say the zone, as every time does.
+    queued = a_run.queued_at.astimezone(UTC)
+    assert f"<title>Sync run of {queued:%Y-%m-%d %H:%M} UTC · " in detail
+    instant = queued.isoformat(timespec="seconds")
+    assert f'<h1>Sync run of <time datetime="{instant}">{queued:%Y-%m-%d %H:%M} UTC' in detail
 
 
 def test_changes_since_the_last_sync_lists_what_the_bcp_tenant_lacks(client, tenant_admin, a_run, primary):
@@ -197,7 +202,7 @@ def _switch_to_the_bcp_tenant(mapping):
 
 @pytest.mark.parametrize(("language", "paused", "not_said"), [
     ("en", "nothing is copied until someone switches back to the primary on BC Enablement", "signing in opens it"),
-    ("de", "wird nichts kopiert, bis jemand unter BC Aktivierung zum primären Mandanten zurückwechselt",
+    ("de", "wird nichts kopiert, bis jemand unter BC-Aktivierung zum primären Mandanten zurückwechselt",
      "Anmeldung ihn"),
 ])
 def test_the_active_bcp_tenant_says_the_sync_is_paused_instead_of_sending_people_to_the_primary(
