@@ -298,7 +298,7 @@ def test_the_settings_say_that_changes_on_the_active_bcp_tenant_can_be_carried_b
     _switch_to_the_bcp_tenant(a_run.mapping)
     client.force_login(_bcp_side_reader(bcp_tenant, language="de"))
     page = " ".join(client.get(reverse("sync:configuration")).text.split())
-    assert "listet BC Aktivierung sie vor dem Zurückwechseln auf" in page
+    assert "listet BC-Aktivierung sie vor dem Zurückwechseln auf" in page
 
 
 @pytest.mark.parametrize(("down", "name"), [("na", "North America"), (BACKUP, "Europe")])
