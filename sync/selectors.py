@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 
 from bcp_project.regions import alias_for_mapping, alias_for_tenant, health
@@ -53,8 +53,10 @@ def sync_state(*, tenant: Tenant) -> SyncState:
         configuration = SyncConfiguration.objects.filter(mapping=mapping).first()
         runs = SyncRun.objects.filter(mapping=mapping)
         active = runs.filter(status__in=SyncRun.ACTIVE).first()
-        last = runs.exclude(status__in=SyncRun.ACTIVE).order_by("-finished_at", "-id").first()
-        success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
+        # PostgreSQL puts NULL first in a descending order, SQLite last: a run without an end must not be the last.
+        latest = (F("finished_at").desc(nulls_last=True), "-id")
+        last = runs.exclude(status__in=SyncRun.ACTIVE).order_by(*latest).first()
+        success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by(*latest).first()
     return SyncState(tenant=tenant, mapping=mapping, configuration=configuration, active_run=active, last_run=last,
                      last_success=success, region_down=region_down(mapping=mapping) if mapping is not None else None)
 
