@@ -116,7 +116,8 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
     assert admin.sign_in("admin").url.endswith("/admin/")
     page = admin.get("/admin/bc-enablement/")
     assert page.status == 200, page.visible()[:500]
-    notice = re.search(rf"The database of {NA} is not answering, since (\d{{4}}-\d\d-\d\d \d\d:\d\d) UTC\.",
+    # (The time is a <time> element, whose end tag visible() reads as a space before the full stop.)
+    notice = re.search(rf"The database of {NA} is not answering, since (\d{{4}}-\d\d-\d\d \d\d:\d\d) UTC ?\.",
                        page.visible())
     assert notice, page.visible()[:2000]
     for key in ("mapping", "passkey", "sync_enabled", "sync_fresh", "sync_idle", "switch_back", "users"):
