@@ -220,6 +220,7 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
     # Switching back works: the agent lands on Classics Inc. again.
     back = admin.post("/admin/bc-enablement/switch/", {"passkey": PASSKEY, "confirm": "on"})
     assert back.url.endswith("/sign-in/") and f"The primary tenant “{PRIMARY}” is active again." in back.visible()
+    assert "A sync has started" in back.visible(), back.visible()[:800]
     home = Client(app.url, bound=BOUND, log=log, who="agent (switched back)")
     assert _account(home.sign_in("agent")) == PRIMARY
     assert home.get("/plan/").status == 200
