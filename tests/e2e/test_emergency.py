@@ -11,6 +11,8 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect
 
+from sync.models import SyncRun
+from sync.services import sync_run_execute
 from tests.e2e.conftest import save_screenshot
 from tests.enablement.conftest import (  # noqa: F401
     PASSKEY,
@@ -224,6 +226,11 @@ def test_the_whole_emergency_switch_to_the_bcp_tenant_and_back(page, admin_page,
     accessible(admin, where="Sign-in after switching back (administrator)")
     synced.refresh_from_db()
     assert (synced.active_side, synced.routing_epoch) == ("primary", 2)
+    # The switch back queued the forward sync that makes the BCP tenant's copies the primary's again. This test has
+    # no worker: it runs the run as one would, so that no sync is still waiting when she switches again below.
+    run = SyncRun.objects.filter(mapping=synced).order_by("-id").first()
+    assert (run.trigger, run.status) == (SyncRun.Trigger.SWITCH_BACK, SyncRun.Status.QUEUED)
+    assert sync_run_execute(run_id=run.pk).status == SyncRun.Status.SUCCEEDED
 
     # The agent's next click: sign in again, and he is back on Classics Inc., without the banner.
     agent.reload()

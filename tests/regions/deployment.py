@@ -150,6 +150,12 @@ class Deployment:
             "PasskeyAttempt.objects.all().delete()\n"
             "from axes.models import AccessAttempt\n"
             "AccessAttempt.objects.all().delete()\n"
+            # A switch back queues the pair's forward sync, and no worker runs here: it would wait, and the next
+            # test would find "A sync is running" on BC Enablement.
+            "from bcp_project.regions import aliases\n"
+            "from sync.models import SyncRun\n"
+            "for alias in aliases():\n"
+            "    SyncRun.objects.using(alias).filter(status__in=SyncRun.ACTIVE).delete()\n"
         )
 
     def remove(self) -> None:

@@ -116,7 +116,8 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
     assert admin.sign_in("admin").url.endswith("/admin/")
     page = admin.get("/admin/bc-enablement/")
     assert page.status == 200, page.visible()[:500]
-    notice = re.search(rf"The database of {NA} is not answering, since (\d{{4}}-\d\d-\d\d \d\d:\d\d) UTC\.",
+    # (The time is a <time> element, whose end tag visible() reads as a space before the full stop.)
+    notice = re.search(rf"The database of {NA} is not answering, since (\d{{4}}-\d\d-\d\d \d\d:\d\d) UTC ?\.",
                        page.visible())
     assert notice, page.visible()[:2000]
     for key in ("mapping", "passkey", "sync_enabled", "sync_fresh", "sync_idle", "switch_back", "users"):
@@ -219,6 +220,7 @@ def _walk(app, deployment, *, kind, take_away, bring_back):
     # Switching back works: the agent lands on Classics Inc. again.
     back = admin.post("/admin/bc-enablement/switch/", {"passkey": PASSKEY, "confirm": "on"})
     assert back.url.endswith("/sign-in/") and f"The primary tenant “{PRIMARY}” is active again." in back.visible()
+    assert "A sync has started" in back.visible(), back.visible()[:800]
     home = Client(app.url, bound=BOUND, log=log, who="agent (switched back)")
     assert _account(home.sign_in("agent")) == PRIMARY
     assert home.get("/plan/").status == 200
