@@ -32,15 +32,21 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
             form = SwitchForm(initial={"bcp_active": mapping.active_side == BcpMapping.Side.SECONDARY})
     if mapping is not None and "changes" not in extra:
         extra["changes"] = carryback.bcp_changes(mapping=mapping)
-    if mapping is not None and not extra.get("tm"):
-        # The Admin page's card of the pair's message, with its form for who may change it (the TM page has none).
-        message = extra.setdefault("pair_message", notices.pair_message_get(mapping_id=mapping.pk))
-        if request.nav.has(CHANGE_BCP_ENABLEMENT) and "message_form" not in extra:
-            extra["message_form"] = PairMessageForm(initial={"text": message.get("text", "")})
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
             "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk,
             "regions_down": state.regions_down if state is not None else [],
             "carry": carryback.CARRY, "keep": carryback.KEEP, **extra}
+
+
+def _message_card(mapping, *, can_change: bool, form=None) -> dict:
+    """The card of the pair's message (_panel.html): the message shown now, and its form for who may change it."""
+    if mapping is None:
+        return {}
+    message = notices.pair_message_get(mapping_id=mapping.pk)
+    card = {"pair_message": message}
+    if can_change:
+        card["message_form"] = form or PairMessageForm(initial={"text": message.get("text", "")})
+    return card
 
 
 CHOICE_PREFIX = "choice-"
@@ -82,10 +88,12 @@ def _review(request, *, tenant, mapping, **extra):
     return context, 200
 
 
-def _page_context(request, tenant, mapping, **extra) -> dict:
+def _page_context(request, tenant, mapping, *, message_form=None, **extra) -> dict:
     """The Admin page's context, with what the person may do there."""
-    return _context(request, tenant, mapping, can_change=request.nav.has(CHANGE_BCP_ENABLEMENT),
-                    can_see_sync=request.nav.has(VIEW_BCP_CONFIGURATIONS), **extra)
+    can_change = request.nav.has(CHANGE_BCP_ENABLEMENT)
+    return _context(request, tenant, mapping, can_change=can_change,
+                    can_see_sync=request.nav.has(VIEW_BCP_CONFIGURATIONS),
+                    **_message_card(mapping, can_change=can_change, form=message_form), **extra)
 
 
 def _switch(request, *, tenant, mapping, on_behalf: bool):
@@ -184,13 +192,14 @@ def switch(request, *, tenant):
     mapping = selectors.mapping_of(tenant=tenant)
     if mapping is None:
         raise Http404
-    can_see_sync = request.nav.has(VIEW_BCP_CONFIGURATIONS)
+    # A POST here needs BCP Tenant Enablement Edit (the guard), so the message card has its form.
+    extra = {"can_see_sync": request.nav.has(VIEW_BCP_CONFIGURATIONS), **_message_card(mapping, can_change=True)}
     if request.POST.get("step") == "review":
-        context, status = _review(request, tenant=tenant, mapping=mapping, can_see_sync=can_see_sync)
+        context, status = _review(request, tenant=tenant, mapping=mapping, **extra)
         return render(request, "enablement/page.html", context, status=status)
     outcome = _switch(request, tenant=tenant, mapping=mapping, on_behalf=False)
     if isinstance(outcome, tuple):
-        context = _refused(request, tenant, mapping, *outcome, can_see_sync=can_see_sync)
+        context = _refused(request, tenant, mapping, *outcome, **extra)
         return render(request, "enablement/page.html", context, status=outcome[1])
     if not outcome.changed:
         messages.info(request, _unchanged_message(outcome.mapping))
