@@ -392,6 +392,52 @@ def test_an_administrator_on_the_bcp_tenant_writes_it_too(client, synced, switch
     assert "Written on the BCP side." in _sign_in(Client(), "andy").text
 
 
+def _support(client, rep, tenant):
+    """The representative signed in and supporting `tenant` (Impersonate & Support); its Admin home."""
+    client.force_login(rep)
+    assert client.post(reverse("support:start", args=[tenant.pk])).status_code == 302
+    return client.get(reverse("accounts:admin_home")).text
+
+
+def test_a_representative_supporting_a_tenant_of_the_pair_sees_what_its_users_see(client, rep, synced, switch,
+                                                                                  other_tenant):
+    notices.pair_message_set(mapping=synced, text="Use the backup phone line.", actor=Actor.system(),
+                             tenant=synced.primary)
+    # The primary, while it is active: the message, and no word of a backup.
+    page = _support(client, rep, synced.primary)
+    assert 'data-testid="pair-message"' in page and "Use the backup phone line." in page
+    assert 'data-testid="bcp-banner"' not in page
+    # The BCP tenant before the switch: the message, and that it is the backup, not active.
+    page = _support(client, rep, synced.secondary)
+    assert "Use the backup phone line." in page
+    banner = page.split('data-testid="bcp-banner"')[1].split("</div>")[0]
+    assert "You are working in <strong>Classics Inc. BCP</strong>, the backup (BCP) system of “Classics Inc.”" in banner
+    assert "It is not active: the users of the pair work in “Classics Inc.”." in banner
+
+    switch(synced)
+    # The BCP tenant while it is active: the banner its users see, said to the representative.
+    page = _support(client, rep, synced.secondary)
+    assert "Use the backup phone line." in page
+    banner = page.split('data-testid="bcp-banner"')[1].split("</div>")[0]
+    assert "It is active: the users of the pair work here until their administrators switch back" in banner
+    # Another tenant's support shows nothing of the pair.
+    page = _support(client, rep, other_tenant)
+    assert "Use the backup phone line." not in page and 'data-testid="bcp-banner"' not in page
+    # After the support ends, the representative's own pages are no tenant's.
+    client.post(reverse("support:end"))
+    page = client.get(reverse("accounts:profile")).text
+    assert "Use the backup phone line." not in page and 'data-testid="bcp-banner"' not in page
+
+
+def test_the_representatives_bcp_banner_speaks_german(client, rep, synced, switch):
+    rep.language = "de"
+    rep.save(update_fields=["language"])
+    switch(synced)
+    page = _support(client, rep, synced.secondary)
+    banner = page.split('data-testid="bcp-banner"')[1].split("</div>")[0]
+    assert "Sie arbeiten in <strong>Classics Inc. BCP</strong>, dem Backup-System (BCP) von „Classics Inc.“. Es ist aktiv" in banner
+
+
 def test_the_message_costs_one_cached_read_per_page(client, synced, settings):
     with capture_on_commit_everywhere(execute=True):
         notices.pair_message_set(mapping=synced, text="Use line 2.", actor=Actor.system(), tenant=synced.primary)
