@@ -88,6 +88,20 @@ def _review(request, *, tenant, mapping, **extra):
     return context, 200
 
 
+def _choose_again(request, *, tenant, mapping, **extra) -> dict:
+    """“Change the choices” on the review: the list again with every choice still chosen (the review's form sends
+    them back, one per record, a choice for every record spelled out). When the list changed meanwhile it says so;
+    a record new to it starts as a record does. Nothing is changed."""
+    changes = carryback.bcp_changes(mapping=mapping)
+    posted = _posted_choices(request.POST)
+    for item in changes.items:
+        item.chosen = posted.get(item.key, "")
+    context = _context(request, tenant, mapping, changes=changes, can_change=True, **extra)
+    if request.POST.get("changes_token") != changes.token:
+        context["changes_error"] = carryback.ChangesMoved().message
+    return context
+
+
 def _page_context(request, tenant, mapping, *, message_form=None, **extra) -> dict:
     """The Admin page's context, with what the person may do there."""
     can_change = request.nav.has(CHANGE_BCP_ENABLEMENT)
@@ -197,6 +211,8 @@ def switch(request, *, tenant):
     if request.POST.get("step") == "review":
         context, status = _review(request, tenant=tenant, mapping=mapping, **extra)
         return render(request, "enablement/page.html", context, status=status)
+    if request.POST.get("step") == "change":
+        return render(request, "enablement/page.html", _choose_again(request, tenant=tenant, mapping=mapping, **extra))
     outcome = _switch(request, tenant=tenant, mapping=mapping, on_behalf=False)
     if isinstance(outcome, tuple):
         context = _refused(request, tenant, mapping, *outcome, **extra)
@@ -304,6 +320,9 @@ def tm_page(request, tenant_id):
     if request.method == "POST" and request.POST.get("step") == "review":
         context, status = _review(request, tenant=tenant, mapping=mapping, **extra)
         return render(request, "enablement/tm_page.html", context, status=status)
+    if request.method == "POST" and request.POST.get("step") == "change":
+        context = _choose_again(request, tenant=tenant, mapping=mapping, **extra)
+        return render(request, "enablement/tm_page.html", context)
     if request.method == "POST":
         outcome = _switch(request, tenant=tenant, mapping=mapping, on_behalf=True)
         if isinstance(outcome, tuple):

@@ -301,7 +301,8 @@ def test_a_representative_writes_edits_and_removes_the_message_from_tm_on_the_cu
 
     remove_url = reverse("enablement:tm_message_remove", args=[synced.secondary_id])
     confirm = client.get(remove_url)
-    assert confirm.status_code == 200 and "<title>Remove the message · Classics Inc. BCP · BC Enablement" in confirm.text
+    assert confirm.status_code == 200
+    assert "<title>Remove the message · Classics Inc. BCP · BC Enablement" in confirm.text
     assert "Use line 2." in confirm.text and ">Remove the message</button>" in confirm.text
     assert f'href="{bcp_url}"' in confirm.text and reverse("tenants:list") in confirm.text  # back to TM, not Admin
     assert PairMessage.objects.exists()  # asking changed nothing
@@ -435,7 +436,8 @@ def test_the_representatives_bcp_banner_speaks_german(client, rep, synced, switc
     switch(synced)
     page = _support(client, rep, synced.secondary)
     banner = page.split('data-testid="bcp-banner"')[1].split("</div>")[0]
-    assert "Sie arbeiten in <strong>Classics Inc. BCP</strong>, dem Backup-System (BCP) von „Classics Inc.“. Es ist aktiv" in banner
+    assert ("Sie arbeiten in <strong>Classics Inc. BCP</strong>, dem Backup-System (BCP) von „Classics Inc.“. "
+            "Es ist aktiv") in banner
 
 
 def test_the_message_costs_one_cached_read_per_page(client, synced, settings):
