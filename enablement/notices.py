@@ -93,6 +93,11 @@ def pair_message_get(*, mapping_id: int) -> dict:
     return {**value, "at": datetime.fromisoformat(value["at"])} if value else {}
 
 
+def _behalf(on_behalf: bool) -> dict:
+    """In the audit of a message: written by an account representative on the tenant's behalf (as a switch)."""
+    return {"on_behalf": True} if on_behalf else {}
+
+
 def _clean_message(text: str) -> str:
     text = "\n".join(line.rstrip() for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     text = text.strip()
@@ -107,9 +112,11 @@ def _clean_message(text: str) -> str:
     return text
 
 
-def pair_message_set(*, mapping: BcpMapping, text: str, actor: Actor, tenant: Tenant) -> PairMessage:
+def pair_message_set(*, mapping: BcpMapping, text: str, actor: Actor, tenant: Tenant,
+                     on_behalf: bool = False) -> PairMessage:
     """Writes (or replaces) the message for everyone in the pair, audited in `tenant`'s log (the tenant of the
-    administrator who wrote it). The same text again writes nothing."""
+    administrator who wrote it, or whose TM page the account representative wrote it on, `on_behalf` of it). The
+    same text again writes nothing."""
     text = _clean_message(text)
     with transaction.atomic(using=CONTROL):
         BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
@@ -123,14 +130,15 @@ def pair_message_set(*, mapping: BcpMapping, text: str, actor: Actor, tenant: Te
                                                                              timezone.now())
         message.save()
         audit_record(action="enablement.pair_message_set", by=actor, tenant=tenant, obj=mapping,
-                     changes={"text": text, "previous": previous}, using=CONTROL)
+                     changes={"text": text, "previous": previous, **_behalf(on_behalf)}, using=CONTROL)
         value, mapping_id = _message_as_cached(message), mapping.pk
         transaction.on_commit(lambda: _message_cache_set(mapping_id, value), using=CONTROL)
     return message
 
 
-def pair_message_remove(*, mapping: BcpMapping, actor: Actor, tenant: Tenant) -> None:
-    """Removes the pair's message: the banner goes from every page of both tenants. Audited with the text."""
+def pair_message_remove(*, mapping: BcpMapping, actor: Actor, tenant: Tenant, on_behalf: bool = False) -> None:
+    """Removes the pair's message: the banner goes from every page of both tenants. Audited with the text (and, for
+    an account representative on TM, `on_behalf` of `tenant`)."""
     with transaction.atomic(using=CONTROL):
         BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
         message = PairMessage.objects.filter(mapping=mapping).first()
@@ -139,7 +147,7 @@ def pair_message_remove(*, mapping: BcpMapping, actor: Actor, tenant: Tenant) ->
         text = message.text
         message.delete()
         audit_record(action="enablement.pair_message_remove", by=actor, tenant=tenant, obj=mapping,
-                     changes={"text": text}, using=CONTROL)
+                     changes={"text": text, **_behalf(on_behalf)}, using=CONTROL)
         mapping_id = mapping.pk
         transaction.on_commit(lambda: _message_cache_set(mapping_id, {}), using=CONTROL)
 

@@ -32,15 +32,21 @@ def _context(request, tenant, mapping, form=None, **extra) -> dict:
             form = SwitchForm(initial={"bcp_active": mapping.active_side == BcpMapping.Side.SECONDARY})
     if mapping is not None and "changes" not in extra:
         extra["changes"] = carryback.bcp_changes(mapping=mapping)
-    if mapping is not None and not extra.get("tm"):
-        # The Admin page's card of the pair's message, with its form for who may change it (the TM page has none).
-        message = extra.setdefault("pair_message", notices.pair_message_get(mapping_id=mapping.pk))
-        if request.nav.has(CHANGE_BCP_ENABLEMENT) and "message_form" not in extra:
-            extra["message_form"] = PairMessageForm(initial={"text": message.get("text", "")})
     return {"tenant": tenant, "mapping": mapping, "state": state, "active": active, "form": form,
             "is_bcp_side": mapping is not None and mapping.secondary_id == tenant.pk,
             "regions_down": state.regions_down if state is not None else [],
             "carry": carryback.CARRY, "keep": carryback.KEEP, **extra}
+
+
+def _message_card(mapping, *, can_change: bool, form=None) -> dict:
+    """The card of the pair's message (_panel.html): the message shown now, and its form for who may change it."""
+    if mapping is None:
+        return {}
+    message = notices.pair_message_get(mapping_id=mapping.pk)
+    card = {"pair_message": message}
+    if can_change:
+        card["message_form"] = form or PairMessageForm(initial={"text": message.get("text", "")})
+    return card
 
 
 CHOICE_PREFIX = "choice-"
@@ -82,10 +88,26 @@ def _review(request, *, tenant, mapping, **extra):
     return context, 200
 
 
-def _page_context(request, tenant, mapping, **extra) -> dict:
+def _choose_again(request, *, tenant, mapping, **extra) -> dict:
+    """“Change the choices” on the review: the list again with every choice still chosen (the review's form sends
+    them back, one per record, a choice for every record spelled out). When the list changed meanwhile it says so;
+    a record new to it starts as a record does. Nothing is changed."""
+    changes = carryback.bcp_changes(mapping=mapping)
+    posted = _posted_choices(request.POST)
+    for item in changes.items:
+        item.chosen = posted.get(item.key, "")
+    context = _context(request, tenant, mapping, changes=changes, can_change=True, **extra)
+    if request.POST.get("changes_token") != changes.token:
+        context["changes_error"] = carryback.ChangesMoved().message
+    return context
+
+
+def _page_context(request, tenant, mapping, *, message_form=None, **extra) -> dict:
     """The Admin page's context, with what the person may do there."""
-    return _context(request, tenant, mapping, can_change=request.nav.has(CHANGE_BCP_ENABLEMENT),
-                    can_see_sync=request.nav.has(VIEW_BCP_CONFIGURATIONS), **extra)
+    can_change = request.nav.has(CHANGE_BCP_ENABLEMENT)
+    return _context(request, tenant, mapping, can_change=can_change,
+                    can_see_sync=request.nav.has(VIEW_BCP_CONFIGURATIONS),
+                    **_message_card(mapping, can_change=can_change, form=message_form), **extra)
 
 
 def _switch(request, *, tenant, mapping, on_behalf: bool):
@@ -184,13 +206,16 @@ def switch(request, *, tenant):
     mapping = selectors.mapping_of(tenant=tenant)
     if mapping is None:
         raise Http404
-    can_see_sync = request.nav.has(VIEW_BCP_CONFIGURATIONS)
+    # A POST here needs BCP Tenant Enablement Edit (the guard), so the message card has its form.
+    extra = {"can_see_sync": request.nav.has(VIEW_BCP_CONFIGURATIONS), **_message_card(mapping, can_change=True)}
     if request.POST.get("step") == "review":
-        context, status = _review(request, tenant=tenant, mapping=mapping, can_see_sync=can_see_sync)
+        context, status = _review(request, tenant=tenant, mapping=mapping, **extra)
         return render(request, "enablement/page.html", context, status=status)
+    if request.POST.get("step") == "change":
+        return render(request, "enablement/page.html", _choose_again(request, tenant=tenant, mapping=mapping, **extra))
     outcome = _switch(request, tenant=tenant, mapping=mapping, on_behalf=False)
     if isinstance(outcome, tuple):
-        context = _refused(request, tenant, mapping, *outcome, can_see_sync=can_see_sync)
+        context = _refused(request, tenant, mapping, *outcome, **extra)
         return render(request, "enablement/page.html", context, status=outcome[1])
     if not outcome.changed:
         messages.info(request, _unchanged_message(outcome.mapping))
@@ -208,6 +233,46 @@ def _pair_or_404(tenant) -> BcpMapping:
     return mapping
 
 
+def _message_save(request, *, tenant, mapping, on_behalf: bool) -> PairMessageForm | None:
+    """Writes the posted message for everyone in the pair and says so: None when it is saved, else the form with
+    what to correct (nothing changed)."""
+    form = PairMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            notices.pair_message_set(mapping=mapping, text=form.cleaned_data["text"],
+                                     actor=Actor.from_request(request), tenant=tenant, on_behalf=on_behalf)
+        except notices.PairMessageError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The message is saved. Everyone in “%(primary)s” and “%(bcp)s” sees it on "
+                                        "every page until you remove it.")
+                             % {"primary": mapping.primary.name, "bcp": mapping.secondary.name})
+            return None
+    return form
+
+
+def _message_remove(request, *, tenant, mapping, tm: bool):
+    """Asks first (GET), then removes the pair's message (POST), from the Admin page or (`tm`) from TM on the
+    customer's behalf; back to that page."""
+    back = reverse("enablement:tm_page", args=[tenant.pk]) if tm else reverse("enablement:page")
+    if request.method == "POST":
+        try:
+            notices.pair_message_remove(mapping=mapping, actor=Actor.from_request(request), tenant=tenant,
+                                        on_behalf=tm)
+        except notices.PairMessageError as exc:
+            messages.info(request, exc.message)
+        else:
+            messages.success(request, _("The message is removed from every page of both tenants."))
+        return redirect(back)
+    message = notices.pair_message_get(mapping_id=mapping.pk)
+    if not message:
+        messages.info(request, _("There is no message to remove: someone removed it already."))
+        return redirect(back)
+    return render(request, "enablement/message_remove.html", {"tenant": tenant, "mapping": mapping,
+                                                               "pair_message": message, "back": back,
+                                                               "tm": tm})
+
+
 @guard
 @require_POST
 def message_set(request, *, tenant):
@@ -215,18 +280,9 @@ def message_set(request, *, tenant):
     mapping = _pair_or_404(tenant)
     if not request.nav.has(CHANGE_BCP_ENABLEMENT):
         raise PermissionDenied
-    form = PairMessageForm(request.POST)
-    if form.is_valid():
-        try:
-            notices.pair_message_set(mapping=mapping, text=form.cleaned_data["text"],
-                                     actor=Actor.from_request(request), tenant=tenant)
-        except notices.PairMessageError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, _("The message is saved. Everyone in “%(primary)s” and “%(bcp)s” sees it on "
-                                        "every page until you remove it.")
-                             % {"primary": mapping.primary.name, "bcp": mapping.secondary.name})
-            return redirect("enablement:page")
+    form = _message_save(request, tenant=tenant, mapping=mapping, on_behalf=False)
+    if form is None:
+        return redirect("enablement:page")
     return render(request, "enablement/page.html", _page_context(request, tenant, mapping, message_form=form),
                   status=400)
 
@@ -238,41 +294,63 @@ def message_remove(request, *, tenant):
     mapping = _pair_or_404(tenant)
     if not request.nav.has(CHANGE_BCP_ENABLEMENT):
         raise PermissionDenied
-    message = notices.pair_message_get(mapping_id=mapping.pk)
-    if request.method == "POST":
-        try:
-            notices.pair_message_remove(mapping=mapping, actor=Actor.from_request(request), tenant=tenant)
-        except notices.PairMessageError as exc:
-            messages.info(request, exc.message)
-        else:
-            messages.success(request, _("The message is removed from every page of both tenants."))
-        return redirect("enablement:page")
-    if not message:
-        messages.info(request, _("There is no message to remove: someone removed it already."))
-        return redirect("enablement:page")
-    return render(request, "enablement/message_remove.html", {"tenant": tenant, "mapping": mapping,
-                                                               "pair_message": message})
+    return _message_remove(request, tenant=tenant, mapping=mapping, tm=False)
+
+
+# --- the same panel in TM: an account representative acting on the customer's behalf ----------------------------
+
+
+def _tm_tenant_and_pair(tenant_id) -> tuple[Tenant, BcpMapping]:
+    tenant = get_object_or_404(Tenant.objects.select_related("region"), pk=tenant_id)
+    return tenant, _pair_or_404(tenant)
+
+
+def _tm_context(request, tenant, mapping, *, message_form=None, **extra) -> dict:
+    """The TM page's context: a representative may do everything there that the customer's BCP Tenant Enablement
+    Edit allows, but sees nothing of Sync Configuration."""
+    return _context(request, tenant, mapping, can_change=True, can_see_sync=False, tm=True,
+                    **_message_card(mapping, can_change=True, form=message_form), **extra)
 
 
 @tm_required
 @require_http_methods(["GET", "POST"])
 def tm_page(request, tenant_id):
-    tenant = get_object_or_404(Tenant.objects.select_related("region"), pk=tenant_id)
-    mapping = selectors.mapping_of(tenant=tenant)
-    if mapping is None:
-        raise Http404
+    tenant, mapping = _tm_tenant_and_pair(tenant_id)
+    extra = {"can_see_sync": False, "tm": True, **_message_card(mapping, can_change=True)}
     if request.method == "POST" and request.POST.get("step") == "review":
-        context, status = _review(request, tenant=tenant, mapping=mapping, can_see_sync=False, tm=True)
+        context, status = _review(request, tenant=tenant, mapping=mapping, **extra)
         return render(request, "enablement/tm_page.html", context, status=status)
+    if request.method == "POST" and request.POST.get("step") == "change":
+        context = _choose_again(request, tenant=tenant, mapping=mapping, **extra)
+        return render(request, "enablement/tm_page.html", context)
     if request.method == "POST":
         outcome = _switch(request, tenant=tenant, mapping=mapping, on_behalf=True)
         if isinstance(outcome, tuple):
-            context = _refused(request, tenant, mapping, *outcome, can_see_sync=False, tm=True)
+            context = _refused(request, tenant, mapping, *outcome, **extra)
             return render(request, "enablement/tm_page.html", context, status=outcome[1])
         if outcome.changed:
             _tell_done(request, outcome)
         else:
             messages.success(request, _unchanged_message(outcome.mapping))
         return redirect("enablement:tm_page", tenant_id=tenant.pk)
-    context = _context(request, tenant, mapping, can_change=True, can_see_sync=False, tm=True)
-    return render(request, "enablement/tm_page.html", context)
+    return render(request, "enablement/tm_page.html", _tm_context(request, tenant, mapping))
+
+
+@tm_required
+@require_POST
+def tm_message_set(request, tenant_id):
+    """The pair's message written by a representative on the customer's behalf (audited as theirs, for it)."""
+    tenant, mapping = _tm_tenant_and_pair(tenant_id)
+    form = _message_save(request, tenant=tenant, mapping=mapping, on_behalf=True)
+    if form is None:
+        return redirect("enablement:tm_page", tenant_id=tenant.pk)
+    return render(request, "enablement/tm_page.html", _tm_context(request, tenant, mapping, message_form=form),
+                  status=400)
+
+
+@tm_required
+@require_http_methods(["GET", "POST"])
+def tm_message_remove(request, tenant_id):
+    """Asks first, then removes the pair's message on the customer's behalf."""
+    tenant, mapping = _tm_tenant_and_pair(tenant_id)
+    return _message_remove(request, tenant=tenant, mapping=mapping, tm=True)

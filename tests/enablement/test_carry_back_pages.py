@@ -385,3 +385,99 @@ def test_with_the_primarys_region_down_the_note_names_that_region(bcp_admin, wor
         health.mark_up("na")
     assert 'data-testid="bcp-changes-unavailable"' in page
     assert says in page and "a region's database" not in page and "einer Region" not in page
+
+
+# --- "Change the choices" on the review -------------------------------------------------------------------------
+
+
+def _form_of(page: str, testid: str) -> str:
+    """The <form> that holds the element with data-testid=`testid`."""
+    before, after = page.split(f'data-testid="{testid}"', 1)
+    return before.rsplit("<form", 1)[1] + f'data-testid="{testid}"' + after.split("</form>", 1)[0]
+
+
+def _press(client, page: str, testid: str):
+    """Submits the form that holds the button `testid` with that button, as a browser does without script: the
+    form's hidden fields, the button's name and value, to the button's formaction (else the form's action)."""
+    form = _form_of(page, testid)
+    button = re.search(rf'<button[^>]*data-testid="{testid}"[^>]*>', form).group(0)
+    attribute = dict(re.findall(r'(\w+)="([^"]*)"', button))
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    data[attribute["name"]] = attribute["value"]
+    action = attribute.get("formaction") or re.search(r'action="([^"]*)"', form).group(1)
+    return client.post(action.split("#")[0], data), action
+
+
+def _checked(page: str) -> dict[str, str]:
+    """Each record's radio that is checked on the list: choice-<key> -> value."""
+    radios = re.findall(r'<input type="radio" name="(choice-[^"]+)" value="([^"]+)"( checked)?', page)
+    return {name: value for name, value, checked in radios if checked}
+
+
+def test_change_the_choices_returns_to_the_list_with_every_choice_kept(bcp_admin, worked):
+    cc.team_update(team=original(Team, worked, "Sales"), name="Sales", description="Day shift",
+                   actor=Actor.system())  # a conflict: it has no default, so what is checked was chosen
+    storm, sales = copy_of(Tag, worked, "Storm"), copy_of(Team, worked, "Sales")
+    page = text(bcp_admin.get(reverse("enablement:page")))
+    assert f"choice-team:{sales.pk}" not in _checked(page)
+    chosen = review_data(worked, {"Storm": carryback.KEEP, "Sales": carryback.CARRY, "VIP": carryback.KEEP})
+    review = text(bcp_admin.post(reverse("enablement:switch"), chosen))
+    assert 'data-testid="switch-back-review"' in review
+    # A button of the review's form (keyboard-reachable, no script), not a link that forgets the choices.
+    assert re.search(r'<button type="submit"[^>]*name="step" value="change"[^>]*data-testid="change-choices"', review)
+
+    response, action = _press(bcp_admin, review, "change-choices")
+    page = text(response)
+    assert response.status_code == 200 and action == reverse("enablement:switch") + "#changes-title"
+    assert 'id="changes-title"' in page and 'data-testid="carry-back-form"' in page
+    assert 'data-testid="switch-back-review"' not in page and 'name="passkey"' not in page
+    assert _checked(page) == {name: value for name, value in chosen.items() if name.startswith("choice-")}
+    assert _checked(page)[f"choice-tag:{storm.pk}"] == carryback.KEEP
+    assert _checked(page)[f"choice-team:{sales.pk}"] == carryback.CARRY
+    # Reviewing again as the list stands reviews the same choices; nothing was changed meanwhile.
+    again = text(bcp_admin.post(reverse("enablement:switch"), {
+        "step": "review", "changes_token": chosen["changes_token"], **_checked(page)}))
+    carried = again.split('data-testid="review-carried"')[1].split("</ul>")[0]
+    assert "Team “Sales”" in carried and "Storm" not in carried and "VIP" not in carried
+    worked.refresh_from_db()
+    assert worked.active_side == BCP and original(Team, worked, "Sales").description == "Day shift"
+
+
+def test_change_the_choices_after_one_choice_for_everything_shows_it_per_record(bcp_admin, worked):
+    data = {key: value for key, value in review_data(worked).items() if not key.startswith("choice-")}
+    review = text(bcp_admin.post(reverse("enablement:switch"), {**data, "all_choice": carryback.KEEP}))
+    page = text(_press(bcp_admin, review, "change-choices")[0])
+    assert set(_checked(page).values()) == {carryback.KEEP} and len(_checked(page)) == 3
+    # The one choice is spelled out in the records and the list is back at "Choose per record below", so changing
+    # one of them takes effect (a choice for every record would replace it).
+    assert "selected" not in page.split('id="id_all_choice"')[1].split("</select>")[0]
+
+
+def test_change_the_choices_on_a_list_that_changed_says_so_and_keeps_the_rest(bcp_admin, worked):
+    review = text(bcp_admin.post(reverse("enablement:switch"), review_data(worked, {"Storm": carryback.KEEP})))
+    hail = cc.tag_create(tenant=worked.secondary, name="Hail", actor=Actor.system())
+    response, _action = _press(bcp_admin, review, "change-choices")
+    page = text(response)
+    assert response.status_code == 200 and "not the ones you were shown" in page
+    checked = _checked(page)
+    assert checked[f"choice-tag:{copy_of(Tag, worked, 'Storm').pk}"] == carryback.KEEP
+    assert checked[f"choice-tag:{hail.pk}"] == carryback.CARRY  # new to the list: as a record starts
+
+
+def test_a_representative_changes_the_choices_from_tm(client, rep, worked):
+    client.force_login(rep)
+    url = reverse("enablement:tm_page", args=[worked.primary_id])
+    review = text(client.post(url, review_data(worked, {"Storm": carryback.KEEP})))
+    response, action = _press(client, review, "change-choices")
+    page = text(response)
+    assert action == url + "#changes-title" and response.status_code == 200
+    assert "<title>Classics Inc. · BC Enablement" in page
+    assert _checked(page)[f"choice-tag:{copy_of(Tag, worked, 'Storm').pk}"] == carryback.KEEP
+
+
+def test_change_the_choices_needs_the_right_to_switch(client, worked):
+    data = {**review_data(worked), "step": "change"}
+    client.force_login(User.objects.get(username="sam", is_bcp_copy=False))  # BCP Tenant Enablement View only
+    assert client.post(reverse("enablement:switch"), data).status_code == 403
+    client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
+    assert client.post(reverse("enablement:tm_page", args=[worked.primary_id]), data).status_code == 404

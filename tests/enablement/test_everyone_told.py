@@ -195,22 +195,29 @@ def with_message(mapping, roles):
 
 
 # Personas: anonymous, agent, supervisor (View), tenant_admin (Edit), other_admin (Edit on an unpaired tenant), rep.
+# The TM twins (the pair's primary in the path) are for the account representative only; the customer's own
+# administrator, who may write the message in Admin, gets 404 there like every other non-representative.
 URLS = [
     Row("enablement:message_set", POST, answers(302, 404, 403, 302, 404, 404), data={"text": "Changed."}),
     Row("enablement:message_remove", GET, answers(302, 404, 403, 200, 404, 404)),
     Row("enablement:message_remove", POST, answers(302, 404, 403, 302, 404, 404)),
+    Row("enablement:tm_message_set", POST, answers(302, 404, 404, 404, 404, 302), data={"text": "Changed."}),
+    Row("enablement:tm_message_remove", GET, answers(302, 404, 404, 404, 404, 200)),
+    Row("enablement:tm_message_remove", POST, answers(302, 404, 404, 404, 404, 302)),
 ]
+TM_MESSAGE = {"enablement:tm_message_set", "enablement:tm_message_remove"}
 
 
 @pytest.mark.parametrize(("row", "persona"), cases(URLS))
 def test_every_message_url_for_every_persona(as_persona, with_message, row, persona):
-    ask(as_persona(persona), row, persona)
-    changed = persona == "tenant_admin"
+    tm = row.name in TM_MESSAGE
+    ask(as_persona(persona), row, persona, args=[with_message.primary_id] if tm else [])
+    changed = persona == ("rep" if tm else "tenant_admin")
     text = PairMessage.objects.filter(mapping=with_message).values_list("text", flat=True).first()
     if not changed:
         assert text == "Use the backup phone line."
     elif row.method == POST:
-        assert text == ("Changed." if row.name == "enablement:message_set" else None)
+        assert text == ("Changed." if row.name.endswith("message_set") else None)
 
 
 def test_an_administrator_writes_edits_and_removes_the_message_with_a_confirmation(client, tenant_admin, mapping,
@@ -264,6 +271,87 @@ def test_the_service_refuses_what_the_form_would(mapping):
     assert not PairMessage.objects.exists()
 
 
+def test_a_representative_writes_edits_and_removes_the_message_from_tm_on_the_customers_behalf(client, rep, synced,
+                                                                                            switch):
+    client.force_login(rep)
+    url = reverse("enablement:tm_page", args=[synced.primary_id])
+    page = client.get(url).text
+    form = page.split('data-testid="pair-message-form"')[0].rsplit("<form", 1)[1]
+    assert "No message is shown." in page and 'name="text"' in page
+    assert f'action="{reverse("enablement:tm_message_set", args=[synced.primary_id])}"' in form
+    response = _post(client, reverse("enablement:tm_message_set", args=[synced.primary_id]),
+                     {"text": " Use the backup phone line.\r\n"}, follow=True)
+    assert response.request["PATH_INFO"] == url
+    assert "The message is saved." in response.text and "Use the backup phone line." in response.text
+    assert 'href="{}"'.format(reverse("enablement:tm_message_remove", args=[synced.primary_id])) in response.text
+    event = audit_events().get(action="enablement.pair_message_set")
+    assert event.actor == rep and event.tenant == synced.primary
+    assert event.changes == {"text": "Use the backup phone line.", "previous": None, "on_behalf": True}
+    # The pair's users see it, named as written by the representative.
+    andy_page = _sign_in(Client()).text
+    assert "Use the backup phone line." in andy_page and f"Message from {rep.display_name}, <time" in andy_page
+
+    # From the BCP tenant's page too, while it is active: the same message for the pair, audited in its log.
+    switch(synced)
+    bcp_url = reverse("enablement:tm_page", args=[synced.secondary_id])
+    assert "Use the backup phone line." in client.get(bcp_url).text
+    _post(client, reverse("enablement:tm_message_set", args=[synced.secondary_id]), {"text": "Use line 2."})
+    assert PairMessage.objects.get(mapping=synced).text == "Use line 2."
+    assert audit_events().filter(action="enablement.pair_message_set").latest("created_at").tenant == synced.secondary
+
+    remove_url = reverse("enablement:tm_message_remove", args=[synced.secondary_id])
+    confirm = client.get(remove_url)
+    assert confirm.status_code == 200
+    assert "<title>Remove the message · Classics Inc. BCP · BC Enablement" in confirm.text
+    assert "Use line 2." in confirm.text and ">Remove the message</button>" in confirm.text
+    assert f'href="{bcp_url}"' in confirm.text and reverse("tenants:list") in confirm.text  # back to TM, not Admin
+    assert PairMessage.objects.exists()  # asking changed nothing
+    response = _post(client, remove_url, follow=True)
+    assert response.request["PATH_INFO"] == bcp_url
+    assert "The message is removed" in response.text and not PairMessage.objects.exists()
+    event = audit_events().get(action="enablement.pair_message_remove")
+    assert event.actor == rep and event.tenant == synced.secondary
+    assert event.changes == {"text": "Use line 2.", "on_behalf": True}
+    assert "no message to remove" in _post(client, remove_url, follow=True).text
+    assert "no message to remove" in client.get(remove_url, follow=True).text
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("   \n ", "Write the message, or remove it"),
+    ("x" * (notices.MESSAGE_MAX + 1), "Ensure this value has at most 500 characters"),
+    ("Bell \x07 here", "control characters"),
+])
+def test_a_representatives_message_that_cannot_be_shown_is_refused_and_nothing_changes(client, rep, with_message,
+                                                                                       text, says):
+    client.force_login(rep)
+    response = client.post(reverse("enablement:tm_message_set", args=[with_message.primary_id]), {"text": text})
+    assert response.status_code == 400 and says in response.text
+    assert "<title>Classics Inc. · BC Enablement" in response.text  # the TM page again, with what to correct
+    assert PairMessage.objects.get().text == "Use the backup phone line."
+    assert audit_events().filter(action="enablement.pair_message_set").count() == 1
+
+
+def test_the_tm_message_urls_of_a_tenant_without_a_pair_or_unknown_are_404(client, rep, with_message, other_tenant):
+    import uuid
+
+    client.force_login(rep)
+    for tenant_id in (other_tenant.pk, uuid.uuid4()):
+        assert client.post(reverse("enablement:tm_message_set", args=[tenant_id]), {"text": "x"}).status_code == 404
+        assert client.get(reverse("enablement:tm_message_remove", args=[tenant_id])).status_code == 404
+        assert client.post(reverse("enablement:tm_message_remove", args=[tenant_id])).status_code == 404
+    assert PairMessage.objects.get().text == "Use the backup phone line."
+
+
+def test_the_tm_message_card_speaks_german(client, rep, with_message):
+    rep.language = "de"
+    rep.save(update_fields=["language"])
+    client.force_login(rep)
+    page = client.get(reverse("enablement:tm_page", args=[with_message.primary_id])).text
+    assert "Nachricht an alle im Paar" in page and "Nachricht speichern" in page
+    confirm = client.get(reverse("enablement:tm_message_remove", args=[with_message.primary_id])).text
+    assert "Sie handeln im Auftrag des Kunden: Das Entfernen wird im Audit-Protokoll" in confirm
+
+
 def test_a_supervisor_reads_the_message_but_gets_no_form(client, supervisor, with_message):
     client.force_login(supervisor)
     page = client.get(reverse("enablement:page")).text
@@ -303,6 +391,53 @@ def test_an_administrator_on_the_bcp_tenant_writes_it_too(client, synced, switch
     # Both tenants' users see it: a primary-side user after the switch back.
     switch(synced, to_side=PRIMARY, by="alice")
     assert "Written on the BCP side." in _sign_in(Client(), "andy").text
+
+
+def _support(client, rep, tenant):
+    """The representative signed in and supporting `tenant` (Impersonate & Support); its Admin home."""
+    client.force_login(rep)
+    assert client.post(reverse("support:start", args=[tenant.pk])).status_code == 302
+    return client.get(reverse("accounts:admin_home")).text
+
+
+def test_a_representative_supporting_a_tenant_of_the_pair_sees_what_its_users_see(client, rep, synced, switch,
+                                                                                  other_tenant):
+    notices.pair_message_set(mapping=synced, text="Use the backup phone line.", actor=Actor.system(),
+                             tenant=synced.primary)
+    # The primary, while it is active: the message, and no word of a backup.
+    page = _support(client, rep, synced.primary)
+    assert 'data-testid="pair-message"' in page and "Use the backup phone line." in page
+    assert 'data-testid="bcp-banner"' not in page
+    # The BCP tenant before the switch: the message, and that it is the backup, not active.
+    page = _support(client, rep, synced.secondary)
+    assert "Use the backup phone line." in page
+    banner = page.split('data-testid="bcp-banner"')[1].split("</div>")[0]
+    assert "You are working in <strong>Classics Inc. BCP</strong>, the backup (BCP) system of “Classics Inc.”" in banner
+    assert "It is not active: the users of the pair work in “Classics Inc.”." in banner
+
+    switch(synced)
+    # The BCP tenant while it is active: the banner its users see, said to the representative.
+    page = _support(client, rep, synced.secondary)
+    assert "Use the backup phone line." in page
+    banner = page.split('data-testid="bcp-banner"')[1].split("</div>")[0]
+    assert "It is active: the users of the pair work here until their administrators switch back" in banner
+    # Another tenant's support shows nothing of the pair.
+    page = _support(client, rep, other_tenant)
+    assert "Use the backup phone line." not in page and 'data-testid="bcp-banner"' not in page
+    # After the support ends, the representative's own pages are no tenant's.
+    client.post(reverse("support:end"))
+    page = client.get(reverse("accounts:profile")).text
+    assert "Use the backup phone line." not in page and 'data-testid="bcp-banner"' not in page
+
+
+def test_the_representatives_bcp_banner_speaks_german(client, rep, synced, switch):
+    rep.language = "de"
+    rep.save(update_fields=["language"])
+    switch(synced)
+    page = _support(client, rep, synced.secondary)
+    banner = page.split('data-testid="bcp-banner"')[1].split("</div>")[0]
+    assert ("Sie arbeiten in <strong>Classics Inc. BCP</strong>, dem Backup-System (BCP) von „Classics Inc.“. "
+            "Es ist aktiv") in banner
 
 
 def test_the_message_costs_one_cached_read_per_page(client, synced, settings):
