@@ -10,8 +10,10 @@ memory is the Python heap's high-water mark (tracemalloc) of a rerun with --full
 The dispatcher has a section of its own (sync/bench_scheduling.py).
 """
 
+import os
 import time
 import tracemalloc
+from contextlib import ExitStack
 from datetime import date, datetime
 from datetime import time as dt_time
 from unittest import mock
@@ -26,6 +28,37 @@ def _timed(function):
     started = time.perf_counter()
     result = function()
     return time.perf_counter() - started, result
+
+
+class _Statements:
+    """Counts the SQL statements sent on every connection while it is entered (each database's own count)."""
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+        self.log: list[tuple[float, str, str]] = []
+
+    def __enter__(self):
+        self._stack = ExitStack()
+        for connection in connections.all():
+            self._stack.enter_context(connection.execute_wrapper(self._wrapper(connection.alias)))
+        return self
+
+    def _wrapper(self, alias):
+        def wrapper(execute, sql, params, many, context):
+            self.counts[alias] = self.counts.get(alias, 0) + 1
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                self.log.append((time.perf_counter() - started, alias, sql[:300]))
+        return wrapper
+
+    def __exit__(self, *exc):
+        self._stack.close()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 def sync_engine(out) -> None:
@@ -57,10 +90,21 @@ def sync_engine(out) -> None:
     floor = _floor(primary)
     full, run = _timed(one_run)
     _analyze()
-    unchanged, second = _timed(one_run)
+    with _Statements() as unchanged_statements:
+        unchanged, second = _timed(one_run)
     with in_region(primary):
         changed = _change_one_percent(primary, rows)
-    one_percent, third = _timed(one_run)
+    with _Statements() as changed_statements:
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            profile = cProfile.Profile()
+            one_percent, third = _timed(lambda: profile.runcall(one_run))
+            profile.dump_stats(os.environ["BENCH_PROFILE"])
+            with open(os.environ["BENCH_PROFILE"] + ".sql", "w") as log:
+                for seconds, alias, statement in changed_statements.log:
+                    log.write(f"{seconds * 1000:8.2f} ms  {alias:8}  {statement}\n")
+        else:
+            one_percent, third = _timed(one_run)
     # The check by digests that a run makes when none was made within SYNC_DIGEST_EVERY (an hour by default).
     with override_settings(SYNC_DIGEST_EVERY=0):
         checked, fourth = _timed(one_run)
@@ -80,9 +124,11 @@ def sync_engine(out) -> None:
         f"(target ≤ 3×); {run.totals['created'] + run.totals['updated']:,} records written",
         f"second run, nothing changed                 {unchanged:8.2f} s   {100 * unchanged / full:5.1f}% of the "
         f"full sync (target ≤ 1%); {sum(c['total'] for c in second.counts.values()):,} records compared, "
-        f"{second.totals['created'] + second.totals['updated'] + second.totals['deleted']} written",
+        f"{second.totals['created'] + second.totals['updated'] + second.totals['deleted']} written, "
+        f"{unchanged_statements.total} SQL statements",
         f"run after changing 1% of the records        {one_percent:8.2f} s   {100 * one_percent / full:5.1f}% of "
-        f"the full sync (target ≤ 3%); {changed:,} changed, {third.totals['updated']:,} updated",
+        f"the full sync (target ≤ 3%); {changed:,} changed, {third.totals['updated']:,} updated, "
+        f"{changed_statements.total} SQL statements",
         f"run checking by digests, nothing changed    {checked:8.2f} s   {100 * checked / full:5.1f}% of the "
         f"full sync (at most once per SYNC_DIGEST_EVERY); {fourth.totals['updated']:,} updated",
         f"peak Python memory, a --full rerun          {peak / 2**20:8.1f} MB (target < 200 MB)",

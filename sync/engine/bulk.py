@@ -90,6 +90,29 @@ def _array_types(model: type[Model], columns: list[str], connection) -> list[tup
     return found
 
 
+def update_by(model: type[Model], key: str, rows: dict, *, where: dict, using: str) -> None:
+    """Sets each row's values by another unique column `key` (with `where`, {column: value}, completing the
+    unique key): on PostgreSQL one UPDATE … FROM unnest(…) for a batch of up to ARRAYS_UP_TO rows, without
+    reading their primary keys first; elsewhere, or for more rows, the keys are read and update_rows sets them."""
+    if not rows:
+        return
+    connection = connections[using]
+    columns = list(next(iter(rows.values())))
+    types = _array_types(model, columns, connection) if connection.vendor == "postgresql" else None
+    if types is not None and len(rows) <= ARRAYS_UP_TO:
+        by_name = {f.attname: f for f in model._meta.concrete_fields}
+        keys = list(rows)
+        with connection.cursor() as cursor:
+            sql.update_from_arrays(cursor, model._meta.db_table, by_name[key].column, types[1:],
+                                   by_name[key].db_type(connection), [keys, *([rows[k][c] for k in keys]
+                                                                             for c in columns)],
+                                   using=using, where={by_name[name].column: value for name, value in where.items()})
+        return
+    found = model._base_manager.using(using).filter(**where, **{f"{key}__sync_in": frozenset(rows)})
+    found = found.values_list("pk", key)
+    update_rows(model, {pk: rows[value] for pk, value in found}, using=using)
+
+
 def update_rows(model: type[Model], rows: dict[int, dict], *, using: str) -> None:
     """Sets each row's values by primary key. PostgreSQL: COPY into a temporary table of the same column types,
     then one UPDATE … FROM it; elsewhere Django's bulk_update. An `updated_at` column gets now()."""

@@ -11,6 +11,8 @@ class PythonComparer(Comparer):
         """Every record of the type, or (`only`) these primary ids: those that exist are compared with their
         copies, those gone are deleted on the BCP tenant."""
         state, ids = self.state, self.state.ids
+        if only is not None and not only:  # nothing logged for the type: nothing to read
+            return Plan(source_children={child.key: {} for child in entity.children}, partial=True)
         if only is None:
             correlations = self._correlations(entity.key)
             source = entity.read(state.source_tenant)
@@ -47,6 +49,7 @@ class PythonComparer(Comparer):
                       for child in entity.children]
             plan.changed_children[target_id] = self.changed_children(entity, differ)
         plan.doomed = {pk: target_id for pk, target_id in correlations.items() if pk not in source}
+        plan.links = correlations
         return plan
 
     def _correlations(self, key: str, source_ids: list[int] | None = None) -> dict[int, int]:

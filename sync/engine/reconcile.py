@@ -25,7 +25,12 @@ class Reconciler:
         written = sorted((set(plan.creates) | set(plan.updates)) - plan.failed)
         if plan.partial:  # the records compared: their correlations and copies, read once for both checks
             scope = state.changes.get(key, set())
-            links = self._correlations_of(key, sorted(scope))
+            if plan.creates or plan.doomed or plan.adopt:
+                links = self._correlations_of(key, sorted(scope))
+            else:
+                # No correlation of these records was made or removed (updates only set their hashes), in the
+                # run's own transaction of the backup's region, whose writer lock it holds: the ones the plan read.
+                links = {pk: target for pk, target in plan.links.items() if pk in scope}
             target = pick(entity.read, state.target_tenant, sorted(links.values()))
             unlinked, orphaned, unsourced = _compare_ids(plan.source_ids, links, set(target))
         else:

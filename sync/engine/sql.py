@@ -52,15 +52,18 @@ def staging(cursor, table: str, pk: str, columns: list[str], *, using: str):
 
 
 def update_from_arrays(cursor, table: str, pk: str, columns: list[tuple[str, str]], key_type: str,
-                       arrays: list[list], *, using: str) -> None:
-    """PostgreSQL: one UPDATE setting `columns` ((name, SQL type)) of the rows whose key is in arrays[0], from
-    one array parameter per column (unnest): as many parameters however many rows."""
+                       arrays: list[list], *, using: str, where: dict | None = None) -> None:
+    """PostgreSQL: one UPDATE setting `columns` ((name, SQL type)) of the rows whose key column `pk` is in
+    arrays[0], from one array parameter per column (unnest): as many parameters however many rows. `where`
+    ({column: value}) narrows the rows to those with these values too."""
     table_q, pk_q = _quote(table, using), _quote(pk, using)
     names = [_quote(name, using) for name, _type in columns]
     arrays_sql = ", ".join(f"%s::{kind}[]" for kind in [key_type] + [kind for _name, kind in columns])
     assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    narrower = "".join(f" AND {table_q}.{_quote(column, using)} = %s" for column in where or {})
     cursor.execute(f"UPDATE {table_q} SET {assignments} FROM unnest({arrays_sql}) "  # noqa: S608
-                   f"AS v(sync_key, {', '.join(names)}) WHERE {table_q}.{pk_q} = v.sync_key", arrays)
+                   f"AS v(sync_key, {', '.join(names)}) WHERE {table_q}.{pk_q} = v.sync_key{narrower}",
+                   [*arrays, *(where or {}).values()])
 
 
 def analyze(tables: list[str], *, using: str) -> None:

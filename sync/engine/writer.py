@@ -12,10 +12,10 @@ from bcp_project.regions import CONTROL
 
 from ..models import Correlation
 from . import failpoints, sql
-from .bulk import chunks, insert_rows, update_rows
+from .bulk import chunks, insert_rows, update_by
 from .comparing import Plan
 from .state import RunState
-from .types import Entity, db_for, ids_of
+from .types import Entity, db_for
 
 # A type that wrote this many records has the statistics of its tables renewed (PostgreSQL).
 ANALYZE_AFTER = 1000
@@ -64,12 +64,9 @@ class Writer:
                 Correlation(mapping=mapping, entity_type=key, source_id=pk, target_id=target_id,
                             content_hash=plan.hashes[pk], digest=plan.digests.get(pk), synced_at=now)
                 for pk, target_id in adopted])
-            kept = ids_of(pk for pk, _t in chunk if pk not in plan.adopt)
-            existing = Correlation.objects.filter(mapping=mapping, entity_type=key, source_id__sync_in=kept)
-            update_rows(Correlation, {correlation_id: {"content_hash": plan.hashes[source_id],
-                                                       "digest": plan.digests.get(source_id), "synced_at": now}
-                                      for correlation_id, source_id in existing.values_list("pk", "source_id")},
-                        using=state.target_alias)
+            update_by(Correlation, "source_id", {pk: {"content_hash": plan.hashes[pk], "digest": plan.digests.get(pk),
+                                                      "synced_at": now} for pk, _t in chunk if pk not in plan.adopt},
+                      where={"mapping_id": mapping.pk, "entity_type": key}, using=state.target_alias)
             failpoints.failpoint(f"in:{key}:update")
             state.ids.remember(key, adopted)
             counts.updated += len(chunk)
@@ -103,12 +100,8 @@ class Writer:
             counts.done += len(chunk)
             state.save_progress(key)
             state.ids.remember(key, pairs)
-        if plan.refresh:
-            stale = Correlation.objects.filter(mapping=mapping, entity_type=key,
-                                               source_id__sync_in=ids_of(plan.refresh))
-            update_rows(Correlation, {correlation_id: {"digest": plan.refresh[source_id]}
-                                      for correlation_id, source_id in stale.values_list("pk", "source_id")},
-                        using=state.target_alias)
+        update_by(Correlation, "source_id", {pk: {"digest": digest} for pk, digest in plan.refresh.items()},
+                  where={"mapping_id": mapping.pk, "entity_type": key}, using=state.target_alias)
         if len(written) >= ANALYZE_AFTER and connections[state.target_alias].vendor == "postgresql":
             # The reads that follow select among tens of thousands of rows; planned on the statistics of an empty
             # table (a first sync) they become nested loops that take minutes instead of milliseconds.
