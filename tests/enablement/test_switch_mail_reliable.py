@@ -4,7 +4,6 @@ once (one claims the switch, the other mails nobody), a worker that dies mid-way
 not mailed yet; the one email in flight at the moment of death is the only one that can go twice), a mail server
 that takes nothing (tried again later)."""
 
-import socket
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,7 +19,7 @@ from enablement.models import Switch, SwitchEmailSent
 from enablement.notices import MAIL_GIVE_UP_AFTER, MAIL_LEASE, MAIL_REQUEUE_AFTER
 from enablement.tasks import switch_mail_dispatch, switch_mail_everyone
 from tests.broker import broker_down
-from tests.enablement.test_everyone_told import BCP, PRIMARY, _emails, switch  # noqa: F401
+from tests.enablement.test_everyone_told import PRIMARY, _emails, mail_server_goes_down, switch  # noqa: F401
 from tests.factories import UserFactory
 
 ADMIN = "alice@classics.example.com"  # gets the administrators' email of the switch, at once, not this one
@@ -191,18 +190,9 @@ def test_a_copy_that_stalled_past_its_claim_stops_after_the_email_it_was_sending
     assert sorted(counts) == [ADMIN, *EVERYONE] and sum(counts.values()) == 1 + len(EVERYONE) + 1
 
 
-def mail_server_down(settings):
-    """Django's SMTP backend pointed at a port where nothing listens: every email fails to connect, at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
-
-
 def test_a_mail_server_that_takes_nothing_is_tried_again_by_the_dispatcher(everyone, switch, settings):  # noqa: F811
     made = switched_with_the_queue_down(switch, everyone)
-    mail_server_down(settings)
+    mail_server_goes_down(settings)
     with worker_here():
         later(seconds=MAIL_REQUEUE_AFTER.total_seconds() + 1)
         assert switch_mail_dispatch() == [made.pk]
