@@ -217,9 +217,9 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
         elif active_run.status == SyncRun.Status.QUEUED:
             # Saved, not taken by a worker yet (the sync a switch back queues, a Sync now with the queue down): it
             # is not running, and a run that starts with the BCP tenant active copies nothing and ends as skipped.
-            text = _("A sync is waiting to start (queued at %(time)s): it starts as soon as a worker takes it. Wait for "
-                     "it to finish, or switch anyway with a reason: once the BCP tenant is active it does not run.") % {
-                "time": when_text(active_run.queued_at)}
+            text = _("A sync is waiting to start (queued at %(time)s): it starts as soon as a worker takes it. Wait "
+                     "for it to finish, or switch anyway with a reason: once the BCP tenant is active it does not "
+                     "run.") % {"time": when_text(active_run.queued_at)}
         else:
             text = _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops before "
                      "its next write.")
