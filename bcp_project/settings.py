@@ -318,6 +318,10 @@ CELERY_BEAT_SCHEDULE = {
     # Continuous mode: changes no signal saw (bulk updates, raw SQL), from the change logs; a look not started
     # before the next one is due is dropped. A change through a service does not wait for it (sync/signals.py).
     "sync-changes": {"task": "sync.changes", "schedule": 1.0, "options": {"expires": 1.0}},
+    # The email to everyone of a switch, sent again when the task queue did not answer at the switch or a worker
+    # died mid-way (enablement.notices.switches_to_mail); a look not started before the next one is due is dropped.
+    "enablement-switch-mail": {"task": "enablement.switch_mail_dispatch", "schedule": 30.0,
+                               "options": {"expires": 30.0}},
     # Continuity plans: drill, contact and follow-up reminders; real switches the signal missed become drills.
     "continuity-daily": {"task": "continuity.daily", "schedule": crontab(minute=0, hour=6)},
 }

@@ -51,9 +51,14 @@ class Switch(models.Model):
     switched_anyway = models.JSONField(_("switched anyway despite"), default=list, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     routing_epoch = models.PositiveBigIntegerField(_("routing epoch after"))
-    # Claimed by the task that emails everyone of the pair (enablement.notices), so that a task delivered twice
-    # mails nobody twice; given back when no email could be sent at all, so that a retry sends them.
+    # The email to everyone of the pair (enablement.notices): set when it has gone to everyone. While a copy of the
+    # task sends it, that copy holds the claim (its token; "" when nobody does), renewing claimed_at after each
+    # email: a second copy finds it held and mails nobody, and the beat dispatcher lets another copy take over a
+    # claim not renewed for a while (its worker died) or given back (the mail server took no email).
     everyone_mailed_at = models.DateTimeField(_("everyone emailed"), null=True, blank=True)
+    everyone_mail_claim = models.CharField(_("emailing everyone, by"), max_length=32, blank=True)
+    everyone_mail_claimed_at = models.DateTimeField(_("emailing everyone, last sign of life"), null=True,
+                                                    blank=True)
     # The switch's row in the audit log (never deleted): a drill made of this switch points at it.
     audit_event = models.OneToOneField("audit.AuditEvent", on_delete=models.PROTECT, related_name="+",
                                        verbose_name=_("audit event"))
@@ -62,7 +67,10 @@ class Switch(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("switch")
         verbose_name_plural = _("switches")
-        indexes = [models.Index(fields=["primary", "to_side", "at"], name="switch_primary_to_at_idx")]
+        indexes = [models.Index(fields=["primary", "to_side", "at"], name="switch_primary_to_at_idx"),
+                   # The beat dispatcher's look for switches whose email to everyone has not gone yet.
+                   models.Index(fields=["at"], condition=models.Q(everyone_mailed_at__isnull=True),
+                                name="switch_unmailed_idx")]
         constraints = [
             models.CheckConstraint(condition=~models.Q(from_side=models.F("to_side")), name="switch_changes_side"),
             models.CheckConstraint(condition=models.Q(to_side__in=["primary", "secondary"])
@@ -110,3 +118,21 @@ class SwitchNoticeShown(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.switch}"
+
+
+class SwitchEmailSent(models.Model):
+    """The email to everyone of a switch went to this address (lower-cased), recorded right after the mail server
+    took it: a copy of the task that takes over from one that died mid-way sends only to the addresses not
+    recorded."""
+
+    switch = models.ForeignKey(Switch, on_delete=models.CASCADE, related_name="+", verbose_name=_("switch"))
+    address = models.CharField(_("email address"), max_length=254)
+    at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("switch email sent")
+        verbose_name_plural = _("switch emails sent")
+        constraints = [models.UniqueConstraint(fields=["switch", "address"], name="switch_email_once_per_address")]
+
+    def __str__(self):
+        return f"{self.address} · {self.switch}"

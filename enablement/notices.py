@@ -16,13 +16,15 @@
 
 import logging
 import unicodedata
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -34,7 +36,7 @@ from bcp_project.templatetags.times import when_text
 from status.selectors import subscriber_emails
 from tenants.models import BcpMapping, Tenant
 
-from .models import PairMessage, Switch, SwitchNoticeShown
+from .models import PairMessage, Switch, SwitchEmailSent, SwitchNoticeShown
 from .selectors import enablement_holders
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,14 @@ MESSAGE_CACHE_SECONDS = 60
 # the sign-in page; forgotten at the next sign-in). NOTICE_KEY: the switch notice waiting for the first page.
 SIGNED_OUT_KEY = "bcp_signed_out"
 NOTICE_KEY = "bcp_switch_notice"
+# The email to everyone (switch_mail_everyone). A copy of the task renews its claim after each email; one not
+# renewed for MAIL_LEASE is taken to be dead, and so is the wait after a mail server that took no email at all.
+MAIL_LEASE = timedelta(minutes=5)
+# A switch whose task has not claimed it this long after the switch gets the task again from the dispatcher (the
+# task queue did not answer at commit); the same wait as a queued sync run's (sync.services.REQUEUE_AFTER).
+MAIL_REQUEUE_AFTER = timedelta(seconds=90)
+MAIL_GIVE_UP_AFTER = timedelta(days=1)
+MAIL_DISPATCH_LIMIT = 100
 
 
 class PairMessageError(ApplicationError):
@@ -204,7 +214,8 @@ def switch_notice_pop(session) -> dict | None:
 class MailOutcome:
     sent: int = 0
     failed: int = 0
-    skipped: str = ""  # why nothing was sent: "gone", "sent already", "switched again"
+    # why nothing (more) was sent: "gone", "sent already", "sending" (another copy is), "switched again", "taken over"
+    skipped: str = ""
 
     @property
     def server_down(self) -> bool:
@@ -265,22 +276,38 @@ def switch_email(switch: Switch, *, to: str, language: str) -> EmailMessage:
 
 
 def switch_mail_everyone(*, switch_id: int) -> MailOutcome:
-    """Emails everyone of the pair about a committed switch (the Celery task's work). Claims the switch first
-    (Switch.everyone_mailed_at), so a task delivered twice mails nobody twice; when the mail server takes no email
-    at all the claim is given back, so that the task's retry sends them. A switch the pair has left again since
-    is not announced any more: its email would send people to the wrong tenant."""
+    """Emails everyone of the pair about a committed switch (the Celery task's work), exactly once each as far as
+    a mail server allows.
+
+    A copy of the task first claims the switch (a conditional update of Switch.everyone_mail_claim: of two copies
+    running at once, one gets it and the other mails nobody), then sends one email per address, recording each
+    address (SwitchEmailSent) and renewing the claim right after the mail server took it; when everyone has had
+    theirs, everyone_mailed_at is set and the claim let go. A worker that dies mid-way leaves the claim unrenewed:
+    after MAIL_LEASE the dispatcher sends the task again, and that copy emails only the addresses not recorded. What
+    cannot be avoided is the one email in flight when the worker died: the mail server took it but its address was
+    not recorded yet, so that person gets it twice (recording first would instead lose it; telling someone twice
+    of an outage is the lesser harm). A copy that finds its claim taken over (it stalled past MAIL_LEASE) stops
+    after the email it was sending. When the mail server takes no email at all, the claim is given back and the
+    dispatcher tries again after MAIL_LEASE. A switch the pair has left again since is not announced any more:
+    its email would send people to the wrong tenant."""
     switch = (Switch.objects.select_related("mapping__primary", "mapping__secondary", "by")
               .filter(pk=switch_id).first())
     if switch is None or switch.mapping is None:
         return MailOutcome(skipped="gone")
     if switch.mapping.routing_epoch != switch.routing_epoch:
         return MailOutcome(skipped="switched again")
-    if not Switch.objects.filter(pk=switch_id, everyone_mailed_at__isnull=True).update(
-            everyone_mailed_at=timezone.now()):
-        return MailOutcome(skipped="sent already")
-    emails = [switch_email(switch, to=email, language=language)
-              for email, language in everyone_addresses(switch.mapping).values()]
+    token = uuid.uuid4().hex
+    claimed = Switch.objects.filter(pk=switch_id, everyone_mailed_at__isnull=True).filter(
+        Q(everyone_mail_claim="") | Q(everyone_mail_claimed_at__lt=timezone.now() - MAIL_LEASE)
+    ).update(everyone_mail_claim=token, everyone_mail_claimed_at=timezone.now())
+    if not claimed:
+        sent_already = Switch.objects.filter(pk=switch_id, everyone_mailed_at__isnull=False).exists()
+        return MailOutcome(skipped="sent already" if sent_already else "sending")
+    done = set(SwitchEmailSent.objects.filter(switch_id=switch_id).values_list("address", flat=True))
+    emails = [(key, switch_email(switch, to=email, language=language))
+              for key, (email, language) in everyone_addresses(switch.mapping).items() if key not in done]
     sent = failed = 0
+    held = True
     connection = get_connection()
     try:
         connection.open()
@@ -289,14 +316,51 @@ def switch_mail_everyone(*, switch_id: int) -> MailOutcome:
                          len(emails))
         failed = len(emails)
     else:
-        for email in emails:
+        for key, email in emails:
             try:
-                sent += connection.send_messages([email]) or 0
+                taken = connection.send_messages([email]) or 0
             except Exception:  # noqa: BLE001 - one refused address must not stop the others
                 logger.exception("switch %s: an email to everyone failed", switch_id)
-                failed += 1
+                taken = 0
+            sent += taken
+            failed += 0 if taken else 1
+            held = _renew_claim(switch_id, token, sent_to=key if taken else None)
+            if not held:
+                logger.warning("switch %s: another copy of the email task took over; this one stops", switch_id)
+                break
         connection.close()
-    outcome = MailOutcome(sent=sent, failed=failed)
+    outcome = MailOutcome(sent=sent, failed=failed, skipped="" if held else "taken over")
+    mine = Switch.objects.filter(pk=switch_id, everyone_mail_claim=token)
     if outcome.server_down:
-        Switch.objects.filter(pk=switch_id).update(everyone_mailed_at=None)
+        mine.update(everyone_mail_claim="")  # claimed_at stays: the dispatcher tries again after MAIL_LEASE
+    elif held:
+        mine.update(everyone_mailed_at=timezone.now(), everyone_mail_claim="")
     return outcome
+
+
+def _renew_claim(switch_id: int, token: str, *, sent_to: str | None) -> bool:
+    """Renews this copy's claim after an email, recording the address (`sent_to`) when the mail server took it;
+    False when the claim is no longer this copy's (another took it over). The address is recorded either way: the
+    other copy skips it, unless it read the list before this (then that person gets it twice; see
+    switch_mail_everyone)."""
+    with transaction.atomic(using=CONTROL):
+        if sent_to is not None:
+            SwitchEmailSent.objects.bulk_create([SwitchEmailSent(switch_id=switch_id, address=sent_to)],
+                                                ignore_conflicts=True)
+        return bool(Switch.objects.filter(pk=switch_id, everyone_mail_claim=token)
+                    .update(everyone_mail_claimed_at=timezone.now()))
+
+
+def switches_to_mail(*, now: datetime | None = None) -> list[int]:
+    """The switches whose email to everyone the beat dispatcher sends again (enablement.tasks): not sent yet, still
+    the pair's latest switch, and either never claimed MAIL_REQUEUE_AFTER after the switch (the task queue did not
+    answer at commit, or lost the message) or claimed and not renewed for MAIL_LEASE (its worker died, or the mail
+    server took nothing and the claim was given back). Switches older than MAIL_GIVE_UP_AFTER are left: an email a
+    day late is news to nobody, and switches from before this dispatcher existed are not announced now."""
+    now = now or timezone.now()
+    return list(
+        Switch.objects.filter(everyone_mailed_at__isnull=True, at__gt=now - MAIL_GIVE_UP_AFTER,
+                              mapping__routing_epoch=F("routing_epoch"))
+        .filter(Q(everyone_mail_claimed_at__isnull=True, at__lt=now - MAIL_REQUEUE_AFTER)
+                | Q(everyone_mail_claimed_at__lt=now - MAIL_LEASE))
+        .order_by("at", "pk").values_list("pk", flat=True)[:MAIL_DISPATCH_LIMIT])

@@ -212,9 +212,18 @@ def readiness(*, mapping: BcpMapping, now: datetime | None = None) -> Readiness:
         checks.append(Check("sync_fresh", fresh, text % {"time": when}, needs_reason=True))
 
     if unreachable is None:
-        checks.append(Check("sync_idle", active_run is None, _("No sync is running.") if active_run is None else
-                            _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops "
-                              "before its next write."), needs_reason=True))
+        if active_run is None:
+            text = _("No sync is running.")
+        elif active_run.status == SyncRun.Status.QUEUED:
+            # Saved, not taken by a worker yet (the sync a switch back queues, a Sync now with the queue down): it
+            # is not running, and a run that starts with the BCP tenant active copies nothing and ends as skipped.
+            text = _("A sync is waiting to start (queued at %(time)s): it starts as soon as a worker takes it. Wait "
+                     "for it to finish, or switch anyway with a reason: once the BCP tenant is active it does not "
+                     "run.") % {"time": when_text(active_run.queued_at)}
+        else:
+            text = _("A sync is running. Wait for it to finish, or switch anyway with a reason: the run stops before "
+                     "its next write.")
+        checks.append(Check("sync_idle", active_run is None, text, needs_reason=True))
 
     # Switching back is done on the BCP tenant: before a switch, who will be able to there (the synced roles);
     # on the BCP side, who can now.

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import Actor, audit_record
 from bcp_project import texts
+from bcp_project.celery import BROKER_ERRORS
 from bcp_project.exceptions import ApplicationError
 from bcp_project.regions import CONTROL, RegionUnavailable
 from bcp_project.templatetags.times import when_text
@@ -263,9 +264,13 @@ def _announce_switch(mapping: BcpMapping, *, to_side: str, event, switch: Switch
 
 def _enqueue_everyone_mail(switch_id: int) -> None:
     """Everyone of the pair is emailed by a task, never inside the switch: a task queue that does not answer is
-    logged, and the switch stands."""
+    logged, the switch stands, and beat's dispatcher sends the task once the queue is back
+    (tasks.switch_mail_dispatch)."""
     try:
         switch_mail_everyone.delay(switch_id)
+    except BROKER_ERRORS as exc:
+        logger.warning("switch %s: the task queue did not answer (%s: %s); the email to everyone is sent by the "
+                       "dispatcher once it is back", switch_id, type(exc).__name__, exc)
     except Exception:  # noqa: BLE001 - the switch has committed; the people who switch are emailed regardless
         logger.exception("switch %s: the email to everyone could not be queued", switch_id)
 

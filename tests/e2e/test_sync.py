@@ -66,7 +66,8 @@ def _progress(page):
 def _assert_waiting(page):
     """A run is queued: the progress bar shows, and Sync now is not offered until it has finished."""
     progress = _progress(page)
-    expect(progress.get_by_test_id("sync-running")).to_have_text("The sync is queued and starts in a moment.")
+    expect(progress.get_by_test_id("sync-running")).to_have_text(
+        "A sync is waiting to start: it starts as soon as a worker takes it. You can leave this page.")
     expect(progress.get_by_role("progressbar", name="Sync progress")).to_be_visible()
     expect(progress.get_by_text("Sync now is available again when this run has finished.")).to_be_visible()
     expect(page.get_by_role("button", name="Sync now")).to_have_count(0)

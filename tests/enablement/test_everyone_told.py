@@ -588,14 +588,18 @@ def test_anonymous_cannot_set_an_email_choice(client, agent):
     assert agent.switch_emails is True
 
 
-@pytest.fixture
-def mail_server_down(settings):
+def mail_server_goes_down(settings):
     """Django's SMTP backend pointed at a port where nothing listens: every email fails to connect, at once."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    mail_server_goes_down(settings)
 
 
 def test_a_mail_server_that_does_not_answer_does_not_fail_the_switch(client, synced, tasks_run_here,

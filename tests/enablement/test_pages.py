@@ -178,3 +178,35 @@ def test_the_page_names_who_switched_as_the_header_does(client, synced):
     client.force_login(User.objects.get(username="alice", is_bcp_copy=True))
     page = html.unescape(client.get(reverse("enablement:page")).text)
     assert "switched by Alice Admin." in page and "switched by alice" not in page
+
+
+def test_a_sync_waiting_to_start_is_not_called_running_on_either_page(client, synced):
+    """The forward sync a switch back queues waits for a worker: BC Enablement and the sync page say it waits, and
+    when it starts; once a worker has it, both say it is running."""
+    from sync.services import sync_run_request
+
+    alice = User.objects.get(username="alice", is_bcp_copy=False)
+    run = sync_run_request(tenant=synced.primary, actor=Actor(user=alice), trigger=SyncRun.Trigger.SWITCH_BACK,
+                           enqueue=False)
+    client.force_login(alice)
+    page = html.unescape(client.get(reverse("enablement:page")).text)
+    assert re.search(r"A sync is waiting to start \(queued at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\): it starts as "
+                     r"soon as a worker takes it\.", page)
+    assert "A sync is running" not in page and "No sync is running" not in page
+    sync_page = client.get(reverse("sync:configuration")).text
+    assert "A sync is waiting to start: it starts as soon as a worker takes it." in sync_page
+    assert "A sync is running" not in sync_page
+
+    User.objects.filter(pk=alice.pk).update(language="de")
+    page = html.unescape(client.get(reverse("enablement:page")).text)
+    assert "Eine Synchronisierung wartet auf ihren Start (eingereiht um " in page
+    assert "Sie beginnt, sobald ein Worker sie übernimmt." in client.get(reverse("sync:configuration")).text
+    User.objects.filter(pk=alice.pk).update(language="en")
+
+    # A worker takes it.
+    SyncRun.objects.using(run._state.db).filter(pk=run.pk).update(
+        status=SyncRun.Status.RUNNING, started_at=run.queued_at, heartbeat_at=run.queued_at)
+    page = client.get(reverse("enablement:page")).text
+    assert "A sync is running. Wait for it to finish" in page and "waiting to start" not in page
+    sync_page = client.get(reverse("sync:configuration")).text
+    assert "A sync is running (started" in sync_page and "waiting to start" not in sync_page

@@ -151,7 +151,7 @@ class Deployment:
             "from axes.models import AccessAttempt\n"
             "AccessAttempt.objects.all().delete()\n"
             # A switch back queues the pair's forward sync, and no worker runs here: it would wait, and the next
-            # test would find "A sync is running" on BC Enablement.
+            # test would find "A sync is waiting to start" on BC Enablement.
             "from bcp_project.regions import aliases\n"
             "from sync.models import SyncRun\n"
             "for alias in aliases():\n"
