@@ -73,7 +73,7 @@ def test_the_page_lists_what_the_bcp_tenant_changed_with_both_sides(bcp_admin, w
     sales = copy_of(Team, worked, "Sales")
     assert f'data-testid="change-tag:{storm.pk}"' in page and f'data-testid="change-team:{sales.pk}"' in page
     for words in ("Created here", "Edited here", "Deleted here", "Changed meanwhile: both sides changed it",
-                  "Roles and users are not carried back"):
+                  "Users and roles are listed too"):
         assert words in page, words
     # The switch form waits for the review: no passkey field before it.
     assert 'data-testid="switch-back-needs-review"' in page and 'name="passkey"' not in page
