@@ -237,7 +237,7 @@ def _child_row(child: Child, row: tuple, names: dict) -> str:
                 links.append(shown if shown is not None else str(value[1] if isinstance(value, tuple) else value))
             continue
         others.append((column, shown))
-    if not links and others:
+    if not child.links and others:  # a row named by its first value: a permission, a day
         links.append(others.pop(0)[1])
     details = ", ".join(f"{_verbose(child.model, column) or column}: {shown}" for column, shown in others)
     lead = ", ".join(links)
@@ -277,7 +277,7 @@ def _differences(entity: Entity, bcp_values: tuple, primary_values: tuple, bcp_c
         mine, theirs = bcp_children.get(child.key, []), primary_children.get(child.key, [])
         only_mine, only_theirs = _rows_only_in(mine, theirs), _rows_only_in(theirs, mine)
         if only_mine or only_theirs:
-            found.append((str(capfirst(child.model._meta.verbose_name_plural)),
+            found.append((str(capfirst(child.heading)),
                           _only_here([_child_row(child, row, names) for row in only_mine]),
                           _only_here([_child_row(child, row, names) for row in only_theirs])))
     return found

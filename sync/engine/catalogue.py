@@ -164,7 +164,8 @@ _HOURS_FIELDS = ("closed", "opens_at", "closes_at")
 CONTACT_CENTER: list[Entity] = [
     RoleEntity(label=_("Roles"), item=_("role"), model=Role, fields=("name", "description"),
                children=(PermissionChild(key="permissions", model=TenantGroupObjectPermission, parent="group__role",
-                                         fields=("codename",), has_tenant=False, deleted_alone=True),),
+                                         fields=("codename",), has_tenant=False, deleted_alone=True,
+                                         label=_("Permissions")),),
                adopt_by_name=True),
     Entity(label=_("Teams"), item=_("team"), model=Team, fields=("name", "description")),
     Entity(label=_("Skills"), item=_("skill"), model=Skill,
@@ -186,7 +187,7 @@ CONTACT_CENTER: list[Entity] = [
                # there during an emergency whose correlation was lost in a crash. The run takes it over.
                adopt_by_name=True,
                children=(Child(key="profile", model=AgentProfile, parent="user_id", fields=("active",),
-                               links={"team_id": "team"}, cascades=True),
+                               links={"team_id": "team"}, cascades=True, label=_("Agent settings")),
                          AssignmentChild(key="assignments", model=SkillAssignment, parent="agent__user_id",
                                          fields=("proficiency",), links={"skill_id": "skill"}))),
     Entity(label=_("Points of Contact"), item=_("point of contact"), model=PointOfContact,
@@ -195,7 +196,7 @@ CONTACT_CENTER: list[Entity] = [
     Entity(label=_("Dispositions"), item=_("disposition"), model=Disposition,
            fields=("name", "classification"),
            children=(Child(key="skills", model=Disposition.skills.through, parent="disposition_id", fields=(),
-                           links={"skill_id": "skill"}, has_tenant=False),)),
+                           links={"skill_id": "skill"}, has_tenant=False, label=_("Skills")),)),
     Entity(label=_("Unavailable Codes"), item=_("unavailable code"), model=UnavailableCode,
            fields=("name", "after_contact_work")),
     Entity(label=_("Tags"), item=_("tag"), model=Tag, fields=("name", "description")),

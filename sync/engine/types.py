@@ -76,10 +76,16 @@ class Child:
     # A service may delete these rows without saving their parent (a permission taken away, a procedure step
     # removed): the continuous mode listens to their deletes too. Others' deletes cost no signal.
     deleted_alone: bool = False
+    # How a page heads these rows (the model's plural name when None).
+    label: object = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.fields + tuple(self.links)
+
+    @property
+    def heading(self) -> str:
+        return str(self.label if self.label is not None else self.model._meta.verbose_name_plural)
 
     def value_label(self, column: str, value) -> str | None:
         """How a value of `column` is named on a page when the model's field cannot say (a codename), or None."""
