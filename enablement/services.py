@@ -164,7 +164,7 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
                 if not force or not reason:
                     raise NeedsReason(state.overridable)
                 overridden = [check.key for check in state.overridable]
-        if carried:
+        if carried or kept:
             _nothing_new_since(locked, kept=kept)
         backup_down = False
         try:
@@ -262,8 +262,9 @@ def _carry_back(mapping: BcpMapping, *, choices: dict[str, str], token: str | No
 
 
 def _nothing_new_since(mapping: BcpMapping, *, kept: list) -> None:
-    """After a carry-back, under the switch's lock: what is left on the list is what the administrator let the
-    primary's version overwrite, or the switch back is refused (the records carried back stay carried back)."""
+    """After the carry-back (its own commits), under the switch's lock: what is left on the list is what the
+    administrator let the primary's version overwrite, or the switch back is refused (the records carried back stay
+    carried back)."""
     changes = carryback.bcp_changes(mapping=mapping, repair=False)
     if changes.unavailable is None and {item.key for item in changes.items} - {item.key for item in kept}:
         raise ReviewChanges(_("What you chose was carried back to the primary, but a record on the BCP tenant "
