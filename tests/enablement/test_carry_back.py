@@ -195,17 +195,20 @@ def test_a_record_linking_to_one_created_there_needs_that_one_carried_back_too(o
     assert not Disposition.objects.filter(tenant_id=on_bcp.primary_id, name="Storm call").exists()
 
 
+def carry_crashing_at(point, mapping, settings, monkeypatch):
+    """carry(mapping), stopped at the failpoint `point` as if its worker had been killed there."""
+    settings.SYNC_FAILPOINTS = True
+    monkeypatch.setenv("BCP_SYNC_RAISE_AT", point)
+    with pytest.raises(SyncCrash):
+        carry(mapping)
+    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+
+
 def test_a_crash_between_the_primarys_commit_and_the_correlations_is_repaired_by_the_next_run(
         on_bcp, settings, monkeypatch):
     actor = Actor.system()
     tag = cc.tag_create(tenant=on_bcp.secondary, name="Storm", actor=actor)
-    settings.SYNC_FAILPOINTS = True
-    monkeypatch.setenv("BCP_SYNC_RAISE_AT", "carryback:between")
-    from sync.engine import SyncCrash
-
-    with pytest.raises(SyncCrash):
-        carry(on_bcp)
-    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    carry_crashing_at("carryback:between", on_bcp, settings, monkeypatch)
     assert original(Tag, on_bcp, "Storm")
     assert CarryBack.objects.get(mapping=on_bcp).status == CarryBack.Status.PENDING
     assert not Correlation.objects.filter(mapping=on_bcp, entity_type="tag", target_id=tag.pk).exists()
@@ -231,13 +234,7 @@ def test_a_crash_before_the_primarys_commit_is_dropped_by_the_next_listing(on_bc
 def test_a_crash_before_the_primarys_commit_leaves_nothing_and_the_record_is_offered_again(
         on_bcp, settings, monkeypatch):
     tag = cc.tag_create(tenant=on_bcp.secondary, name="Storm", actor=Actor.system())
-    settings.SYNC_FAILPOINTS = True
-    monkeypatch.setenv("BCP_SYNC_RAISE_AT", "carryback:primary")
-    from sync.engine import SyncCrash
-
-    with pytest.raises(SyncCrash):
-        carry(on_bcp)
-    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    carry_crashing_at("carryback:primary", on_bcp, settings, monkeypatch)
     assert not Tag.objects.filter(tenant_id=on_bcp.primary_id, name="Storm").exists()
     assert not audit_events().filter(action="sync.carried_back").exists()
     assert CarryBack.objects.get(mapping=on_bcp).status == CarryBack.Status.PENDING
@@ -451,11 +448,7 @@ def test_a_username_someone_else_took_meanwhile_is_refused_by_name(on_bcp, other
 
 def test_a_crash_after_a_person_reached_the_primary_is_finished_by_the_next_listing(on_bcp, settings, monkeypatch):
     edit_agent(account(on_bcp, "andy"), password=NEW_PASSWORD)
-    settings.SYNC_FAILPOINTS = True
-    monkeypatch.setenv("BCP_SYNC_RAISE_AT", "carryback:between")
-    with pytest.raises(SyncCrash):
-        carry(on_bcp)
-    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    carry_crashing_at("carryback:between", on_bcp, settings, monkeypatch)
     assert account(on_bcp, "andy", primary=True).check_password(NEW_PASSWORD)
     assert CarryBack.objects.get(mapping=on_bcp).status == CarryBack.Status.PENDING
     # The listing writes the correlation from the audit rows: andy is one record again, and nothing is offered.
@@ -477,11 +470,7 @@ def test_a_crash_between_the_regions_commit_and_the_control_planes_offers_the_pe
     cc.agent_create(tenant=bcp, username="stormy", password=NEW_PASSWORD, role=role_of(bcp, AGENT),
                     team=copy_of(Team, on_bcp, "Sales"), actor=actor)
     cc.team_update(team=copy_of(Team, on_bcp, "Sales"), name="Sales", description="Night shift", actor=actor)
-    settings.SYNC_FAILPOINTS = True
-    monkeypatch.setenv("BCP_SYNC_RAISE_AT", "carryback:control")
-    with pytest.raises(SyncCrash):
-        carry(on_bcp)
-    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    carry_crashing_at("carryback:control", on_bcp, settings, monkeypatch)
     # The region committed (the team, the agent settings), the control plane not (the password, the person).
     assert original(Team, on_bcp, "Sales").description == "Night shift"
     assert account(on_bcp, "andy", primary=True).check_password(PASSWORD)
@@ -503,11 +492,7 @@ def test_a_crash_between_the_regions_commit_and_the_control_planes_offers_the_pe
 def test_a_crash_before_any_commit_of_a_person_leaves_nothing_and_offers_it_again(on_bcp, settings, monkeypatch):
     stormy = cc.agent_create(tenant=on_bcp.secondary, username="stormy", password=NEW_PASSWORD,
                              role=role_of(on_bcp.secondary, AGENT), actor=Actor.system())
-    settings.SYNC_FAILPOINTS = True
-    monkeypatch.setenv("BCP_SYNC_RAISE_AT", "carryback:primary")
-    with pytest.raises(SyncCrash):
-        carry(on_bcp)
-    monkeypatch.delenv("BCP_SYNC_RAISE_AT")
+    carry_crashing_at("carryback:primary", on_bcp, settings, monkeypatch)
     assert not User.objects.filter(tenant_id=on_bcp.primary_id, username="stormy").exists()
     assert not User.objects.get(pk=stormy.pk).is_bcp_copy and dangling_agent_settings(on_bcp) == 0
     assert [item.key for item in changes(on_bcp).items] == [f"user:{stormy.pk}"]
