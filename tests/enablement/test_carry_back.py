@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import User
 from accounts.roles import AGENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
-from accounts.services import role_permissions, role_set_permissions, user_create, user_set_password
+from accounts.services import role_delete, role_permissions, role_set_permissions, user_create, user_set_password
 from audit.services import Actor
 from contactcenter import services as cc
 from contactcenter.models import AgentProfile, Deletion, Disposition, PointOfContact, Skill, Tag, Team
@@ -512,3 +512,30 @@ def test_child_rows_that_differ_are_named_a_few_then_counted(on_bcp):
     andy = by_name(changes(on_bcp))["andy"]
     assert andy.differences == [("Skill assignments", "only here: Web Chat (proficiency: 2)",
                                  "only here: Billing Inquiries (proficiency: 1), Web Chat (proficiency: 5)")]
+
+
+def test_a_person_deleted_there_is_deleted_on_the_primary_with_their_agent_settings(on_bcp):
+    cc.agent_delete(user=account(on_bcp, "andy"), actor=Actor(user=alice()))
+    item = by_name(changes(on_bcp))["andy"]
+    assert (item.kind, item.primary_state) == ("deleted", "unchanged")
+    andy = account(on_bcp, "andy", primary=True)
+    carry(on_bcp)
+    assert not User.objects.filter(pk=andy.pk).exists()
+    assert not AgentProfile.objects.filter(tenant_id=on_bcp.primary_id, user_id=andy.pk).exists()
+    nothing_written_by_the_next_run(on_bcp)
+    assert not User.objects.filter(username="andy").exists()
+
+
+def test_a_role_deleted_there_that_the_primary_still_gives_someone_is_refused_by_name(on_bcp):
+    edit_agent(account(on_bcp, "sam"), role=role_of(on_bcp.secondary, AGENT))
+    role_delete(role=role_of(on_bcp.secondary, SUPERVISOR), actor=Actor.system())
+    found = changes(on_bcp)
+    choices = {item.key: carryback.KEEP if item.name == "sam" else carryback.CARRY for item in found.items}
+    with pytest.raises(carryback.CarryBackError, match="still used on the primary by sam"):
+        carry(on_bcp, choices=choices, found=found)
+    assert role_of(on_bcp.primary, SUPERVISOR) and CarryBack.objects.get(mapping=on_bcp).status == "dropped"
+    # Carried back with sam's new role, it goes.
+    carry(on_bcp)
+    assert not on_bcp.primary.roles.filter(name=SUPERVISOR).exists()
+    assert account(on_bcp, "sam", primary=True).role == role_of(on_bcp.primary, AGENT)
+    nothing_written_by_the_next_run(on_bcp)
