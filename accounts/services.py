@@ -187,6 +187,11 @@ def usernames_taken(usernames, *, exclude_pk=None) -> set[str]:
 
 
 def username_check_free(*, username: str, user: User | None = None) -> None:
+    """Raises unless `username` is free for `user` (a new person when None). An account keeping its username is
+    never refused: a copy on a BCP tenant shares it with the person it copies (an administrator there may change
+    the copy's password or role during an emergency)."""
+    if user is not None and user.username_key and username_key(username) == user.username_key:
+        return
     if usernames_taken([username], exclude_pk=user.pk if user is not None else None):
         raise username_taken_error(username)
 

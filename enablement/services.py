@@ -137,17 +137,25 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
     pair, which the next run simply reads (sync.services.sync_fence_move).
 
     A switch back first carries back what the administrator chose of the changes made on the BCP tenant
-    (`choices` per record, `changes_token` the list they were shown: see _carry_back)."""
+    (`choices` per record, `changes_token` the list they were shown: see _carry_back), committed before this
+    transaction: the carry-back commits the control plane itself (roles and users), before its correlations.
+    Inside the switch's lock the list is read once more: a switch back is refused if a record changed there since
+    (what was carried back stays carried back)."""
     if to_side not in BcpMapping.Side.values:
         raise EnablementError(_("Choose which tenant should be active."), field="to_side")
     reason = reason.strip()
     if len(reason) > REASON_MAX:
         raise EnablementError(_("Keep the reason under %(max)d characters.") % {"max": REASON_MAX}, field="reason")
     passkey_verify(mapping=mapping, passkey=passkey, actor=actor)
+    carried = kept = []
+    if to_side == BcpMapping.Side.PRIMARY:
+        current = BcpMapping.objects.select_related("primary", "secondary").get(pk=mapping.pk)
+        if current.active_side != to_side:
+            carried, kept = _carry_back(current, choices=choices or {}, token=changes_token, actor=actor)
     with transaction.atomic(using=CONTROL):
         locked = BcpMapping.objects.locked().select_related("primary", "secondary").get(pk=mapping.pk)
         if locked.active_side == to_side:
-            return SwitchResult(mapping=locked, changed=False)
+            return SwitchResult(mapping=locked, changed=False, carried=carried, kept=kept)
         overridden = []
         if to_side == BcpMapping.Side.SECONDARY:
             state = readiness(mapping=locked)
@@ -157,9 +165,8 @@ def tenant_switch(*, mapping: BcpMapping, to_side: str, passkey: str, actor: Act
                 if not force or not reason:
                     raise NeedsReason(state.overridable)
                 overridden = [check.key for check in state.overridable]
-        carried = kept = []
-        if to_side == BcpMapping.Side.PRIMARY:
-            carried, kept = _carry_back(locked, choices=choices or {}, token=changes_token, actor=actor)
+        if carried or kept:
+            _nothing_new_since(locked, kept=kept)
         backup_down = False
         try:
             sync_fence_move(mapping=locked)
@@ -253,6 +260,17 @@ def _carry_back(mapping: BcpMapping, *, choices: dict[str, str], token: str | No
     except carryback.CarryBackError as exc:
         raise EnablementError(exc.message) from exc
     return result.carried, result.kept
+
+
+def _nothing_new_since(mapping: BcpMapping, *, kept: list) -> None:
+    """After the carry-back (its own commits), under the switch's lock: what is left on the list is what the
+    administrator let the primary's version overwrite, or the switch back is refused (the records carried back stay
+    carried back)."""
+    changes = carryback.bcp_changes(mapping=mapping, repair=False)
+    if changes.unavailable is None and {item.key for item in changes.items} - {item.key for item in kept}:
+        raise ReviewChanges(_("What you chose was carried back to the primary, but a record on the BCP tenant "
+                              "changed since the list was shown, so nothing was switched. Review the list again "
+                              "and choose for each record."))
 
 
 def _announce_switch(mapping: BcpMapping, *, to_side: str, event, switch: Switch) -> None:

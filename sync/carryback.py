@@ -6,41 +6,55 @@ switch, each with the primary's side of the same record:
 
 - **created** there: a record of the BCP tenant with no correlation, created after the switch to it (records
   made on the BCP tenant itself before the switch are its own; the sync never touches them and they are not
-  listed);
+  listed; nor is an account that is a copy, `fixed`, such as one given there to a person of the primary);
 - **edited** there: a copy whose content, its links expressed in primary ids, no longer has the hash the sync
   last wrote (the correlation's);
 - **deleted** there: a correlation whose copy is gone.
 
 The primary's side: unchanged (its hash is the correlation's), changed meanwhile, or deleted meanwhile. A record
-both sides changed is a conflict and says so. Roles and users live in the control plane and are not carried back.
+both sides changed is a conflict and says so. Every type is listed, roles and users (in the control plane) too; a
+password is never shown, only that it differs.
 
 `carry_back` writes the chosen records to the primary, in the reverse direction of the sync: new ids on the
 primary for records created on the BCP tenant, links remapped (through the correlations, and to the new ids of
 the records carried back with them), and a correlation kept for each, so that the next forward run sees the two
-as one record and writes nothing. The two databases are written in this order:
+as one record and writes nothing. A person created on the BCP tenant becomes the primary's person, and the
+account there its copy. The primary's records are in two databases: roles and users in the control plane, the
+rest (a user's agent settings too) in the primary's region. The writes, in this order:
 
 1. a `CarryBack` row (`pending`, the chosen records) in the backup's region, committed;
-2. the primary's region, in one transaction: the records, and one audit row per record naming the carry-back,
-   the BCP id, the primary id and the content hash;
-3. the backup's region, in one transaction: the correlations (new ones for created records, the hash for edited
+2. the primary's region, in one transaction: its records, and one audit row per record (a user's: for its agent
+   settings) naming the carry-back, the BCP id, the primary id and the content hash;
+3. the control plane, in one transaction that holds the pair's lock from the listing on: roles and users, and
+   one audit row per record;
+4. the backup's region, in one transaction: the correlations (new ones for created records, the hash for edited
    ones, none left for deleted ones) and the carry-back set `done`.
 
+The control plane commits after the region, so that the lock covers both commits and no repair runs between them.
 A crash between 1 and 2 leaves a pending carry-back with no audit rows on the primary: it is dropped. A crash
-between 2 and 3 leaves one with audit rows: its correlations are written from them. Either is done by
-`carry_back_repair`, which the next carry-back, the next listing and the next forward run call first, under the
-pair's lock. Correlations are written only for primary records that exist, so no forward run deletes a BCP
-record because of a carry-back.
+between 3 and 4 leaves one with audit rows in both: its correlations are written from them. A crash between 2 and
+3 leaves the region's records without the control plane's: those records get their correlations; of the users,
+nothing but their agent settings reached the primary, so a created one's are deleted there again (it is offered
+again), and an edited or deleted one's correlation takes the primary's record as it is now (it is offered again,
+with what is still missing); roles are offered again as they were. All is done by `carry_back_repair`, which
+the next carry-back, the next listing and the next forward run call first, under the pair's lock. Correlations
+are written only for primary records that exist, so no forward run deletes a BCP record because of a carry-back.
+`carry_back` commits by itself: call it outside any transaction of the control plane (a switch back calls it
+before its own).
 """
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
@@ -51,13 +65,13 @@ from tenants.models import BcpMapping
 
 from .engine import failpoints
 from .engine.ids import IdMaps, content_hash
-from .engine.registry import ENTITIES
-from .engine.types import Entity
+from .engine.registry import BY_KEY, ENTITIES
+from .engine.types import Child, Entity, db_for
 from .models import CarryBack, Correlation
 
-# People and roles are in the control plane; they are not carried back.
-NOT_CARRIED = frozenset({"role", "user"})
 AUDIT_ACTION = "sync.carried_back"
+# The audit row a user's agent settings get in the primary's region (its own row is in the control plane).
+REGION_PART = "region"
 CREATED, EDITED, DELETED = "created", "edited", "deleted"
 UNCHANGED, CHANGED = "unchanged", "changed"
 CARRY, KEEP = "carry", "keep"
@@ -177,40 +191,109 @@ def _in_primary_ids(ids: IdMaps, entity: Entity, values: tuple, children: dict, 
 
 
 SHORT = 60
+# At most this many child rows are named per side; the rest are counted.
+NAMED = 5
 
 
-def _shown(entity: Entity, column: str, value, names: dict) -> str | None:
-    """A value as the page shows it: short, choices and yes/no in the reader's language, a link by the linked
-    record's name (None when that name is not at hand: the link is left out)."""
-    kind = entity.links.get(column)
+def _verbose(model, column: str) -> str | None:
+    try:
+        return str(model._meta.get_field(column).verbose_name)
+    except FieldDoesNotExist:  # a lookup across a relation (permission__codename)
+        return None
+
+
+def _shown(part: Entity | Child, column: str, value, names: dict) -> str | None:
+    """A value of a record (an Entity) or of a child row (a Child) as the page shows it: short, choices and yes/no in
+    the reader's language, a link by the linked record's name (None when that name is not at hand: the link is left
+    out)."""
+    kind = part.links.get(column)
     if kind is not None and value is not None:
         side, pk = ("bcp", value[1]) if isinstance(value, tuple) else ("primary", value)
         return names.get((side, kind), {}).get(pk)
-    model_field = entity.model._meta.get_field(column)
     if value is None or value == "":
         return "—"
-    if model_field.choices:
+    label = part.value_label(column, value)
+    if label is not None:
+        return Truncator(label).chars(SHORT)
+    try:
+        model_field = part.model._meta.get_field(column)
+    except FieldDoesNotExist:
+        model_field = None
+    if model_field is not None and model_field.choices:
         value = dict(model_field.flatchoices).get(value, value)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     return Truncator(str(value)).chars(SHORT)
 
 
+def _child_row(child: Child, row: tuple, names: dict) -> str:
+    """A child row in a few words: what it links to by name (or its first value), then its other values by their
+    field's name: "Web Chat (proficiency: 5)"."""
+    links, others = [], []
+    for column, value in zip(child.columns, row, strict=True):
+        shown = _shown(child, column, value, names)
+        if column in child.links:
+            if value is not None:
+                links.append(shown if shown is not None else str(value[1] if isinstance(value, tuple) else value))
+            continue
+        others.append((column, shown))
+    if not child.links and others:  # a row named by its first value: a permission, a day
+        links.append(others.pop(0)[1])
+    details = ", ".join(f"{_verbose(child.model, column) or column}: {shown}" for column, shown in others)
+    lead = ", ".join(links)
+    return f"{lead} ({details})" if lead and details else lead or details
+
+
+def _only_here(rows: list[str]) -> str:
+    """Child rows one side has and the other has not, at most NAMED of them by name."""
+    if not rows:
+        return "—"
+    rows = sorted(rows)
+    named = ", ".join(rows[:NAMED])
+    rest = len(rows) - NAMED
+    if rest > 0:
+        named = ngettext("%(named)s and %(count)d more", "%(named)s and %(count)d more", rest) % {
+            "named": named, "count": rest}
+    return _("only here: %(rows)s") % {"rows": named}
+
+
 def _differences(entity: Entity, bcp_values: tuple, primary_values: tuple, bcp_children: dict,
                  primary_children: dict, names: dict) -> list[tuple[str, str, str]]:
-    """What differs between the BCP tenant's record and the primary's (both in primary ids): the fields, then one
-    line per kind of child rows that differ, with how many each side has."""
+    """What differs between the BCP tenant's record and the primary's (both in primary ids): the fields (a hidden
+    one, a password, only as different), then one line per kind of child rows that differ, naming the rows only
+    one side has (a few, then how many more)."""
     found = []
     for column, mine, theirs in zip(entity.columns, bcp_values, primary_values, strict=True):
         if mine == theirs:
             continue
+        label = str(capfirst(_verbose(entity.model, column) or column))
+        if column in entity.hidden:
+            found.append((label, _("different (not shown)"), _("different (not shown)")))
+            continue
         shown = (_shown(entity, column, mine, names), _shown(entity, column, theirs, names))
         if None not in shown:
-            found.append((str(capfirst(entity.model._meta.get_field(column).verbose_name)), *shown))
+            found.append((label, *shown))
     for child in entity.children:
         mine, theirs = bcp_children.get(child.key, []), primary_children.get(child.key, [])
-        if sorted(mine, key=repr) != sorted(theirs, key=repr):
-            found.append((str(capfirst(child.model._meta.verbose_name_plural)), str(len(mine)), str(len(theirs))))
+        only_mine, only_theirs = _rows_only_in(mine, theirs), _rows_only_in(theirs, mine)
+        if only_mine or only_theirs:
+            found.append((str(capfirst(child.heading)),
+                          _only_here([_child_row(child, row, names) for row in only_mine]),
+                          _only_here([_child_row(child, row, names) for row in only_theirs])))
+    return found
+
+
+def _rows_only_in(rows: list[tuple], others: list[tuple]) -> list[tuple]:
+    """The rows of `rows` that `others` has not (as many times), compared as the hash compares them (repr: a JSON
+    value is no key)."""
+    left = Counter(repr(row) for row in others)
+    found = []
+    for row in rows:
+        key = repr(row)
+        if left[key]:
+            left[key] -= 1
+        else:
+            found.append(row)
     return found
 
 
@@ -237,14 +320,17 @@ def _read_changes(mapping: BcpMapping, since: datetime) -> list[Item]:
     names: dict[str, dict[int, str]] = {}  # BCP names, for the records a created one links to
     shown_names: dict[tuple[str, str], dict[int, str]] = {}  # ("bcp" or "primary", type) -> names, for links
     for entity in ENTITIES:
-        if entity.key in NOT_CARRIED:
-            continue
         correlations = {source: (target, digest) for source, target, digest in Correlation.objects.filter(
             mapping=mapping, entity_type=entity.key).values_list("source_id", "target_id", "content_hash")}
         copies = {target for target, _digest in correlations.values()}
         rows = entity.read(bcp)
         names[entity.key] = {pk: entity.describe(values) for pk, values in rows.items()}
-        new_ids = set(entity.queryset(bcp).filter(created_at__gte=since).values_list("pk", flat=True)) - copies
+        made = entity.queryset(bcp).filter(**{f"{entity.created_field}__gte": since})
+        if entity.fixed:
+            # A copy made there (an account given to a person of the primary whose correlation a crash lost) is the
+            # primary's person: the next forward run adopts it. Only what someone created there is listed.
+            made = made.exclude(**entity.fixed)
+        new_ids = set(made.values_list("pk", flat=True)) - copies
         primary_rows = entity.read(primary)
         shown_names[("bcp", entity.key)] = names[entity.key]
         shown_names[("primary", entity.key)] = {pk: entity.describe(values) for pk, values in primary_rows.items()}
@@ -293,6 +379,14 @@ def _read_changes(mapping: BcpMapping, since: datetime) -> list[Item]:
             elif any(taken.get(fold, source) != source for fold in _unique_folds(entity, values)):
                 item.blocked = _("The primary has another record with this name.")
             type_items.append(item)
+        elsewhere = entity.taken_elsewhere({
+            item.key: (item.values, {item.bcp_id, item.primary_id}) for item in type_items
+            if item.kind != DELETED and not item.blocked})
+        for item in type_items:
+            if item.key in elsewhere:
+                item.blocked = _("Someone else on the platform has the username “%(name)s”: a username names one "
+                                 "person everywhere, because everyone signs in on the same page.") % {
+                    "name": item.name}
         for item in type_items:
             if item.kind == DELETED or item.blocked:
                 continue
@@ -347,8 +441,10 @@ def decide(changes: BcpChanges, choices: dict[str, str]) -> CarryBackResult:
 
 def carry_back(*, mapping: BcpMapping, choices: dict[str, str], token: str, actor: Actor) -> CarryBackResult:
     """Carries the chosen records back to the primary (see the module's docstring for the order of the writes).
-    Refused, with nothing written, if the list is not the one behind `token` or a choice is missing or wrong."""
+    Refused, with nothing written, if the list is not the one behind `token` or a choice is missing or wrong.
+    Commits by itself: never call it inside a transaction of the control plane."""
     with transaction.atomic(using=CONTROL):
+        # The pair's lock, held until the control plane commits: after the primary's region, before the correlations.
         BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
         changes = bcp_changes(mapping=mapping)
         if changes.unavailable:
@@ -376,14 +472,31 @@ def carry_back(*, mapping: BcpMapping, choices: dict[str, str], token: str, acto
                 _("The primary refused the carry-back, so nothing was carried back and nothing was switched: two "
                   "records would have the same name there. Let the primary's version of one of them stand."))
             raise CarryBackError(message) from exc
-        failpoints.failpoint("carryback:between")
+        failpoints.failpoint("carryback:control")  # the primary's region committed, the control plane not yet
+    failpoints.failpoint("carryback:between")
+    with transaction.atomic(using=CONTROL):
+        BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
         _finish(mapping, intent)
     return result
 
 
+def _in_control(entity: Entity, tenant_id) -> bool:
+    """The type's own rows are in the control plane (roles, users)."""
+    return entity.db(tenant_id) == CONTROL
+
+
+def _split(entity: Entity, tenant_id) -> bool:
+    """The type's rows are in the control plane and its child rows in the tenant's region (a user and its agent
+    settings): a record is written in both, with an audit row in each."""
+    return _in_control(entity, tenant_id) and any(db_for(child.model, tenant_id) != CONTROL
+                                                  for child in entity.children)
+
+
 def _write_primary(mapping: BcpMapping, carried: list[Item], *, intent: CarryBack, actor: Actor) -> None:
-    """The primary's transaction: created records inserted (links to records created on the BCP tenant remapped
-    to their new ids), edited ones overwritten, deleted ones deleted; one audit row per record."""
+    """The primary's writes: created records inserted (links to records created on the BCP tenant remapped to their
+    new ids), edited ones overwritten, deleted ones deleted; one audit row per record in the database of its row,
+    and for a user one more in the region for its agent settings. The region's transaction commits here; the
+    control plane's writes are in the caller's transaction (which holds the pair's lock) and commit with it."""
     primary = mapping.primary_id
     alias = alias_for_tenant(primary)
     new_ids: dict[tuple[str, int], int] = {}
@@ -397,22 +510,30 @@ def _write_primary(mapping: BcpMapping, carried: list[Item], *, intent: CarryBac
         return tuple(out)
 
     def audit(item: Item, primary_id: int, digest: str) -> None:
-        obj = item.entity.model(pk=primary_id, tenant_id=primary, **{item.entity.describe_field: item.name})
-        obj._state.db = alias
-        audit_record(action=AUDIT_ACTION, by=actor, tenant=mapping.primary, obj=obj, using=alias,
-                     changes={"carry_back": intent.pk, "type": item.entity.key, "kind": item.kind,
-                              "bcp_id": item.bcp_id, "primary_id": primary_id, "hash": digest,
-                              "name": item.name, "primary_state": item.primary_state})
+        databases = [item.entity.db(primary)]
+        if _split(item.entity, primary):
+            databases.append(alias)
+        for using in databases:
+            obj = item.entity.model(pk=primary_id, tenant_id=primary, **{item.entity.describe_field: item.name})
+            obj._state.db = using
+            part = {"part": REGION_PART} if using != databases[0] else {}
+            audit_record(action=AUDIT_ACTION, by=actor, tenant=mapping.primary, obj=obj, using=using,
+                         changes={"carry_back": intent.pk, "type": item.entity.key, "kind": item.kind,
+                                  "bcp_id": item.bcp_id, "primary_id": primary_id, "hash": digest,
+                                  "name": item.name, "primary_state": item.primary_state, **part})
 
-    with transaction.atomic(using=alias):
+    # Savepoints in the control plane's transaction, so that a refusal (IntegrityError) leaves it usable.
+    with transaction.atomic(using=alias), transaction.atomic(using=CONTROL):
         for entity in ENTITIES:
             mine = [item for item in carried if item.entity.key == entity.key and item.kind != DELETED]
+            # The accounts made on the BCP tenant become copies before the primary's people take their usernames.
+            entity.mark_copies(mapping.secondary_id, [item.bcp_id for item in mine if item.kind == CREATED])
             for item in mine:
                 values = remap(entity.columns, entity.links, item.values)
                 children = {child.key: [remap(child.columns, child.links, row) for row in item.children[child.key]]
                             for child in entity.children}
                 if item.kind == CREATED:
-                    (primary_id,) = entity.create(primary, [values])
+                    (primary_id,) = entity.create(primary, [values], own=True)
                     new_ids[(entity.key, item.bcp_id)] = primary_id
                 else:
                     primary_id = item.primary_id
@@ -427,25 +548,50 @@ def _write_primary(mapping: BcpMapping, carried: list[Item], *, intent: CarryBac
             gone = [item for item in carried if item.entity.key == entity.key and item.kind == DELETED]
             if not gone:
                 continue
-            entity.delete(primary, [item.primary_id for item in gone])
+            entity.delete(primary, [item.primary_id for item in gone], own=True)
             for item in gone:
                 Deletion.objects.using(alias).create(tenant_id=primary, entity_type=entity.key,
                                                      object_id=item.primary_id, natural_key=item.name[:255])
                 audit(item, item.primary_id, "")
-        failpoints.failpoint("carryback:primary")  # a crash here rolls the primary's transaction back
+        failpoints.failpoint("carryback:primary")  # a crash here rolls both back
+
+
+def _audit_rows(mapping: BcpMapping, intent: CarryBack, using: str):
+    return AuditEvent.objects.using(using).filter(action=AUDIT_ACTION, tenant_id=mapping.primary_id,
+                                                  changes__carry_back=intent.pk)
+
+
+def _expects_control(intent: CarryBack, tenant_id) -> bool:
+    """Whether the carry-back wrote roles or users, which have their audit rows in the control plane."""
+    kinds = {key.split(":", 1)[0] for key in intent.items}
+    return any(_in_control(BY_KEY[kind], tenant_id) for kind in kinds if kind in BY_KEY)
 
 
 def _finish(mapping: BcpMapping, intent: CarryBack) -> None:
     """The backup's transaction, from the primary's audit rows of the carry-back: the correlations, and the
-    carry-back done. Runs after the primary committed, or in a repair after a crash."""
+    carry-back done. Runs after the primary's databases committed (both, or after a crash only the region's: see
+    the module's docstring), under the pair's lock; a carry-back finished already is left alone."""
     backup = intent._state.db or alias_for_mapping(mapping)
-    events = AuditEvent.objects.using(alias_for_tenant(mapping.primary_id)).filter(
-        action=AUDIT_ACTION, tenant_id=mapping.primary_id, changes__carry_back=intent.pk).values_list(
-        "changes", flat=True)
+    if not CarryBack.objects.using(backup).filter(pk=intent.pk, status=CarryBack.Status.PENDING).exists():
+        return
+    primary = mapping.primary_id
+    region = alias_for_tenant(primary)
+    in_region = list(_audit_rows(mapping, intent, region).values_list("changes", flat=True))
+    in_control = list(_audit_rows(mapping, intent, CONTROL).values_list("changes", flat=True))
+    # No control-plane rows where some were due: a crash came between the region's commit and the control plane's.
+    complete = bool(in_control) or not _expects_control(intent, primary)
+    hashes = {}  # (type, primary id) -> the hash a half-written user's correlation takes
+    if not complete:
+        hashes = _undo_half_written(mapping, intent, [change for change in in_region if change.get("part")])
     now = timezone.now()
     with transaction.atomic(using=backup):
         correlations = Correlation.objects.using(backup)
-        for change in events:
+        for (key, primary_id), digest in hashes.items():
+            correlations.filter(mapping_id=mapping.pk, entity_type=key, source_id=primary_id).update(
+                content_hash=digest, synced_at=now)
+        for change in [*in_region, *in_control]:
+            if change.get("part"):
+                continue  # a user's agent settings: its correlation follows its row in the control plane
             kind, key = change["kind"], change["type"]
             if kind == CREATED:
                 # A repair may find it made already (a crash after this transaction's commit is not possible,
@@ -462,9 +608,39 @@ def _finish(mapping: BcpMapping, intent: CarryBack) -> None:
         CarryBack.objects.using(backup).filter(pk=intent.pk).update(status=CarryBack.Status.DONE, finished_at=now)
 
 
+def _undo_half_written(mapping: BcpMapping, intent: CarryBack, parts: list[dict]) -> dict[tuple[str, int], str]:
+    """After a crash between the region's commit and the control plane's: the records written in both (users) have
+    only their region's part on the primary. A created one's is deleted again (its row was never written); an edited
+    or deleted one keeps it, and its correlation takes the primary's record as it is now (returned: {(type, primary
+    id): hash}), so that the listing offers it again with what is still missing."""
+    primary = mapping.primary_id
+    region = alias_for_tenant(primary)
+    hashes = {}
+    with transaction.atomic(using=region):
+        for change in parts:
+            entity, primary_id = BY_KEY[change["type"]], change["primary_id"]
+            exists = entity.queryset(primary).filter(pk=primary_id).exists()
+            if change["kind"] == CREATED:
+                if not exists:
+                    for child in entity.children:
+                        if db_for(child.model, primary) == region:
+                            child.delete_for(primary, [primary_id])
+                continue
+            if change["kind"] == DELETED:
+                Deletion.objects.using(region).filter(tenant_id=primary, entity_type=entity.key,
+                                                      object_id=primary_id, deleted_at__gte=intent.started_at).delete()
+            if exists:
+                values = entity.read(primary, [primary_id])[primary_id]
+                children = {child.key: child.read(primary, [primary_id]).get(primary_id, [])
+                            for child in entity.children}
+                hashes[(entity.key, primary_id)] = content_hash(values, children)
+    return hashes
+
+
 def carry_back_repair(*, mapping: BcpMapping) -> int:
     """Finishes or drops the pair's carry-backs left pending by a crash: one whose records reached the primary
-    (its audit rows are there) gets its correlations; one whose did not is dropped. Returns how many it found."""
+    (its audit rows are there, in its region or the control plane) gets its correlations; one whose did not is
+    dropped. Returns how many it found."""
     backup = alias_for_mapping(mapping)
     pending = list(CarryBack.objects.using(backup).filter(mapping_id=mapping.pk, status=CarryBack.Status.PENDING))
     if not pending:
@@ -473,8 +649,8 @@ def carry_back_repair(*, mapping: BcpMapping) -> int:
         BcpMapping.objects.locked().filter(pk=mapping.pk).values_list("pk").first()
         primary = alias_for_tenant(mapping.primary_id)
         for intent in pending:
-            written = AuditEvent.objects.using(primary).filter(
-                action=AUDIT_ACTION, tenant_id=mapping.primary_id, changes__carry_back=intent.pk).exists()
+            written = (_audit_rows(mapping, intent, primary).exists()
+                       or _audit_rows(mapping, intent, CONTROL).exists())
             if written:
                 _finish(mapping, intent)
             else:

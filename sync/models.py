@@ -263,7 +263,8 @@ class CarryBack(models.Model):
     """One carry-back of the work done on the BCP tenant to the primary (sync/carryback.py), in the backup's region
     beside the correlations it finishes. Written `pending` (and committed) before the primary's transaction; set
     `done` in the transaction that writes the correlations. A pending one is finished or dropped by the next
-    carry-back, listing or forward run, according to the audit rows the primary's transaction wrote with it."""
+    carry-back, listing or forward run, according to the audit rows the primary's writes left with it (in its region
+    and, for roles and users, the control plane)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

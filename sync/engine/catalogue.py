@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User, username_key
 from accounts.services import role_group_name
+from bcp_project.permissions import TENANT_PERMISSIONS
 from contactcenter.models import (
     AgentProfile,
     Disposition,
@@ -49,6 +50,9 @@ class AssignmentChild(Child):
 class PermissionChild(Child):
     """A role's permissions: guardian rows of its group on its own tenant, compared by codename."""
 
+    def value_label(self, column, value):
+        return str(dict(TENANT_PERMISSIONS).get(value, value))
+
     def rows(self, tenant_id, parent_ids=None):
         rows = TenantGroupObjectPermission.objects.filter(content_object_id=tenant_id, group__role__isnull=False)
         if parent_ids is not None:
@@ -73,7 +77,7 @@ class PermissionChild(Child):
 class RoleEntity(Entity):
     """Roles own a Django group; the group's name follows the role's name."""
 
-    def create(self, tenant_id, rows):
+    def create(self, tenant_id, rows, *, own=False):
         tenant = Tenant(pk=tenant_id)
         names = [dict(zip(self.columns, values, strict=True))["name"] for values in rows]
         groups = Group.objects.bulk_create([Group(name=role_group_name(tenant, name)) for name in names])
@@ -95,7 +99,7 @@ class RoleEntity(Entity):
         Group.objects.bulk_update([Group(pk=groups[pk], name=f"tenant:{tenant_id}:~sync~{pk}~") for pk in ids],
                                   ["name"], batch_size=500)
 
-    def delete(self, tenant_id, ids):
+    def delete(self, tenant_id, ids, *, own=False):
         group_ids = list(Role.objects.filter(tenant_id=tenant_id, pk__in=ids).values_list("group_id", flat=True))
         Role.objects.filter(tenant_id=tenant_id, pk__in=ids).delete()
         Group.objects.filter(pk__in=group_ids).delete()
@@ -112,8 +116,9 @@ class UserEntity(Entity):
         row = dict(zip(self.columns, values, strict=True))
         return {**row, "username_key": username_key(row["username"])}  # the raw writes skip the model's save
 
-    def create(self, tenant_id, rows):
-        return insert_rows(User, [{"tenant_id": tenant_id, **self.fixed, **self._with_key(values)} for values in rows],
+    def create(self, tenant_id, rows, *, own=False):
+        fixed = self.own if own else self.fixed
+        return insert_rows(User, [{"tenant_id": tenant_id, **fixed, **self._with_key(values)} for values in rows],
                            using=self.db(tenant_id))
 
     def update(self, tenant_id, rows):
@@ -123,12 +128,35 @@ class UserEntity(Entity):
         objects = [User(pk=pk, username=f"~sync~{pk}~", username_key=f"~sync~{pk}~") for pk in ids]
         User.objects.bulk_update(objects, ["username", "username_key"], batch_size=500)
 
-    def delete(self, tenant_id, ids):
-        copies = list(User.objects.filter(tenant_id=tenant_id, is_bcp_copy=True, pk__in=ids)
-                      .values_list("pk", flat=True))
+    def delete(self, tenant_id, ids, *, own=False):
+        # Copies only, or with `own` (a carry-back deleting people on the primary) only the tenant's own people.
+        found = list(User.objects.filter(tenant_id=tenant_id, is_bcp_copy=not own, pk__in=ids)
+                     .values_list("pk", flat=True))
         # The agent settings live in the tenant's region: no cascade reaches them from the control plane.
-        AgentProfile.objects.filter(tenant_id=tenant_id, user_id__in=copies).delete()
-        User.objects.filter(pk__in=copies).delete()
+        AgentProfile.objects.filter(tenant_id=tenant_id, user_id__in=found).delete()
+        User.objects.filter(pk__in=found).delete()
+
+    def mark_copies(self, tenant_id, ids):
+        # A person made on the BCP tenant and carried back is the primary's person from now on, and this account
+        # its copy: a username names one person (user_username_unique_person counts no copies).
+        User.objects.filter(tenant_id=tenant_id, pk__in=ids).update(is_bcp_copy=True, is_staff=False,
+                                                                    is_superuser=False)
+
+    def taken_elsewhere(self, wanted):
+        # A username names one person on the whole platform: whoever else holds it, on any tenant, but the records
+        # the item is (the account on the BCP tenant, the person on the primary) and copies.
+        by_name: dict[str, list[tuple[str, set[int]]]] = {}
+        for key, (values, mine) in wanted.items():
+            name = values[self.columns.index("username")]
+            by_name.setdefault(username_key(name), []).append((key, mine))
+        if not by_name:
+            return set()
+        holders = User.objects.filter(is_bcp_copy=False, username_key__in=list(by_name)).values_list(
+            "username_key", "pk")
+        taken = set()
+        for name, pk in holders:
+            taken |= {key for key, mine in by_name[name] if pk not in mine}
+        return taken
 
 
 _HOURS_FIELDS = ("closed", "opens_at", "closes_at")
@@ -136,7 +164,8 @@ _HOURS_FIELDS = ("closed", "opens_at", "closes_at")
 CONTACT_CENTER: list[Entity] = [
     RoleEntity(label=_("Roles"), item=_("role"), model=Role, fields=("name", "description"),
                children=(PermissionChild(key="permissions", model=TenantGroupObjectPermission, parent="group__role",
-                                         fields=("codename",), has_tenant=False, deleted_alone=True),),
+                                         fields=("codename",), has_tenant=False, deleted_alone=True,
+                                         label=_("Permissions")),),
                adopt_by_name=True),
     Entity(label=_("Teams"), item=_("team"), model=Team, fields=("name", "description")),
     Entity(label=_("Skills"), item=_("skill"), model=Skill,
@@ -151,12 +180,14 @@ CONTACT_CENTER: list[Entity] = [
                links={"role_id": "role"}, unique=(("username",),), describe_field="username",
                unique_keys={"username": ("username_key", username_key)},
                fixed={"is_bcp_copy": True, "is_staff": False, "is_superuser": False},
+               own={"is_bcp_copy": False, "is_staff": False, "is_superuser": False},
+               created_field="date_joined", hidden=frozenset({"password"}),
                # An uncorrelated account with the person's username on the BCP tenant can only be a copy of that
                # person (a username names one person: the constraint user_username_unique_person): one given
                # there during an emergency whose correlation was lost in a crash. The run takes it over.
                adopt_by_name=True,
                children=(Child(key="profile", model=AgentProfile, parent="user_id", fields=("active",),
-                               links={"team_id": "team"}, cascades=True),
+                               links={"team_id": "team"}, cascades=True, label=_("Agent settings")),
                          AssignmentChild(key="assignments", model=SkillAssignment, parent="agent__user_id",
                                          fields=("proficiency",), links={"skill_id": "skill"}))),
     Entity(label=_("Points of Contact"), item=_("point of contact"), model=PointOfContact,
@@ -165,7 +196,7 @@ CONTACT_CENTER: list[Entity] = [
     Entity(label=_("Dispositions"), item=_("disposition"), model=Disposition,
            fields=("name", "classification"),
            children=(Child(key="skills", model=Disposition.skills.through, parent="disposition_id", fields=(),
-                           links={"skill_id": "skill"}, has_tenant=False),)),
+                           links={"skill_id": "skill"}, has_tenant=False, label=_("Skills")),)),
     Entity(label=_("Unavailable Codes"), item=_("unavailable code"), model=UnavailableCode,
            fields=("name", "after_contact_work")),
     Entity(label=_("Tags"), item=_("tag"), model=Tag, fields=("name", "description")),

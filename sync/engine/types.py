@@ -76,10 +76,20 @@ class Child:
     # A service may delete these rows without saving their parent (a permission taken away, a procedure step
     # removed): the continuous mode listens to their deletes too. Others' deletes cost no signal.
     deleted_alone: bool = False
+    # How a page heads these rows (the model's plural name when None).
+    label: object = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.fields + tuple(self.links)
+
+    @property
+    def heading(self) -> str:
+        return str(self.label if self.label is not None else self.model._meta.verbose_name_plural)
+
+    def value_label(self, column: str, value) -> str | None:
+        """How a value of `column` is named on a page when the model's field cannot say (a codename), or None."""
+        return None
 
     def rows(self, tenant_id, parent_ids=None):
         """(parent id, *columns) of this child's rows on a tenant, as a queryset: read() runs it, and the engine
@@ -146,6 +156,13 @@ class Entity:
     # read() returns, of the type and of its children, is what rows() selects. A type whose read() is more than
     # its rows(), or with a JSON column (no equality in PostgreSQL), says False and is compared in Python.
     compares_in_sql: bool = True
+    # When a record of this type was made: the carry-back lists what the BCP tenant made after the switch.
+    created_field: str = "created_at"
+    # Values a record of the tenant itself gets in place of `fixed` when the carry-back writes it on the primary
+    # (a person there is no copy).
+    own: dict = field(default_factory=dict)
+    # Fields whose values no page shows (a password's hash): the carry-back says only that they differ.
+    hidden: frozenset = frozenset()
 
     @property
     def key(self) -> str:
@@ -192,8 +209,13 @@ class Entity:
     def read_children(self, tenant_id, ids=None) -> dict[str, dict[int, list[tuple]]]:
         return {child.key: child.read(tenant_id, ids) for child in self.children}
 
-    def create(self, tenant_id, rows: list[tuple]) -> list[int]:
-        return insert_rows(self.model, [{"tenant_id": tenant_id, **self.fixed,
+    def value_label(self, column: str, value) -> str | None:
+        """How a value of `column` is named on a page when the model's field cannot say, or None."""
+        return None
+
+    def create(self, tenant_id, rows: list[tuple], *, own: bool = False) -> list[int]:
+        """New records: copies (with `fixed`), or with `own` records of the tenant itself (with `own`)."""
+        return insert_rows(self.model, [{"tenant_id": tenant_id, **(self.own if own else self.fixed),
                                          **dict(zip(self.columns, values, strict=True))} for values in rows],
                            using=self.db(tenant_id))
 
@@ -208,8 +230,18 @@ class Entity:
         if objects:
             self.model._base_manager.using(self.db(tenant_id)).bulk_update(objects, list(targets), batch_size=500)
 
-    def delete(self, tenant_id, ids: list[int]) -> None:
+    def delete(self, tenant_id, ids: list[int], *, own: bool = False) -> None:
+        """Deletes copies, or with `own` records of the tenant itself (the same for most types)."""
         self.queryset(tenant_id).filter(pk__in=ids).delete()
+
+    def mark_copies(self, tenant_id, ids: list[int]) -> None:
+        """Records made on the BCP tenant and carried back to the primary are copies of the primary's from now on
+        (for most types nothing tells a copy from a record of the tenant's own)."""
+
+    def taken_elsewhere(self, wanted: dict[str, tuple[tuple, set[int]]]) -> set[str]:
+        """Of `wanted` ({key: (values, the ids that may hold them)}), the keys whose unique values a record outside
+        the tenant holds, for a type unique across tenants (a username). Nothing for most types."""
+        return set()
 
     def describe(self, values: tuple) -> str:
         return str(values[self.columns.index(self.describe_field)])

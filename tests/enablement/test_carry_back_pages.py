@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.roles import ADMINISTRATOR, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
+from accounts.roles import ADMINISTRATOR, AGENT, CHANGE_BCP_ENABLEMENT, SUPERVISOR, VIEW_BCP_ENABLEMENT
 from accounts.services import role_set_permissions
 from audit.services import Actor
 from bcp_project.regions import health
@@ -17,7 +17,7 @@ from contactcenter.models import Skill, Tag, Team
 from sync import carryback
 from tenants.models import BcpMapping
 from tests.enablement.conftest import PASSKEY
-from tests.enablement.test_carry_back import copy_of, original, switch
+from tests.enablement.test_carry_back import NEW_PASSWORD, copy_of, edit_agent, original, switch
 from tests.factories import role_of
 from tests.permissions import POST, Row, answers, ask, cases
 from tests.queries import CaptureQueriesEverywhere
@@ -73,7 +73,7 @@ def test_the_page_lists_what_the_bcp_tenant_changed_with_both_sides(bcp_admin, w
     sales = copy_of(Team, worked, "Sales")
     assert f'data-testid="change-tag:{storm.pk}"' in page and f'data-testid="change-team:{sales.pk}"' in page
     for words in ("Created here", "Edited here", "Deleted here", "Changed meanwhile: both sides changed it",
-                  "Roles and users are not carried back"):
+                  "Users and roles are listed too"):
         assert words in page, words
     # The switch form waits for the review: no passkey field before it.
     assert 'data-testid="switch-back-needs-review"' in page and 'name="passkey"' not in page
@@ -481,3 +481,64 @@ def test_change_the_choices_needs_the_right_to_switch(client, worked):
     assert client.post(reverse("enablement:switch"), data).status_code == 403
     client.force_login(User.objects.get(username="alice", is_bcp_copy=False))
     assert client.post(reverse("enablement:tm_page", args=[worked.primary_id]), data).status_code == 404
+
+
+@pytest.mark.parametrize(("language", "says"), [
+    ("en", ["Users", "Edited here", "<dt>Password</dt><dd>different (not shown)</dd>",
+            "<dt>Role</dt><dd>Supervisor</dd>", "<dt>Skill assignments</dt><dd>only here: Web Chat (proficiency: 2)",
+            "Users and roles are listed too"]),
+    ("de", ["Benutzer", "Hier bearbeitet", "<dt>Passwort</dt><dd>anders (nicht angezeigt)</dd>",
+            "<dt>Rolle</dt><dd>Supervisor</dd>",
+            "<dt>Skill-Zuweisungen</dt><dd>nur hier: Web Chat (Kompetenzstufe: 2)",
+            "Benutzer und Rollen werden ebenfalls aufgeführt"]),
+])
+def test_a_person_edited_there_is_listed_in_the_readers_language_without_the_password(
+        client, on_bcp, language, says):
+    andy = User.objects.get(username="andy", is_bcp_copy=True)
+    edit_agent(andy, password=NEW_PASSWORD, role=role_of(on_bcp.secondary, SUPERVISOR),
+               skills={copy_of(Skill, on_bcp, "Web Chat"): 2})
+    alice = User.objects.get(username="alice", is_bcp_copy=True)
+    User.objects.filter(pk=alice.pk).update(language=language)
+    client.force_login(alice)
+    page = text(client.get(reverse("enablement:page")))
+    row = page.split(f'data-testid="change-user:{andy.pk}"')[1].split("</tr>")[0]
+    table = page.split('data-testid="changes-user"')[1].split("</table>")[0]
+    caption, *in_the_row, hint = says
+    assert f"<caption>{caption}</caption>" in table and hint in page
+    for words in in_the_row:
+        assert words in row, words
+    for person in User.objects.filter(username="andy"):  # the copy's new hash, the primary's old one
+        assert person.password not in page
+
+
+def test_the_page_costs_the_same_queries_with_more_people_and_roles_changed(bcp_admin, on_bcp):
+    bcp = on_bcp.secondary
+    edit_agent(User.objects.get(username="andy", is_bcp_copy=True), password=NEW_PASSWORD)
+    bcp_admin.get(reverse("enablement:page"))
+    with CaptureQueriesEverywhere() as few:
+        bcp_admin.get(reverse("enablement:page"))
+    edit_agent(User.objects.get(username="sam", is_bcp_copy=True), password=NEW_PASSWORD,
+               role=role_of(bcp, AGENT))
+    for index in range(3):
+        cc.agent_create(tenant=bcp, username=f"storm{index}", password=NEW_PASSWORD, role=role_of(bcp, AGENT),
+                        skills={copy_of(Skill, on_bcp, "Web Chat"): index + 1}, actor=Actor.system())
+    role_set_permissions(role=role_of(bcp, SUPERVISOR), permissions=[CHANGE_BCP_ENABLEMENT], scope=SCOPE,
+                         actor=Actor.system())
+    with CaptureQueriesEverywhere() as many:
+        page = text(bcp_admin.get(reverse("enablement:page")))
+    assert "storm2" in page and 'data-testid="change-role:' in page
+    assert len(many) == len(few), [q["sql"] for q in many][:80]
+
+
+def test_a_person_created_there_is_carried_back_from_the_review(bcp_admin, on_bcp):
+    stormy = cc.agent_create(tenant=on_bcp.secondary, username="stormy", password=NEW_PASSWORD,
+                             role=role_of(on_bcp.secondary, AGENT), actor=Actor.system())
+    review = text(bcp_admin.post(reverse("enablement:switch"), review_data(on_bcp)))
+    assert "User “stormy”: created on the primary" in review.split('data-testid="review-carried"')[1]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', review))
+    assert hidden[f"choice-user:{stormy.pk}"] == carryback.CARRY
+    done = text(bcp_admin.post(reverse("enablement:switch"), {**hidden, "passkey": PASSKEY, "confirm": "on"},
+                               follow=True))
+    assert "Carried back to the primary: stormy." in done
+    person = User.objects.get(tenant_id=on_bcp.primary_id, username="stormy")
+    assert person.check_password(NEW_PASSWORD) and not person.is_bcp_copy

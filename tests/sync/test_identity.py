@@ -44,6 +44,19 @@ def test_renaming_a_user_to_a_username_taken_elsewhere_is_refused(configured, ot
     assert nora.username == "nora"
 
 
+def test_an_administrator_of_the_bcp_tenant_may_edit_a_copy_that_keeps_its_username(configured, bcp_tenant):
+    # During an emergency the copy is the person's account: its password or role may change there, and the
+    # username it shares with the person it copies is not "taken" (renaming it to another person's still is).
+    run_sync(configured)
+    copy = User.objects.get(tenant=bcp_tenant, username="andy")
+    cc.agent_update(user=copy, username="Andy", role=role_of(bcp_tenant, "Supervisor"), password="Night-2026-x",
+                    actor=Actor.system())
+    copy.refresh_from_db()
+    assert copy.role.name == "Supervisor" and copy.check_password("Night-2026-x")
+    with pytest.raises(ApplicationError, match="already taken"):
+        cc.agent_update(user=copy, username="sam", role=copy.role, actor=Actor.system())
+
+
 def test_the_csv_import_refuses_a_username_taken_on_another_tenant(configured, other_tenant):
     from contactcenter.user_import.services import ImportRow, check_rows
 
