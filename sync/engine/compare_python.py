@@ -2,6 +2,7 @@
 records the change log names (and their copies)."""
 
 from ..models import Correlation
+from . import digest
 from .comparing import Comparer, Plan
 from .types import READ_ALL_ABOVE, Entity, ids_of, pick
 
@@ -11,6 +12,7 @@ class PythonComparer(Comparer):
         """Every record of the type, or (`only`) these primary ids: those that exist are compared with their
         copies, those gone are deleted on the BCP tenant."""
         state, ids = self.state, self.state.ids
+        digests: dict[int, int] = {}
         if only is not None and not only:  # nothing logged for the type: nothing to read
             return Plan(source_children={child.key: {} for child in entity.children}, partial=True)
         if only is None:
@@ -22,12 +24,17 @@ class PythonComparer(Comparer):
         else:
             wanted = sorted(only)
             correlations = self._correlations(entity.key, wanted)
-            source = pick(entity.read, state.source_tenant, wanted)
-            source_children = {child.key: pick(child.read, state.source_tenant, wanted) for child in entity.children}
+            if len(wanted) <= READ_ALL_ABOVE:  # with their digests, which the records written store
+                source, source_children, digests = digest.read_with_digests(entity, state.source_tenant, wanted)
+            else:
+                source = pick(entity.read, state.source_tenant, wanted)
+                source_children = {child.key: pick(child.read, state.source_tenant, wanted)
+                                   for child in entity.children}
             copies = sorted(correlations.values())
             target = pick(entity.read, state.target_tenant, copies)
             target_children = {child.key: pick(child.read, state.target_tenant, copies) for child in entity.children}
-        plan = Plan(source=source, source_children=source_children, source_ids=set(source), partial=only is not None)
+        plan = Plan(source=source, source_children=source_children, source_ids=set(source), partial=only is not None,
+                    source_digests=digests)
         unique = [entity.columns.index(name) for group in entity.unique for name in group]
         for pk in source:
             target_id = correlations.get(pk)

@@ -32,6 +32,7 @@ class Plan:
     doomed: dict[int, int] = field(default_factory=dict)  # source id (gone) -> target id
     changed_children: dict[int, set[str]] = field(default_factory=dict)  # target id -> child keys to rewrite
     links: dict[int, int] = field(default_factory=dict)  # source id -> target id: the correlations read to compare
+    source_digests: dict[int, int] = field(default_factory=dict)  # source id -> digest, when read with the rows
     # Completed by planning.
     hashes: dict[int, str] = field(default_factory=dict)
     digests: dict[int, int] = field(default_factory=dict)  # source id -> its digest (digest.py), of the records written

@@ -62,6 +62,22 @@ def of_records(entity: Entity, tenant_id, ids=None, lo: int | None = None, hi: i
     return dict(total)
 
 
+def read_with_digests(entity: Entity, tenant_id, ids: list[int]) -> tuple[dict, dict, dict[int, int]]:
+    """What entity.read and read_children return for these records, and their digests, read together: one statement
+    per table, as many as reading them alone."""
+    values: dict[int, tuple] = {}
+    children: dict[str, dict[int, list[tuple]]] = {child.key: defaultdict(list) for child in entity.children}
+    total: dict[int, int] = defaultdict(int)
+    for tag, rows, using in _parts(entity, tenant_id, ids=ids):
+        for (pk, *row), hashed in sql.rows_hashed(rows, tag=tag, using=using):
+            total[pk] += hashed
+            if tag:
+                children[tag][pk].append(tuple(row))
+            else:
+                values[pk] = tuple(row)
+    return values, children, {pk: total[pk] for pk in values}
+
+
 def for_writes(entity: Entity, tenant_id, ids: list[int]) -> dict[int, int]:
     """The digests of the primary records a run writes (the whole type read when they are many)."""
     if not ids:

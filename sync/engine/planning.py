@@ -86,8 +86,9 @@ class Planner:
             plan.hashes[pk] = content_hash(plan.source[pk], {child.key: plan.source_children[child.key].get(pk, [])
                                                              for child in entity.children})
         known = state.digests.get(entity.key, {})
-        plan.digests = {pk: known[pk] for pk in written if pk in known}
-        plan.digests.update(digest.for_writes(entity, state.source_tenant, sorted(written - set(known))))
+        have = {**plan.source_digests, **known}
+        plan.digests = {pk: have[pk] for pk in written if pk in have}
+        plan.digests.update(digest.for_writes(entity, state.source_tenant, sorted(written - set(have))))
         # Compared and equal, but their correlations held another digest (written before digests, or by hand).
         plan.refresh = {pk: value for pk, value in known.items() if pk in plan.source_ids and pk not in written}
         return plan

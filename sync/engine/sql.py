@@ -209,12 +209,7 @@ def digest_rows(rows, *, tag: str, width: int | None, using: str) -> list[tuple[
     connection = connections[using]
     query, params = rows.query.sql_with_params()
     names = [f"c{index}" for index in range(len(rows._fields))]
-    if connection.vendor == "postgresql":
-        text = ", ".join(["%s::text"] + [f"coalesce({name}::text, chr(30))" for name in names])
-        row_hash = (f"('x' || substr(md5(concat_ws(chr(31), {text})), 1, {DIGEST_BITS // 4}))"
-                    f"::bit({DIGEST_BITS})::bigint")
-    else:
-        row_hash = f"sync_digest({', '.join(['%s'] + names)})"
+    row_hash = _row_hash(names, connection.vendor)
     key = "c0" if width is None else "c0 / %s"
     statement = (f"WITH sync_rows({', '.join(names)}) AS ({query}) "  # noqa: S608
                  f"SELECT {key}, SUM({row_hash}) FROM sync_rows GROUP BY 1")
@@ -222,3 +217,30 @@ def digest_rows(rows, *, tag: str, width: int | None, using: str) -> list[tuple[
     with connection.cursor() as cursor:
         cursor.execute(statement, arguments)
         return [(int(k), int(v)) for k, v in cursor.fetchall()]
+
+
+def _row_hash(names: list[str], vendor: str) -> str:
+    """The SQL of a row's hash over the columns `names`, its tag the first parameter (digest_rows)."""
+    if vendor == "postgresql":
+        text = ", ".join(["%s::text"] + [f"coalesce({name}::text, chr(30))" for name in names])
+        return f"('x' || substr(md5(concat_ws(chr(31), {text})), 1, {DIGEST_BITS // 4}))::bit({DIGEST_BITS})::bigint"
+    return f"sync_digest({', '.join(['%s'] + names)})"
+
+
+def rows_hashed(rows, *, tag: str, using: str) -> list[tuple[tuple, int]]:
+    """The rows of a values_list queryset as it returns them, each with its hash (as digest_rows sums them), in one
+    statement: a run reads the records the change log names and their digests at once."""
+    connection = connections[using]
+    compiler = rows.query.get_compiler(using=using)
+    query, params = compiler.as_sql()
+    names = [f"c{index}" for index in range(len(rows._fields))]
+    statement = (f"WITH sync_rows({', '.join(names)}) AS ({query}) "  # noqa: S608
+                 f"SELECT {', '.join(names)}, {_row_hash(names, connection.vendor)} FROM sync_rows")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, tag])
+        found = cursor.fetchall()
+    values = [row[:-1] for row in found]
+    converters = compiler.get_converters([column[0] for column in compiler.select[:len(names)]])
+    if converters:
+        values = compiler.apply_converters(values, converters)
+    return [(tuple(row), int(hashed[-1])) for row, hashed in zip(values, found, strict=True)]
