@@ -845,7 +845,9 @@ def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
     ).values("pk", "changes_pending_since", "changes_last_at", "retry_after", "custom", "entity_types",
              "mapping__active_side").first()
     if row is None:
-        return None  # taken by another task or the dispatcher, or no longer continuous
+        # Taken by another task or the dispatcher, or no longer continuous. The dispatcher's run (a mark that waited
+        # CONTINUOUS_LOST_AFTER behind a long queue) may still wait for a chain: this task runs it now.
+        return _run_queued(mapping_id, region)
     last_at = row["changes_last_at"] or row["changes_pending_since"]
     due = min(last_at + CONTINUOUS_SETTLE, row["changes_pending_since"] + CONTINUOUS_CAP)
     if due > now:
@@ -853,11 +855,22 @@ def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
         return None
     if row["mapping__active_side"] == BcpMapping.Side.SECONDARY or (row["retry_after"] and row["retry_after"] > now):
         return None
-    if SyncRun.objects.using(region).filter(mapping_id=mapping_id, status__in=SyncRun.ACTIVE).exists():
-        return None
+    active = dict(SyncRun.objects.using(region).filter(mapping_id=mapping_id, status__in=SyncRun.ACTIVE)
+                  .values_list("pk", "status"))
+    if SyncRun.Status.RUNNING in active.values():
+        return None  # its end asks for the follow-up
     if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
             .update(changes_pending_since=None, changes_last_at=None):
         return None
+    if active:
+        # A run waits (a chain's, "Sync now"): it has not read the primary yet, so it copies these changes too. Run
+        # it here rather than make another; if a worker took it meanwhile, its snapshot may predate these changes:
+        # they are marked again, and its end asks for their run.
+        run = _run_queued(mapping_id, region)
+        if run is None:
+            SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since__isnull=True).update(
+                changes_pending_since=row["changes_pending_since"], changes_last_at=row["changes_last_at"])
+        return run
     try:
         with transaction.atomic(using=region):
             run = SyncRun.objects.using(region).create(
@@ -866,6 +879,13 @@ def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
     except IntegrityError:
         return None  # a run was requested meanwhile ("Sync now"): it has not read the primary yet, so it copies these
     return sync_run_execute(run_id=run.pk, region=region)
+
+
+def _run_queued(mapping_id: int, region: str) -> SyncRun | None:
+    """Runs the pair's queued run here, if it has one that no worker took yet (claiming decides)."""
+    queued = SyncRun.objects.using(region).filter(mapping_id=mapping_id, status=SyncRun.Status.QUEUED) \
+        .order_by("queued_at", "pk").values_list("pk", flat=True).first()
+    return sync_run_execute(run_id=queued, region=region) if queued is not None else None
 
 
 def _follow_up(run: SyncRun) -> None:

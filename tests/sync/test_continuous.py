@@ -116,6 +116,8 @@ def test_a_change_before_it_has_settled_waits_for_it(continuous, small, mapping,
 
 def test_a_change_while_a_run_is_going_gets_exactly_one_follow_up_run(continuous, small, mapping, queue):
     going = sync_run_request(tenant=small, actor=Actor.system(), enqueue=False)
+    runs = SyncRun.objects.using(BACKUP).filter(pk=going.pk)
+    runs.update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())  # a worker has it
     tag = Tag.objects.get(tenant=small, name="VIP")
     for n in range(3):
         cc.tag_update(tag=tag, name="VIP", description=f"change {n}", actor=Actor.system())
@@ -123,8 +125,11 @@ def test_a_change_while_a_run_is_going_gets_exactly_one_follow_up_run(continuous
     # The pair's run is going: the changes stay marked, no second run is made beside it.
     assert _work(queue) == [CONTINUOUS]
     assert _runs(mapping)[-1].pk == going.pk
+    assert SyncConfiguration.objects.get(pk=continuous.pk).changes_pending_since is not None
 
-    # When it ends, it asks for the follow-up; exactly one run follows, then nothing more.
+    # When it ends, it asks for the follow-up; exactly one run follows, then nothing more. (The worker's run, done
+    # here: its claim given back so that sync_run_execute claims it as that worker did.)
+    runs.update(status=SyncRun.Status.QUEUED)
     assert sync_run_execute(run_id=going.pk, region=BACKUP).status == SyncRun.Status.SUCCEEDED
     _settled(continuous)
     assert _work(queue) == [CONTINUOUS]
@@ -133,6 +138,38 @@ def test_a_change_while_a_run_is_going_gets_exactly_one_follow_up_run(continuous
     assert (follow_up.trigger, follow_up.status) == (SyncRun.Trigger.CONTINUOUS, SyncRun.Status.SUCCEEDED)
     assert _work(queue) == []
     assert _backup_tag(mapping, "VIP").description == "change 2"
+
+
+def test_a_run_waiting_for_a_worker_is_run_by_the_pairs_change_instead_of_a_second_one(continuous, small, mapping,
+                                                                                         queue):
+    # "Sync now" was pressed; its run waits in a long queue. A change comes: its message runs that run, which has
+    # not read the primary yet, so it copies the change; no second run is made, and nothing stays marked.
+    waiting = sync_run_request(tenant=small, actor=Actor.system(), enqueue=False)
+    cc.tag_update(tag=Tag.objects.get(tenant=small, name="VIP"), name="VIP", description="queued behind",
+                  actor=Actor.system())
+    _settled(continuous)
+    assert _work(queue) == [CONTINUOUS]
+    first, ran = _runs(mapping)
+    assert (ran.pk, ran.status) == (waiting.pk, SyncRun.Status.SUCCEEDED)
+    assert _backup_tag(mapping, "VIP").description == "queued behind"
+    assert SyncConfiguration.objects.get(pk=continuous.pk).changes_pending_since is None
+    assert _work(queue) == []
+
+
+def test_a_run_the_dispatcher_made_for_a_mark_that_waited_is_run_by_the_pairs_own_message(continuous, small, mapping,
+                                                                                           queue):
+    # Behind a long queue the pair's message comes after the dispatcher took its mark (CONTINUOUS_LOST_AFTER) and
+    # queued a run for a chain, itself far back in the queue: the message runs that run, not nothing.
+    cc.tag_update(tag=Tag.objects.get(tenant=small, name="VIP"), name="VIP", description="late message",
+                  actor=Actor.system())
+    (message,) = take_messages(queue)
+    dispatched = sync_dispatch(now=timezone.now() + CONTINUOUS_LOST_AFTER + timedelta(seconds=1))
+    assert len(dispatched.queued) == 1
+    take_messages(queue)  # the chain, still far back in the queue
+    TASKS[message[0]](*message[1])
+    first, ran = _runs(mapping)
+    assert (ran.trigger, ran.status) == (SyncRun.Trigger.CONTINUOUS, SyncRun.Status.SUCCEEDED)
+    assert _backup_tag(mapping, "VIP").description == "late message"
 
 
 def test_changes_whose_message_was_lost_are_started_by_the_dispatcher(continuous, small, mapping, queue):
