@@ -49,6 +49,10 @@ class SyncConfiguration(models.Model):
     # Continuous mode: the latest change noted while changes wait (at most a fraction of a second old during a
     # burst): the run starts once no change has come for a second, or five seconds after the first one.
     changes_last_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Continuous mode: when the message that starts the waiting changes' run was sent, while it is on its way (None:
+    # no message is out for them, so the run's end or the dispatcher starts them). Behind a long queue a message
+    # takes long to come; the dispatcher then leaves it be, instead of making a second run for the same changes.
+    changes_asked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The last "no successful sync for too long" email, so that it is sent once per episode.
     stale_alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the last successful run finished (its run, in the backup's region, says so too): the dispatcher's check

@@ -59,6 +59,9 @@ CONTINUOUS_NOTE_EVERY = timedelta(milliseconds=200)
 # Changes still waiting this long after the first were not started by their own task (the broker was down, or the
 # pair was paused or backing off; or the queue is long): the dispatcher starts them.
 CONTINUOUS_LOST_AFTER = timedelta(seconds=30)
+# A message that started no run this long after it was sent is taken for lost (a broker that lost it, a worker that
+# died with it): the dispatcher starts its run.
+CONTINUOUS_MESSAGE_LOST_AFTER = timedelta(minutes=10)
 # "No successful sync for too long" means older than the interval plus this.
 STALE_GRACE = timedelta(hours=2)
 # A pair whose run found a region's database not answering waits this long before the dispatcher starts another,
@@ -190,7 +193,7 @@ def sync_disable(*, configuration: SyncConfiguration, actor: Actor) -> SyncConfi
         raise SyncError(_("Sync is already disabled for this tenant."))
     configuration.enabled = False
     configuration.next_run_at = None
-    configuration.changes_pending_since = configuration.changes_last_at = None
+    configuration.changes_pending_since = configuration.changes_last_at = configuration.changes_asked_at = None
     configuration.save()
     SyncRun.objects.filter(mapping_id=configuration.mapping_id, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.SKIPPED, finished_at=timezone.now(), skip_reason="disabled")
@@ -565,7 +568,7 @@ def _give_back(batch: list["NewRun"], now: datetime) -> None:
     continuous = [run.mapping_id for run in batch if run.trigger == SyncRun.Trigger.CONTINUOUS]
     SyncConfiguration.objects.filter(mapping_id__in=scheduled).update(next_run_at=now)
     SyncConfiguration.objects.filter(mapping_id__in=continuous).update(
-        changes_pending_since=now - CONTINUOUS_LOST_AFTER, changes_last_at=now)
+        changes_pending_since=now - CONTINUOUS_LOST_AFTER, changes_last_at=now, changes_asked_at=None)
 
 
 @transaction.atomic(using=CONTROL)
@@ -595,15 +598,17 @@ def sync_dispatch(*, now: datetime | None = None) -> Dispatch:
         active.add(row["mapping_id"])
 
     # Continuous changes whose own task did not start them (sync_continuous_start): the broker was down, or the pair
-    # was paused or backing off when it came.
-    pending = SyncConfiguration.objects.filter(enabled=True, frequency=Frequency.CONTINUOUS,
-                                               changes_pending_since__lte=now - CONTINUOUS_LOST_AFTER).exclude(
-        retry_after__gt=now).values(*_FIELDS, "changes_pending_since")
+    # was paused or backing off when it came, or the message is lost. One still on its way behind a long queue is
+    # left to come: a run made here too would be a second run for the same changes, and a longer queue.
+    pending = SyncConfiguration.objects.filter(
+        Q(changes_asked_at__isnull=True) | Q(changes_asked_at__lte=now - CONTINUOUS_MESSAGE_LOST_AFTER),
+        enabled=True, frequency=Frequency.CONTINUOUS, changes_pending_since__lte=now - CONTINUOUS_LOST_AFTER,
+    ).exclude(retry_after__gt=now).values(*_FIELDS, "changes_pending_since")
     for row in pending.iterator(chunk_size=2000):
         if row["mapping_id"] in active or row["mapping__active_side"] == BcpMapping.Side.SECONDARY:
             continue  # stays pending: the run after the current one (or after switching back) takes it
         if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
-                .update(changes_pending_since=None, changes_last_at=None):
+                .update(changes_pending_since=None, changes_last_at=None, changes_asked_at=None):
             continue
         add({**row, "region": row["mapping__secondary__region__code"]}, SyncRun.Trigger.CONTINUOUS)
         active.add(row["mapping_id"])
@@ -785,8 +790,9 @@ def sync_note_changes(*, tenant_ids) -> list[int]:
     asked = []
     for pk, mapping_id, secondary_id, pending_since, last_at in rows:
         if pending_since is None and SyncConfiguration.objects.filter(pk=pk, changes_pending_since__isnull=True) \
-                .update(changes_pending_since=now, changes_last_at=now):
-            _ask_continuous(mapping_id, alias_for_tenant(secondary_id), countdown=CONTINUOUS_SETTLE)
+                .update(changes_pending_since=now, changes_last_at=now, changes_asked_at=now):
+            if not _ask_continuous(mapping_id, alias_for_tenant(secondary_id), countdown=CONTINUOUS_SETTLE):
+                _not_asked(pk)
             asked.append(mapping_id)
         elif last_at is None or last_at <= now - CONTINUOUS_NOTE_EVERY:
             SyncConfiguration.objects.filter(pk=pk, changes_pending_since__isnull=False).update(changes_last_at=now)
@@ -824,14 +830,22 @@ def sync_poll_changes() -> list[int]:
     return sync_note_changes(tenant_ids=[primary for mapping, primary, _r in rows if mapping not in busy])
 
 
-def _ask_continuous(mapping_id: int, region: str, *, countdown: timedelta = timedelta(0)) -> None:
+def _ask_continuous(mapping_id: int, region: str, *, countdown: timedelta = timedelta(0)) -> bool:
     """Sends the task that starts the pair's continuous run, after `countdown`, to the backup's region's queue. A
-    broker that does not answer leaves the changes marked: the dispatcher starts them after CONTINUOUS_LOST_AFTER."""
+    broker that does not answer leaves the changes marked (False: the caller says no message is out for them): the
+    dispatcher starts them after CONTINUOUS_LOST_AFTER."""
     try:
         current_app.send_task(CONTINUOUS_TASK, (mapping_id, region), countdown=max(countdown.total_seconds(), 0))
     except BROKER_ERRORS as exc:
         logger.warning("continuous sync of pair %s: the task queue did not answer (%s: %s); the dispatcher starts "
                        "the run", mapping_id, type(exc).__name__, exc)
+        return False
+    return True
+
+
+def _not_asked(configuration_id: int) -> None:
+    """No message is on its way for the pair's waiting changes: the run's end or the dispatcher starts them."""
+    SyncConfiguration.objects.filter(pk=configuration_id).update(changes_asked_at=None)
 
 
 def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
@@ -851,16 +865,19 @@ def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
     last_at = row["changes_last_at"] or row["changes_pending_since"]
     due = min(last_at + CONTINUOUS_SETTLE, row["changes_pending_since"] + CONTINUOUS_CAP)
     if due > now:
-        _ask_continuous(mapping_id, region, countdown=due - now)
+        if not _ask_continuous(mapping_id, region, countdown=due - now):
+            _not_asked(row["pk"])
         return None
     if row["mapping__active_side"] == BcpMapping.Side.SECONDARY or (row["retry_after"] and row["retry_after"] > now):
+        _not_asked(row["pk"])  # the dispatcher's, once the pair may run
         return None
     active = dict(SyncRun.objects.using(region).filter(mapping_id=mapping_id, status__in=SyncRun.ACTIVE)
                   .values_list("pk", "status"))
     if SyncRun.Status.RUNNING in active.values():
-        return None  # its end asks for the follow-up
+        _not_asked(row["pk"])  # its end asks for the follow-up
+        return None
     if not SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since=row["changes_pending_since"]) \
-            .update(changes_pending_since=None, changes_last_at=None):
+            .update(changes_pending_since=None, changes_last_at=None, changes_asked_at=None):
         return None
     if active:
         # A run waits (a chain's, "Sync now"): it has not read the primary yet, so it copies these changes too. Run
@@ -869,7 +886,8 @@ def sync_continuous_start(*, mapping_id: int, region: str) -> SyncRun | None:
         run = _run_queued(mapping_id, region)
         if run is None:
             SyncConfiguration.objects.filter(pk=row["pk"], changes_pending_since__isnull=True).update(
-                changes_pending_since=row["changes_pending_since"], changes_last_at=row["changes_last_at"])
+                changes_pending_since=row["changes_pending_since"], changes_last_at=row["changes_last_at"],
+                changes_asked_at=None)
         return run
     try:
         with transaction.atomic(using=region):
@@ -890,9 +908,11 @@ def _run_queued(mapping_id: int, region: str) -> SyncRun | None:
 
 def _follow_up(run: SyncRun) -> None:
     """A run has ended: changes noted while it went (its snapshot may predate them) get their run now."""
-    if SyncConfiguration.objects.filter(mapping_id=run.mapping_id, enabled=True, frequency=Frequency.CONTINUOUS,
-                                        changes_pending_since__isnull=False).exists():
-        _ask_continuous(run.mapping_id, run._state.db)
+    waiting = SyncConfiguration.objects.filter(mapping_id=run.mapping_id, enabled=True, frequency=Frequency.CONTINUOUS,
+                                               changes_pending_since__isnull=False, changes_asked_at__isnull=True)
+    # Unless their own message is still on its way (it was sent when they came, during the run, and will come).
+    if waiting.update(changes_asked_at=timezone.now()) and not _ask_continuous(run.mapping_id, run._state.db):
+        waiting.model.objects.filter(mapping_id=run.mapping_id).update(changes_asked_at=None)
 
 
 # --- email -----------------------------------------------------------------------------------------------

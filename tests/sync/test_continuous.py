@@ -25,6 +25,7 @@ from sync.models import Frequency, SyncConfiguration, SyncRun
 from sync.services import (
     CONTINUOUS_CAP,
     CONTINUOUS_LOST_AFTER,
+    CONTINUOUS_MESSAGE_LOST_AFTER,
     DISPATCH_CHAINS,
     sync_dispatch,
     sync_poll_changes,
@@ -156,14 +157,45 @@ def test_a_run_waiting_for_a_worker_is_run_by_the_pairs_change_instead_of_a_seco
     assert _work(queue) == []
 
 
-def test_a_run_the_dispatcher_made_for_a_mark_that_waited_is_run_by_the_pairs_own_message(continuous, small, mapping,
-                                                                                           queue):
-    # Behind a long queue the pair's message comes after the dispatcher took its mark (CONTINUOUS_LOST_AFTER) and
-    # queued a run for a chain, itself far back in the queue: the message runs that run, not nothing.
+def test_a_message_on_its_way_behind_a_long_queue_is_left_to_come(continuous, small, mapping, queue):
+    # The pair's message waits behind thousands: the dispatcher does not take its changes for lost at 30 s (a second
+    # run for the same changes, and a longer queue), only once the message is CONTINUOUS_MESSAGE_LOST_AFTER old.
+    cc.tag_update(tag=Tag.objects.get(tenant=small, name="VIP"), name="VIP", description="on its way",
+                  actor=Actor.system())
+    assert [name for name, _args in take_messages(queue)] == [CONTINUOUS]
+    now = timezone.now()
+    assert sync_dispatch(now=now + CONTINUOUS_LOST_AFTER + timedelta(seconds=1)).queued == []
+    assert sync_dispatch(now=now + CONTINUOUS_MESSAGE_LOST_AFTER - timedelta(seconds=1)).queued == []
+    assert len(sync_dispatch(now=now + CONTINUOUS_MESSAGE_LOST_AFTER + timedelta(seconds=1)).queued) == 1
+    assert SyncConfiguration.objects.get(pk=continuous.pk).changes_pending_since is None
+
+
+def test_a_change_during_its_pairs_run_is_asked_for_once(continuous, small, mapping, queue):
+    # A change while the pair's run goes sends its message; the run's end sees it on its way and sends no second.
+    going = sync_run_request(tenant=small, actor=Actor.system(), enqueue=False)
+    runs = SyncRun.objects.using(BACKUP).filter(pk=going.pk)
+    runs.update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())  # a worker has it
+    cc.tag_update(tag=Tag.objects.get(tenant=small, name="VIP"), name="VIP", description="during",
+                  actor=Actor.system())
+    messages = take_messages(queue)
+    assert [name for name, _args in messages] == [CONTINUOUS]
+    runs.update(status=SyncRun.Status.QUEUED)
+    assert sync_run_execute(run_id=going.pk, region=BACKUP).status == SyncRun.Status.SUCCEEDED
+    assert take_messages(queue) == []  # no follow-up beside the message on its way
+    _settled(continuous)
+    TASKS[CONTINUOUS](*messages[0][1])
+    assert _runs(mapping)[-1].trigger == SyncRun.Trigger.CONTINUOUS
+    assert _backup_tag(mapping, "VIP").description == "during"
+
+
+def test_a_run_the_dispatcher_made_for_a_message_it_took_for_lost_is_run_by_that_message(continuous, small, mapping,
+                                                                                         queue):
+    # The pair's message comes after all, once the dispatcher took it for lost and queued a run for a chain, itself
+    # far back in the queue: the message runs that run, not nothing.
     cc.tag_update(tag=Tag.objects.get(tenant=small, name="VIP"), name="VIP", description="late message",
                   actor=Actor.system())
     (message,) = take_messages(queue)
-    dispatched = sync_dispatch(now=timezone.now() + CONTINUOUS_LOST_AFTER + timedelta(seconds=1))
+    dispatched = sync_dispatch(now=timezone.now() + CONTINUOUS_MESSAGE_LOST_AFTER + timedelta(seconds=1))
     assert len(dispatched.queued) == 1
     take_messages(queue)  # the chain, still far back in the queue
     TASKS[message[0]](*message[1])
