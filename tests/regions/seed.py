@@ -19,7 +19,8 @@ from bcp_project.regions.transactions import everywhere_atomic
 from contactcenter import demo as contactcenter_demo
 from contactcenter.models import Skill, Team
 from continuity import demo as continuity_demo
-from sync.models import Correlation, Frequency, SyncConfiguration, SyncRun
+from sync.models import Frequency, SyncConfiguration, SyncRun
+from sync.services import sync_correlation_write
 from tenants import demo as tenants_demo
 from tenants.bcp.services import mapping_create, mapping_enable_secondary, passkey_hash
 
@@ -50,15 +51,21 @@ def seed(*, password: str, passkey: str) -> None:
         for role in (Role.objects.get(tenant=primary, name=ADMINISTRATOR), bcp_roles[ADMINISTRATOR]):
             role_set_permissions(role=role, permissions=permissions, scope=permissions, actor=actor)
 
-        # What the first sync leaves: a copy of every person, the correlations beside the copies, a run.
+        # What the first sync leaves: a copy of every person, the correlations beside the copies (the roles' too,
+        # which the people's link through), each with the hash of its copy as it is, a run. (So BC Enablement lists
+        # no change made on the BCP tenant, and a switch back needs no choices.)
         now = timezone.now()
+        primary_roles = dict(Role.objects.filter(tenant=primary).values_list("name", "pk"))
+        for name, bcp_role in bcp_roles.items():
+            if name in primary_roles:
+                sync_correlation_write(mapping=mapping, entity_type="role", source_id=primary_roles[name],
+                                       target_id=bcp_role.pk)
         for person in User.objects.filter(tenant=primary, is_bcp_copy=False).select_related("role"):
             copy = User.objects.create(
                 username=person.username, password=person.password, first_name=person.first_name,
                 last_name=person.last_name, email=person.email, language=person.language, tenant=bcp,
                 is_bcp_copy=True, role=bcp_roles.get(person.role.name) if person.role_id else None)
-            Correlation.objects.create(mapping=mapping, entity_type="user", source_id=person.pk, target_id=copy.pk,
-                                       content_hash="fabricated", synced_at=now)
+            sync_correlation_write(mapping=mapping, entity_type="user", source_id=person.pk, target_id=copy.pk)
         Team.objects.create(tenant=bcp, name=BCP_TEAM)
         Skill.objects.create(tenant=bcp, name=BCP_SKILL)
         continuity_demo.seed(bcp)

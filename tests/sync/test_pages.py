@@ -246,7 +246,8 @@ def test_the_menu_shows_sync_configuration_to_those_who_may_look(client, supervi
 def test_a_run_nobody_picks_up_says_why_it_waits_and_whom_to_tell(client, tenant_admin, enabled):
     client.force_login(tenant_admin)
     client.post(reverse("sync:run"))
-    assert "starts in a moment" in client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
+    assert "A sync is waiting to start: it starts as soon as a worker takes it." in client.get(
+        reverse("sync:progress"), HTTP_HX_REQUEST="true").text
     SyncRun.objects.using(BACKUP).filter(status=SyncRun.Status.QUEUED).update(
         queued_at=timezone.now() - timedelta(minutes=3))
     page = client.get(reverse("sync:progress"), HTTP_HX_REQUEST="true").text
