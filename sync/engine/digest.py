@@ -69,12 +69,15 @@ def read_with_digests(entity: Entity, tenant_id, ids: list[int]) -> tuple[dict, 
     children: dict[str, dict[int, list[tuple]]] = {child.key: defaultdict(list) for child in entity.children}
     total: dict[int, int] = defaultdict(int)
     for tag, rows, using in _parts(entity, tenant_id, ids=ids):
-        for (pk, *row), hashed in sql.rows_hashed(rows, tag=tag, using=using):
-            total[pk] += hashed
-            if tag:
-                children[tag][pk].append(tuple(row))
-            else:
-                values[pk] = tuple(row)
+        found = sql.rows_hashed(rows, tag=tag, using=using)
+        for row, hashed in found:
+            total[row[0]] += hashed
+        if tag:
+            rows_of = children[tag]
+            for row, _hashed in found:
+                rows_of[row[0]].append(row[1:])
+        else:
+            values.update((row[0], row[1:]) for row, _hashed in found)
     return values, children, {pk: total[pk] for pk in values}
 
 

@@ -91,5 +91,23 @@ class IdMaps:
 
     def children_to_source(self, entity, children: dict[str, dict[int, list[tuple]]], pk) -> dict:
         """A BCP record's child rows (`children`: per child key, per parent id) with their links in primary ids."""
-        return {child.key: [self.to_source(child.columns, child.links, row) for row in children[child.key].get(pk, [])]
-                for child in entity.children}
+        out = {}
+        for child in entity.children:
+            rows = children[child.key].get(pk)
+            if not rows:
+                out[child.key] = []
+                continue
+            positions = [(index, self.reverse[kind]) for index, kind in self._positions(child.columns, child.links)]
+            if not positions:
+                out[child.key] = list(rows)
+                continue
+            translated = []
+            for row in rows:
+                row = list(row)
+                for index, reverse in positions:
+                    value = row[index]
+                    if value is not None:
+                        row[index] = reverse.get(value, ("bcp", value))
+                translated.append(tuple(row))
+            out[child.key] = translated
+        return out

@@ -20,7 +20,7 @@ class Reconciler:
         """Counts, in the database: the primary records without a correlation, the correlations whose copy or
         whose primary record is gone. Content: the records this run left alone were compared with their copies in
         this run, when it planned; the ones it wrote are read back now and their hashes compared with the
-        primary's."""
+        primary's (the child rows the run left alone are the ones it compared, _children_kept)."""
         state, key = self.state, entity.key
         written = sorted((set(plan.creates) | set(plan.updates)) - plan.failed)
         if plan.partial:  # the records compared: their correlations and copies, read once for both checks
@@ -45,15 +45,21 @@ class Reconciler:
         target_ids = [links[pk] for pk in written]
         if target is None:
             target = pick(entity.read, state.target_tenant, target_ids)
-        children = {child.key: pick(child.read, state.target_tenant, target_ids) for child in entity.children}
+        kept = self._children_kept(entity, plan, written)
+        children = {child.key: pick(child.read, state.target_tenant,
+                                    [links[pk] for pk in written if pk not in kept[child.key]])
+                    for child in entity.children}
         for pk in written:
             target_id = links[pk]
             values = target.get(target_id, _MISSING)
             if values is _MISSING:
                 missing.add(pk)
                 continue
-            digest = content_hash(state.ids.to_source(entity.columns, entity.links, values),
-                                  state.ids.children_to_source(entity, children, target_id))
+            copy_children = state.ids.children_to_source(entity, children, target_id)
+            for child in entity.children:
+                if pk in kept[child.key]:
+                    copy_children[child.key] = plan.source_children[child.key].get(pk, [])
+            digest = content_hash(state.ids.to_source(entity.columns, entity.links, values), copy_children)
             if digest != plan.hashes[pk]:
                 differing.append(pk)
         state.retry[key] |= missing | set(differing)
@@ -66,6 +72,18 @@ class Reconciler:
         undeleted = extra - set(plan.doomed)
         if undeleted:
             state.errors.append({"code": "reconcile_extra", "type": key, "count": len(undeleted)})
+
+    def _children_kept(self, entity: Entity, plan: Plan, written: list[int]) -> dict[str, set[int]]:
+        """Per child, the records written whose rows of that child this run did not touch: updated records whose
+        child rows the plan found equal to the primary's, so not rewritten, in a run that deleted nothing (a delete
+        may reach another record's rows). Those rows are the ones the plan compared, in the run's transaction under
+        the pair's writer lock: they are not read again."""
+        if self.state.deleted or not entity.children:
+            return {child.key: set() for child in entity.children}
+        updated = [(pk, plan.updates[pk]) for pk in written if pk in plan.updates and pk not in plan.adopt]
+        return {child.key: {pk for pk, target_id in updated
+                            if child.key not in plan.changed_children.get(target_id, ())}
+                for child in entity.children}
 
     def _counts(self, entity: Entity, source_ids: set[int]) -> tuple[set[int], set[int], set[int]]:
         """Primary ids: of the records without a correlation, of the correlations whose copy is gone, of the

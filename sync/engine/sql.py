@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from django.db import connections
 
-CAPTURE_OFF = "bcp.sync_capture"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
+CAPTURE_OFF = "bcp.sync_capture"
+RANDOM_PAGE_COST = "1.1"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
 
 
 def _quote(name: str, using: str) -> str:
@@ -51,19 +52,53 @@ def staging(cursor, table: str, pk: str, columns: list[str], *, using: str):
     cursor.execute("DROP TABLE sync_staging")
 
 
+def array(values: list):
+    """PostgreSQL: the parameter of an array of ints, strings, booleans or NULLs, as the text of an array literal
+    (`{1,2,"a\\"b",NULL}`), which the server casts to the column's array type. Sent as one string, it costs a
+    fraction of what the driver spends quoting a list element by element (700 strings: 0.4 ms against 2 ms). Other
+    values (dates, times) are left as the list they are."""
+    kinds = set(map(type, values))
+    if kinds <= {int}:
+        return "{" + ",".join(map(str, values)) + "}"
+    if kinds <= {str}:  # one pass over the joined text (no text value holds a NUL, which PostgreSQL refuses)
+        joined = "\0".join(values).replace("\\", "\\\\").replace('"', '\\"').replace("\0", '","')
+        return '{"' + joined + '"}' if values else "{}"
+    if not kinds <= {int, str, bool, type(None)}:
+        return values
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif value is True or value is False:
+            parts.append("t" if value else "f")
+        elif isinstance(value, int):
+            parts.append(str(int(value)))
+        else:
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"
+
+
 def update_from_arrays(cursor, table: str, pk: str, columns: list[tuple[str, str]], key_type: str,
                        arrays: list[list], *, using: str, where: dict | None = None) -> None:
     """PostgreSQL: one UPDATE setting `columns` ((name, SQL type)) of the rows whose key column `pk` is in
-    arrays[0], from one array parameter per column (unnest): as many parameters however many rows. `where`
-    ({column: value}) narrows the rows to those with these values too."""
+    arrays[0], from one array parameter per column (unnest): as many parameters however many rows. A column with
+    the same value in every row (a time stamp) is sent once, as that value. `where` ({column: value}) narrows the
+    rows to those with these values too."""
     table_q, pk_q = _quote(table, using), _quote(pk, using)
-    names = [_quote(name, using) for name, _type in columns]
-    arrays_sql = ", ".join(f"%s::{kind}[]" for kind in [key_type] + [kind for _name, kind in columns])
-    assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    keys, *arrays = arrays
+    constant = [len(values) > 1 and all(value == values[0] for value in values) for values in arrays]
+    varying = [(column, values) for column, values, same in zip(columns, arrays, constant, strict=True) if not same]
+    arrays_sql = ", ".join(f"%s::{kind}[]" for kind in [key_type] + [kind for (_name, kind), _v in varying])
+    assignments = ", ".join(
+        f"{_quote(name, using)} = %s::{kind}" if same else f"{_quote(name, using)} = v.{_quote(name, using)}"
+        for (name, kind), same in zip(columns, constant, strict=True))
     narrower = "".join(f" AND {table_q}.{_quote(column, using)} = %s" for column in where or {})
+    names = ", ".join(["sync_key"] + [_quote(name, using) for (name, _kind), _v in varying])
     cursor.execute(f"UPDATE {table_q} SET {assignments} FROM unnest({arrays_sql}) "  # noqa: S608
-                   f"AS v(sync_key, {', '.join(names)}) WHERE {table_q}.{pk_q} = v.sync_key{narrower}",
-                   [*arrays, *(where or {}).values()])
+                   f"AS v({names}) WHERE {table_q}.{pk_q} = v.sync_key{narrower}",
+                   [*(values[0] for values, same in zip(arrays, constant, strict=True) if same),
+                    *(array(values) for values in [keys] + [values for _c, values in varying]),
+                    *(where or {}).values()])
 
 
 def analyze(tables: list[str], *, using: str) -> None:
@@ -88,8 +123,10 @@ def deadlines(cursor, *, statement_timeout_ms: int, idle_timeout_ms: int, captur
     when it waits idle in the transaction for idle_timeout_ms (its worker lost or stuck): its locks go with it.
     Without `capture`, its writes log no changes (capture.py), in the same statement."""
     cursor.execute("SELECT set_config('statement_timeout', %s, true), "
-                   "set_config('idle_in_transaction_session_timeout', %s, true), set_config(%s, %s, true)",
-                   [str(statement_timeout_ms), str(idle_timeout_ms), CAPTURE_OFF, "on" if capture else "off"])
+                   "set_config('idle_in_transaction_session_timeout', %s, true), set_config(%s, %s, true), "
+                   "set_config('random_page_cost', %s, true)",
+                   [str(statement_timeout_ms), str(idle_timeout_ms), CAPTURE_OFF, "on" if capture else "off",
+                    RANDOM_PAGE_COST])
 
 
 def clock(cursor, vendor: str):
@@ -189,7 +226,7 @@ def capture_installed(cursor, *, vendor: str, names: list[str]) -> set[str]:
 def changes_delete(cursor, ids: list[int], *, vendor: str) -> None:
     """The change-log rows of these ids (the ones a run read) deleted."""
     if vendor == "postgresql":
-        cursor.execute("DELETE FROM sync_change WHERE id = ANY(%s)", [ids])
+        cursor.execute("DELETE FROM sync_change WHERE id = ANY(%s::bigint[])", [array(ids)])
         return
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]

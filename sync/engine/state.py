@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.utils import load_backend
 from django.utils import timezone
@@ -36,7 +37,7 @@ class TypeCounts:
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 1.0  # seconds
+PROGRESS_EVERY = 1.0  # seconds (settings.SYNC_PROGRESS_EVERY)
 
 
 def _second_connection(alias: str):
@@ -109,7 +110,10 @@ class RunState:
         self.counts = {key: TypeCounts() for key in keys}
         self.errors: list[dict] = []
         self.on_progress = on_progress
-        self._written = None  # when progress was last written
+        # When progress was last written: the claim wrote the run's heartbeat a moment ago. A run shorter than
+        # PROGRESS_EVERY writes none (its end writes the run's row), and opens no second connection.
+        self._written = timezone.now()
+        self._wrote = False
         # The change log: the rows this run read (deleted once the backup committed), and per type the primary ids
         # to compare (a type missing here is compared in full: a first sync, --full, no correlation yet).
         self.found = capture.Read()
@@ -117,6 +121,8 @@ class RunState:
         # Primary ids whose work this run could not finish (a failure, a protected delete, a reconciliation
         # error): logged again after the commit, so the next change-driven run takes them up again.
         self.retry: dict[str, set[int]] = {key: set() for key in keys}
+        # Whether this run deleted copies (reconcile.py then reads back every child row of the records it wrote).
+        self.deleted = False
         # The digests checked this run: per type, the primary's digests of the records whose stored digest differed.
         self.digests: dict[str, dict[int, int]] = {}
 
@@ -132,15 +138,16 @@ class RunState:
         return known[pk]
 
     def save_progress(self, current: str = "") -> None:
-        """The counts so far, on the run: written for people to see at most every PROGRESS_EVERY seconds (and at
-        the end), so that a run with little to do does not spend its time telling so."""
+        """The counts so far, on the run: written for people to see every PROGRESS_EVERY seconds (and at the end
+        when anything was), so that a run with little to do does not spend its time telling so."""
         run = self.run
         run.counts = {key: counts.as_dict() for key, counts in self.counts.items()}
         run.current_type = current
         run.heartbeat_at = timezone.now()
-        if self.progress is not None and (not current or self._written is None or
-                                          (run.heartbeat_at - self._written).total_seconds() >= PROGRESS_EVERY):
-            self._written = run.heartbeat_at
+        every = getattr(settings, "SYNC_PROGRESS_EVERY", PROGRESS_EVERY)
+        due = (run.heartbeat_at - self._written).total_seconds() >= every
+        if self.progress is not None and (due or (not current and self._wrote)):
+            self._written, self._wrote = run.heartbeat_at, True
             self.progress.write(run.pk, counts=run.counts, current_type=current, heartbeat_at=run.heartbeat_at)
         if self.on_progress is not None:
             self.on_progress(run)

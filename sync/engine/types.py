@@ -8,11 +8,13 @@ in primary ids (for hashing and comparing) or BCP ids (for writing). Child rows 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Field, ForeignObject, Lookup, Model
 
 from bcp_project.regions import CONTROL, alias_for_tenant, model_placement
 
+from . import sql
 from .bulk import chunks, insert_rows, update_rows
 
 # More ids than this are not sent in an IN list: the whole type is read and the rows picked in Python.
@@ -30,7 +32,7 @@ class InIds(Lookup):
         lhs, params = self.process_lhs(compiler, connection)
         ids = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*params, ids]
+            return f"{lhs} = ANY(%s)", [*params, sql.array(ids)]
         if not ids:
             return "1 = 0", list(params)
         return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
@@ -79,7 +81,7 @@ class Child:
     # How a page heads these rows (the model's plural name when None).
     label: object = None
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         return self.fields + tuple(self.links)
 
@@ -102,8 +104,8 @@ class Child:
 
     def read(self, tenant_id, parent_ids=None) -> dict[int, list[tuple]]:
         result: dict[int, list[tuple]] = defaultdict(list)
-        for parent_id, *values in self.rows(tenant_id, parent_ids):
-            result[parent_id].append(tuple(values))
+        for row in self.rows(tenant_id, parent_ids):
+            result[row[0]].append(row[1:])
         return result
 
     def _tenant_lookup(self) -> str:
@@ -173,7 +175,7 @@ class Entity:
         keyed = self.unique_keys.get(name)
         return keyed[1](value) if keyed else value.lower()
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         return self.fields + tuple(self.links)
 
@@ -204,7 +206,7 @@ class Entity:
         return rows.values_list("pk", *self.columns).order_by()
 
     def read(self, tenant_id, ids=None) -> dict[int, tuple]:
-        return {pk: tuple(values) for pk, *values in self.rows(tenant_id, ids)}
+        return {row[0]: row[1:] for row in self.rows(tenant_id, ids)}
 
     def read_children(self, tenant_id, ids=None) -> dict[str, dict[int, list[tuple]]]:
         return {child.key: child.read(tenant_id, ids) for child in self.children}

@@ -126,6 +126,8 @@ class Writer:
     def delete(self, entity: Entity, plan: Plan) -> None:
         state, key = self.state, entity.key
         counts = state.counts[key]
+        if plan.doomed:  # a delete may reach the rows of other records (a team's agents, a skill's assignments)
+            state.deleted = True
         for chunk in chunks(sorted(plan.doomed.items())):
             try:
                 with self._savepoint():

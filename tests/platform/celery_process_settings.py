@@ -21,3 +21,6 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ["BCP_TEST_QUEUE"]
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {**CELERY_BEAT_SCHEDULE["heartbeat"], "schedule": float(os.environ["BCP_TEST_BEAT_SECONDS"])},
 }
+# A run's progress is written at its first step, not after a second: test_worker.py kills a run sooner than that
+# and reads what its own connection wrote.
+SYNC_PROGRESS_EVERY = 0

@@ -132,3 +132,55 @@ def test_a_failed_run_emails_the_bcp_administrators(configured, bcp_tenant):
     assert [m.to for m in mail.outbox] == [["alice@classics.example.com"]]
     assert "BCP sync failed for Classics Inc." == mail.outbox[0].subject
     assert "“Escalated” was not copied" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(("every", "written"), [(3600, False), (0, True)])
+def test_a_run_shorter_than_the_progress_interval_writes_no_progress_of_its_own(configured, settings, monkeypatch,
+                                                                                 every, written):
+    """Progress goes to the run's row on a second connection, for the page to show while the run goes on; a run that
+    ends sooner than SYNC_PROGRESS_EVERY opens none (its end writes the row), and one set to write at every step
+    does."""
+    from sync.engine import state
+
+    writes = []
+    monkeypatch.setattr(state.ProgressChannel, "write", lambda self, run_id, **kw: writes.append(kw["current_type"]))
+    settings.SYNC_PROGRESS_EVERY = every
+    run = sync_run_request(tenant=configured, actor=Actor.system(), trigger=SyncRun.Trigger.COMMAND, enqueue=False)
+    finished = sync_run_execute(run_id=run.pk)
+    assert finished.status == SyncRun.Status.SUCCEEDED
+    assert bool(writes) is written
+    if written:
+        assert writes[-1] == "" and set(writes[:-1]) <= set(ALL_KEYS)
+
+
+@pytest.mark.parametrize("also", ["deletes a tag", "changes the agent's skills"])
+def test_reconciliation_reads_back_the_child_rows_a_run_may_have_touched(configured, bcp_tenant, monkeypatch, also):
+    """A person whose name changed is rewritten, and their skill assignments, equal on both sides, are not: the run
+    reads them back all the same when it rewrote them, or when it deleted anything (a delete may reach another
+    record's rows). Changed on the BCP tenant between the writes and the check, they fail the run by name."""
+    from contactcenter.models import SkillAssignment
+
+    assert run_sync(configured).status == SyncRun.Status.SUCCEEDED
+    andy = User.objects.get(tenant=configured, username="andy")
+    profile = andy.agent_profile
+    skills = {a.skill: a.proficiency for a in SkillAssignment.objects.filter(agent=profile).select_related("skill")}
+    if also == "deletes a tag":
+        cc.tag_delete(tag=Tag.objects.get(tenant=configured, name="VIP"), actor=Actor.system())
+    else:
+        skills = {skill: 2 for skill in skills}
+    cc.agent_update(user=andy, username="andy", role=andy.role, first_name="Andrew", team=profile.team,
+                    skills=skills, actor=Actor.system())
+
+    copy = User.objects.get(tenant=bcp_tenant, username_key="andy").pk
+
+    def tamper(name):
+        if name == "before:reconcile":
+            SkillAssignment.objects.filter(tenant=bcp_tenant, agent__user_id=copy).update(proficiency=4)
+
+    monkeypatch.setattr(engine, "failpoint", tamper)
+    run = run_sync(configured)
+    from sync.messages import error_text
+
+    assert run.status == SyncRun.Status.FAILED
+    assert [error_text(e) for e in run.errors] == [
+        "Reconciliation: 1 Users record differs on the BCP tenant from the primary: andy."]

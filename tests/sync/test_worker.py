@@ -77,9 +77,8 @@ def test_a_killed_worker_leaves_the_backup_as_it_was_and_the_next_worker_complet
         _stop(doomed)
     assert doomed.returncode == 137
     run.refresh_from_db()
-    # Its progress was written on a connection of its own (at least its first write, the roles to do: later ones
-    # are at most one a second, so whether "roles done" made it before the kill depends on the clock); its copies
-    # were never committed.
+    # Its progress was written on a connection of its own (the worker's settings write it at every step, not once a
+    # second); its copies were never committed.
     assert run.status == SyncRun.Status.RUNNING and run.counts["role"]["total"] == 3
     assert not Correlation.objects.filter(mapping=mapping).exists()
     assert not User.objects.filter(tenant=mapping.secondary, is_bcp_copy=True).exists()
