@@ -1,7 +1,9 @@
+import gc
 import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_ready
 from kombu import transport
 from kombu.exceptions import OperationalError
 
@@ -28,3 +30,13 @@ def _make_broker_folders(sender, **kwargs):
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@worker_ready.connect
+def _freeze_start_up_objects(sender=None, **kwargs):
+    """Once the worker has imported everything, the objects it holds for its whole life (modules, models, URL
+    patterns: some hundred thousand) are moved out of the collector's reach. A full collection then scans only what
+    tasks made: measured in a process like the worker's, 20 to 60 ms of every third sync run were the collector
+    walking those objects again."""
+    gc.collect()
+    gc.freeze()
