@@ -23,7 +23,9 @@ class PythonComparer(Comparer):
             target_children = entity.read_children(state.target_tenant)
         else:
             wanted = sorted(only)
-            correlations = self._correlations(entity.key, wanted)
+            correlations = state.links.pop(entity.key, None)
+            if correlations is None:
+                correlations = self._correlations(entity.key, wanted)
             if len(wanted) <= READ_ALL_ABOVE:  # with their digests, which the records written store
                 source, source_children, digests = digest.read_with_digests(entity, state.source_tenant, wanted)
             else:
@@ -47,7 +49,8 @@ class PythonComparer(Comparer):
                 continue
             values = ids.to_source(entity.columns, entity.links, target[target_id])
             children = ids.children_to_source(entity, target_children, target_id)
-            if not state.full and values == source[pk] and _same_children(entity, source_children, pk, children):
+            if not state.full and values == source[pk] and same_children(entity.children, source_children, pk,
+                                                                         children):
                 continue
             plan.updates[pk] = target_id
             if all(values[index] == source[pk][index] for index in unique):
@@ -70,9 +73,9 @@ class PythonComparer(Comparer):
         return {pk: target for pk, target in rows.iterator(chunk_size=5000) if pk in wanted}
 
 
-def _same_children(entity: Entity, source_children: dict, pk: int, children: dict[str, list[tuple]]) -> bool:
-    """The BCP copy's child rows (in primary ids) are the primary record's, in any order."""
-    for child in entity.children:
+def same_children(kinds, source_children: dict, pk: int, children: dict[str, list[tuple]]) -> bool:
+    """The BCP copy's child rows (in primary ids) of these kinds are the primary record's, in any order."""
+    for child in kinds:
         wanted, have = source_children[child.key].get(pk, []), children[child.key]
         if wanted != have and (len(wanted) != len(have) or sorted(wanted, key=repr) != sorted(have, key=repr)):
             return False

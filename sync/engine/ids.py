@@ -89,10 +89,11 @@ class IdMaps:
                 out[index] = target
         return tuple(out), None
 
-    def children_to_source(self, entity, children: dict[str, dict[int, list[tuple]]], pk) -> dict:
-        """A BCP record's child rows (`children`: per child key, per parent id) with their links in primary ids."""
+    def children_to_source(self, entity, children: dict[str, dict[int, list[tuple]]], pk, kinds=None) -> dict:
+        """A BCP record's child rows (`children`: per child key, per parent id) with their links in primary ids: of
+        every child of the type, or of these `kinds`."""
         out = {}
-        for child in entity.children:
+        for child in entity.children if kinds is None else kinds:
             rows = children[child.key].get(pk)
             if not rows:
                 out[child.key] = []

@@ -4,8 +4,8 @@ every record of it; one driven by the change log checks the records it compared 
 the others unchanged)."""
 
 from ..models import Correlation
+from .compare_python import same_children
 from .comparing import Plan
-from .ids import content_hash
 from .state import RunState
 from .types import READ_ALL_ABOVE, Entity, ids_of, pick
 
@@ -55,12 +55,13 @@ class Reconciler:
             if values is _MISSING:
                 missing.add(pk)
                 continue
-            copy_children = state.ids.children_to_source(entity, children, target_id)
-            for child in entity.children:
-                if pk in kept[child.key]:
-                    copy_children[child.key] = plan.source_children[child.key].get(pk, [])
-            digest = content_hash(state.ids.to_source(entity.columns, entity.links, values), copy_children)
-            if digest != plan.hashes[pk]:
+            # What the plan hashed (plan.hashes) is the primary's record: equal values are equal hashes.
+            if state.ids.to_source(entity.columns, entity.links, values) != plan.source[pk]:
+                differing.append(pk)
+                continue
+            rewritten = [child for child in entity.children if pk not in kept[child.key]]
+            if rewritten and not same_children(rewritten, plan.source_children, pk,
+                                               state.ids.children_to_source(entity, children, target_id, rewritten)):
                 differing.append(pk)
         state.retry[key] |= missing | set(differing)
         if missing:

@@ -107,6 +107,7 @@ class RunState:
         self.full = full
         self.ids = IdMaps(self.mapping)
         self.names: dict[str, dict[int, str]] = {}
+        self.sources: dict[str, dict[int, tuple]] = {}  # per type, the primary's rows this run read (for names)
         self.counts = {key: TypeCounts() for key in keys}
         self.errors: list[dict] = []
         self.on_progress = on_progress
@@ -121,6 +122,8 @@ class RunState:
         # Primary ids whose work this run could not finish (a failure, a protected delete, a reconciliation
         # error): logged again after the commit, so the next change-driven run takes them up again.
         self.retry: dict[str, set[int]] = {key: set() for key in keys}
+        # Per type, the correlations of the logged records, read at once before planning (planning.py), or absent.
+        self.links: dict[str, dict[int, int]] = {}
         # Whether this run deleted copies (reconcile.py then reads back every child row of the records it wrote).
         self.deleted = False
         # The digests checked this run: per type, the primary's digests of the records whose stored digest differed.
@@ -133,7 +136,9 @@ class RunState:
         """A primary record's name for a message: from this run's reads, or read now."""
         known = self.names.setdefault(key, {})
         if pk not in known:
-            values = BY_KEY[key].read(self.source_tenant, [pk]).get(pk) if key in BY_KEY else None
+            values = self.sources.get(key, {}).get(pk)
+            if values is None and key in BY_KEY:
+                values = BY_KEY[key].read(self.source_tenant, [pk]).get(pk)
             known[pk] = BY_KEY[key].describe(values) if values else str(pk)
         return known[pk]
 
