@@ -157,11 +157,13 @@ def progress_write(cursor, *, run_id: int, counts: str, current_type: str, heart
 
 
 def capture_triggers(*, vendor: str, table: str, name: str, entity_type: str, tenant: str, record: str,
-                     using: str) -> list[str]:
+                     using: str, compared: list[str] | None = None) -> list[str]:
     """The statements that (re)create the triggers logging every INSERT, UPDATE and DELETE of `table` into the
     change log. `tenant` and `record` are SQL expressions over a row named ROW (NEW or OLD): the tenant and the
     top-level record id the row belongs to. A row whose tenant or record is NULL (a staff user, a group that is
-    not a role's) logs nothing. `name` is the triggers' own (unique per table)."""
+    not a role's) logs nothing; on PostgreSQL, neither does an UPDATE that leaves the columns `compared` (every
+    column when None) as they were. `name` is the triggers' own (unique per table; PostgreSQL adds `name`_u for
+    updates)."""
     table_q, log = _quote(table, using), _quote("sync_change", using)
 
     def values(row: str) -> tuple[str, str]:
@@ -185,11 +187,22 @@ def capture_triggers(*, vendor: str, table: str, name: str, entity_type: str, te
                 f"IF TG_OP = 'UPDATE' AND ((({old_tenant}), ({old_record})) IS DISTINCT FROM "
                 f"(({new_tenant}), ({new_record}))) THEN {log_row('OLD')} END IF; "
                 "RETURN NULL; END;")
+        capturing = f"current_setting('{CAPTURE_OFF}', true) IS DISTINCT FROM 'off'"
+        if compared is None:
+            changed = "OLD.* IS DISTINCT FROM NEW.*"
+        else:
+            names = [_quote(column, using) for column in compared]
+            changed = (f"({', '.join(f'OLD.{n}' for n in names)}) IS DISTINCT FROM "
+                       f"({', '.join(f'NEW.{n}' for n in names)})")
         return [f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $sync$ {body} $sync$",
                 f"DROP TRIGGER IF EXISTS {name} ON {table_q}",
+                f"DROP TRIGGER IF EXISTS {name}_u ON {table_q}",
                 # The condition spares the run's own writes even the function's call.
-                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table_q} FOR EACH ROW "
-                f"WHEN (current_setting('{CAPTURE_OFF}', true) IS DISTINCT FROM 'off') EXECUTE FUNCTION {name}()"]
+                f"CREATE TRIGGER {name} AFTER INSERT OR DELETE ON {table_q} FOR EACH ROW "
+                f"WHEN ({capturing}) EXECUTE FUNCTION {name}()",
+                # An UPDATE that leaves the row as it was (a form saved unchanged) logs nothing.
+                f"CREATE TRIGGER {name}_u AFTER UPDATE ON {table_q} FOR EACH ROW "
+                f"WHEN ({capturing} AND {changed}) EXECUTE FUNCTION {name}()"]
 
     # SQLite: no conflict clause (an outer INSERT OR IGNORE would override it): the waiting row goes, a new one
     # with a new id comes. One writer at a time, so the two statements cannot interleave with another's.
@@ -216,8 +229,10 @@ def capture_on(cursor) -> None:
 def capture_installed(cursor, *, vendor: str, names: list[str]) -> set[str]:
     """Which of these capture triggers exist in the database (SQLite: those of all three kinds)."""
     if vendor == "postgresql":
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)", [names])
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
+                       [names + [f"{name}_u" for name in names]])
+        present = {row[0] for row in cursor.fetchall()}
+        return {name for name in names if name in present and f"{name}_u" in present}
     cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     present = {row[0] for row in cursor.fetchall()}
     return {name for name in names if all(f"{name}_{kind}" in present for kind in "iud")}
