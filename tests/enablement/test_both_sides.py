@@ -199,3 +199,15 @@ def test_on_the_bcp_side_the_readiness_says_what_matters_there(paired, copied): 
     texts = {check.key: check for check in selectors.readiness(mapping=paired).checks}
     assert texts["switch_back"].ok and texts["switch_back"].text == (
         f"1 user on “{bcp.name}” holds BCP Tenant Enablement Edit and can switch back.")
+
+
+def test_the_customer_is_told_who_sets_the_statuses_and_the_representative_where(alice, paired, client, rep):  # noqa: F811
+    hint = "The statuses are set by your account representative"
+    assert hint in alice.get(PAGE).content.decode()
+    client.force_login(rep)
+    page = client.get(reverse("enablement:tm_page", args=[paired.primary_id])).content.decode()
+    assert hint not in page
+    assert f'You set the statuses on <a href="{reverse("status:list")}">Platform status</a>' in page
+    User.objects.filter(pk=rep.pk).update(language="de")
+    page = client.get(reverse("enablement:tm_page", args=[paired.primary_id])).content.decode()
+    assert "Die Status setzen Sie unter" in page
