@@ -23,9 +23,7 @@ class PythonComparer(Comparer):
             target_children = entity.read_children(state.target_tenant)
         else:
             wanted = sorted(only)
-            correlations = state.links.pop(entity.key, None)
-            if correlations is None:
-                correlations = self._correlations(entity.key, wanted)
+            correlations = self._correlations(entity.key, wanted)
             if len(wanted) <= READ_ALL_ABOVE:  # with their digests, which the records written store
                 source, source_children, digests = digest.read_with_digests(entity, state.source_tenant, wanted)
             else:

@@ -64,25 +64,6 @@ class Planner:
                 state.changes[key] |= found
         # Compared in full, or by digests: the next checks can wait (digest.due).
         state.run.checked = check or not state.changes
-        self._read_links()
-
-    def _read_links(self) -> None:
-        """The correlations of the records the change log names, of every type at once (one statement, not one per
-        type): what each type's comparison would read when planned, since a type's correlations change only while
-        that type is written, after it is planned. A type with more entries than READ_ALL_ABOVE reads its own."""
-        state = self.state
-        few = {key: ids for key, ids in state.changes.items() if ids and len(ids) <= READ_ALL_ABOVE}
-        if len(few) < 2:
-            return
-        wanted = set().union(*few.values())
-        links: dict[str, dict[int, int]] = {key: {} for key in few}
-        rows = (Correlation.objects.filter(mapping=state.mapping, entity_type__in=list(few),
-                                           source_id__sync_in=ids_of(wanted))
-                .values_list("entity_type", "source_id", "target_id"))
-        for key, source, target in rows:
-            if source in few[key]:
-                links[key][source] = target
-        state.links = links
 
     def _logs(self) -> dict[str, list]:
         """The databases whose change log a run reads, with the tenants it reads there."""

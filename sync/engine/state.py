@@ -122,8 +122,6 @@ class RunState:
         # Primary ids whose work this run could not finish (a failure, a protected delete, a reconciliation
         # error): logged again after the commit, so the next change-driven run takes them up again.
         self.retry: dict[str, set[int]] = {key: set() for key in keys}
-        # Per type, the correlations of the logged records, read at once before planning (planning.py), or absent.
-        self.links: dict[str, dict[int, int]] = {}
         # Whether this run deleted copies (reconcile.py then reads back every child row of the records it wrote).
         self.deleted = False
         # The digests checked this run: per type, the primary's digests of the records whose stored digest differed.
