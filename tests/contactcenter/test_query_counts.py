@@ -97,11 +97,14 @@ def test_a_list_page_costs_the_same_queries_for_10_and_10000_rows(as_persona, te
     assert len(at_10) == PINNED[slug], "\n".join(q["sql"] for q in at_10.captured_queries)
 
     rows.make(slug, 10, 9_990)
-    with django_assert_num_queries(PINNED[slug]):
+    # This test counts queries. Right after 9,990 rows were written, a shared CI machine once stalled a region's
+    # first reads past the page deadline (4 s); the region was then marked down, and the page made the queries of
+    # that (tested in tests/regions). Here the deadline is the one for long work.
+    with longer_deadline(settings.REGION_LONG_DEADLINE), django_assert_num_queries(PINNED[slug]):
         response = client.get(f"/admin/{slug}/")
     assert response.status_code == 200
     assert response.context["page"].paginator.count >= 10_000
-    with django_assert_num_queries(PINNED[slug]):
+    with longer_deadline(settings.REGION_LONG_DEADLINE), django_assert_num_queries(PINNED[slug]):
         partial = client.get(f"/admin/{slug}/?page=40&q=0", headers={"HX-Request": "true"})
     assert partial.status_code == 200
     assert b"<html" not in partial.content and b'class="table"' in partial.content
