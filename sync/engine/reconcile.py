@@ -19,8 +19,8 @@ class Reconciler:
     def reconcile(self, entity: Entity, plan: Plan) -> None:
         """Counts, in the database: the primary records without a correlation, the correlations whose copy or
         whose primary record is gone. Content: the records this run left alone were compared with their copies in
-        this run, when it planned; the ones it wrote are read back now and their hashes compared with the
-        primary's (the child rows the run left alone are the ones it compared, _children_kept)."""
+        this run, when it planned; the ones it wrote are read back now and compared with the primary's rows the
+        plan read (the child rows the run left alone are the ones it compared, _children_kept)."""
         state, key = self.state, entity.key
         written = sorted((set(plan.creates) | set(plan.updates)) - plan.failed)
         if plan.partial:  # the records compared: their correlations and copies, read once for both checks

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 
 from django.db import connections
 
-CAPTURE_OFF = "bcp.sync_capture"
-RANDOM_PAGE_COST = "1.1"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
+CAPTURE_OFF = "bcp.sync_capture"  # PostgreSQL: a setting the run's own transactions set, so that its writes log nothing
+# PostgreSQL, the run's transactions: the data is in memory or on SSD. At the default 4 the planner answered "these 700
+# of 26,000" with a sequential scan and a hash join.
+RANDOM_PAGE_COST = "1.1"
 
 
 def _quote(name: str, using: str) -> str:
