@@ -123,9 +123,16 @@ def read(alias: str, tenants: list, keys: list[str], found: Read) -> dict[tuple[
     """{(tenant id as text, type): record ids} logged in database `alias` for these tenants and types; the rows'
     ids kept in `found`. Read inside the run's transaction on that database (its snapshot, for the primary's)."""
     records: dict[tuple[str, str], set[int]] = {}
+    ids = found.ids.setdefault(alias, [])
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for tenant, kind, pks, record_ids in sql.changes_grouped(cursor, tenants, keys):
+                ids.extend(pks)
+                records[(tenant, kind)] = set(record_ids)
+        return records
     rows = (Change.objects.using(alias).filter(tenant_id__in=tenants, entity_type__in=keys)
             .values_list("pk", "tenant_id", "entity_type", "record_id").order_by())
-    ids = found.ids.setdefault(alias, [])
     for pk, tenant, kind, record in rows:
         ids.append(pk)
         records.setdefault((str(tenant), kind), set()).add(record)

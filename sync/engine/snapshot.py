@@ -135,52 +135,54 @@ class RunTransactions:
             raise error
         return self.stack.__exit__(exc_type, exc, tb)
 
-    def _begin(self, alias: str, *, snapshot: bool, read_only: bool):
+    def _begin(self, alias: str, *, snapshot: bool, read_only: bool, clock: bool = False,
+               writer_lock: bool = False) -> None:
         try:
-            self._begin_on(alias, snapshot=snapshot, read_only=read_only,
+            self._begin_on(alias, snapshot=snapshot, read_only=read_only, clock=clock, writer_lock=writer_lock,
                            capture=alias not in (self.state.target_alias, CONTROL))
         except (OperationalError, InterfaceError) as exc:
             if region_answers(alias):
                 raise
             raise RegionUnavailable(alias) from exc
 
-    def _begin_on(self, alias: str, *, snapshot: bool, read_only: bool, capture: bool):
+    def _begin_on(self, alias: str, *, snapshot: bool, read_only: bool, capture: bool, clock: bool,
+                  writer_lock: bool) -> None:
+        """The transaction on `alias`, begun (PostgreSQL: its settings in one round trip, sql.begin). With `clock`,
+        the run's as_of is the instant of its snapshot; with `writer_lock`, the pair's writer lock is taken."""
         connection = connections[alias]
         outermost = not connection.in_atomic_block
         if read_only and outermost and connection.vendor == "sqlite":
             self.stack.enter_context(_deferred(alias))
         else:
             self.stack.enter_context(transaction.atomic(using=alias))
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                if snapshot and outermost:
-                    sql.snapshot_begin(cursor, read_only=read_only, statement_timeout_ms=statement_timeout_ms(),
-                                       idle_timeout_ms=idle_timeout_ms(), capture=capture)
-                else:
-                    sql.deadlines(cursor, statement_timeout_ms=statement_timeout_ms(),
-                                  idle_timeout_ms=idle_timeout_ms(), capture=capture)
-            if not outermost and not capture:  # inside a caller's transaction (a test): capture back on after
-                self.stack.callback(_capture_on, alias)
+        with connection.cursor() as cursor:
+            if connection.vendor != "postgresql":
+                if clock:
+                    sql.clock(cursor)
+                    self.as_of = timezone.now()
+                return
+            as_of, locked = sql.begin(cursor, snapshot=snapshot and outermost, read_only=read_only, clock=clock,
+                                      writer_lock=self.state.mapping.pk if writer_lock else None, capture=capture,
+                                      statement_timeout_ms=statement_timeout_ms(), idle_timeout_ms=idle_timeout_ms())
+        if clock:
+            self.as_of = as_of
+        if not outermost and not capture:  # inside a caller's transaction (a test): capture back on after
+            self.stack.callback(_capture_on, alias)
+        if locked is False:
+            raise AnotherRunWriting
 
     def _open(self) -> None:
         source, target = self.state.source_alias, self.state.target_alias
         for alias in dict.fromkeys((source, target)):
             self.stack.enter_context(_wrapped(alias))
         # The source first, so that its snapshot is the earliest instant of the run.
-        self._begin(source, snapshot=True, read_only=source != target)
-        with connections[source].cursor() as cursor:
-            self.as_of = sql.clock(cursor, connections[source].vendor) or timezone.now()
+        self._begin(source, snapshot=True, read_only=source != target, clock=True, writer_lock=source == target)
         failpoints.failpoint("after:snapshot")
         self._begin(CONTROL, snapshot=True, read_only=False)
         # Runs between the backup's commit and the control plane's (only when both commit).
         self.stack.push(lambda kind, _e, _t: kind is None and failpoints.failpoint("between:commits"))
         if target != source:
-            self._begin(target, snapshot=False, read_only=False)
-        connection = connections[target]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                if not sql.try_writer_lock(cursor, self.state.mapping.pk):
-                    raise AnotherRunWriting
+            self._begin(target, snapshot=False, read_only=False, writer_lock=True)
         # The run's own writes on the BCP tenant are no changes to copy back (capture.py; PostgreSQL: its
         # transactions there were begun with capture off).
         for alias in dict.fromkeys((target, CONTROL)):

@@ -112,40 +112,43 @@ def analyze(tables: list[str], *, using: str) -> None:
 # --- the run's transactions (snapshot.py) ------------------------------------------------------------
 
 
-def snapshot_begin(cursor, *, read_only: bool, statement_timeout_ms: int, idle_timeout_ms: int,
-                   capture: bool = True) -> None:
-    """PostgreSQL, first statements of a transaction: one snapshot for all of it (REPEATABLE READ), and deadlines
-    so that a run stuck on a dead peer ends itself instead of holding locks."""
-    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" + (", READ ONLY" if read_only else ""))
-    deadlines(cursor, statement_timeout_ms=statement_timeout_ms, idle_timeout_ms=idle_timeout_ms, capture=capture)
+def begin(cursor, *, statement_timeout_ms: int, idle_timeout_ms: int, capture: bool = True, snapshot: bool = False,
+          read_only: bool = False, clock: bool = False, writer_lock: int | None = None) -> tuple:
+    """PostgreSQL, the first round trip of a run's transaction on a database, before any other statement of it:
+    - with `snapshot`, one snapshot for all of the transaction (REPEATABLE READ; READ ONLY with `read_only`);
+    - deadlines, so that a run stuck on a dead peer ends itself instead of holding locks: each statement ends after
+      statement_timeout_ms, and the server ends the session when it waits idle in the transaction for
+      idle_timeout_ms (its worker lost or stuck), its locks with it;
+    - without `capture`, the transaction's writes log no changes (capture.py);
+    - with `clock`, the database's clock as the snapshot was taken (this SELECT is what takes it);
+    - with `writer_lock` (a pair's id), the transaction-scoped advisory lock that makes one run at a time the
+      writer of that pair, if no other run holds it.
+    Returns (the clock or None, whether the lock was taken or None)."""
+    columns = ["set_config('statement_timeout', %s, true)",
+               "set_config('idle_in_transaction_session_timeout', %s, true)", "set_config(%s, %s, true)",
+               "set_config('random_page_cost', %s, true)"]
+    params = [str(statement_timeout_ms), str(idle_timeout_ms), CAPTURE_OFF, "on" if capture else "off",
+              RANDOM_PAGE_COST]
+    if clock:
+        columns.append("clock_timestamp()")
+    if writer_lock is not None:
+        columns.append("pg_try_advisory_xact_lock(%s, %s)")
+        params += [0x5EC, writer_lock]
+    statement = f"SELECT {', '.join(columns)}"
+    if snapshot:  # the client-side cursor sends both in one message; the first result is the SET's (none)
+        statement = ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" + (", READ ONLY" if read_only else "") +
+                     "; " + statement)
+    cursor.execute(statement, params)
+    if snapshot:
+        cursor.nextset()
+    row = cursor.fetchone()
+    return (row[4] if clock else None), (bool(row[-1]) if writer_lock is not None else None)
 
 
-def deadlines(cursor, *, statement_timeout_ms: int, idle_timeout_ms: int, capture: bool = True) -> None:
-    """PostgreSQL: this transaction's statements end after statement_timeout_ms, and the server ends the session
-    when it waits idle in the transaction for idle_timeout_ms (its worker lost or stuck): its locks go with it.
-    Without `capture`, its writes log no changes (capture.py), in the same statement."""
-    cursor.execute("SELECT set_config('statement_timeout', %s, true), "
-                   "set_config('idle_in_transaction_session_timeout', %s, true), set_config(%s, %s, true), "
-                   "set_config('random_page_cost', %s, true)",
-                   [str(statement_timeout_ms), str(idle_timeout_ms), CAPTURE_OFF, "on" if capture else "off",
-                    RANDOM_PAGE_COST])
-
-
-def clock(cursor, vendor: str):
-    """The database's clock now (PostgreSQL: the first statement of a REPEATABLE READ transaction, so its
-    snapshot is taken here). SQLite: a read of the schema, which starts the read transaction's snapshot."""
-    if vendor == "postgresql":
-        cursor.execute("SELECT clock_timestamp()")
-        return cursor.fetchone()[0]
+def clock(cursor) -> None:
+    """SQLite: a read of the schema, which starts the read transaction's snapshot."""
     cursor.execute("SELECT count(*) FROM sqlite_master")
     cursor.fetchone()
-    return None
-
-
-def try_writer_lock(cursor, key: int) -> bool:
-    """PostgreSQL: the transaction-scoped advisory lock that makes one run at a time the writer of a pair."""
-    cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x5ec, key])
-    return bool(cursor.fetchone()[0])
 
 
 def progress_write(cursor, *, run_id: int, counts: str, current_type: str, heartbeat_at) -> None:
@@ -240,6 +243,16 @@ def capture_installed(cursor, *, vendor: str, names: list[str]) -> set[str]:
     return {name for name in names if all(f"{name}_{kind}" in present for kind in "iud")}
 
 
+def changes_grouped(cursor, tenants: list, keys: list[str]) -> list[tuple[str, str, list[int], list[int]]]:
+    """PostgreSQL: the change-log rows of these tenants and types, one row per (tenant, type): (the tenant's id as
+    text, the type, the rows' ids, their record ids). A thousand entries come back as a few rows of arrays, which
+    the driver reads without making a Python object per entry first."""
+    cursor.execute("SELECT tenant_id::text, entity_type, array_agg(id), array_agg(record_id) FROM sync_change "
+                   "WHERE tenant_id = ANY(%s::uuid[]) AND entity_type = ANY(%s::varchar[]) GROUP BY 1, 2",
+                   [array([str(tenant) for tenant in tenants]), array(list(keys))])
+    return cursor.fetchall()
+
+
 def changes_delete(cursor, ids: list[int], *, vendor: str) -> None:
     """The change-log rows of these ids (the ones a run read) deleted."""
     if vendor == "postgresql":
@@ -283,18 +296,24 @@ def _row_hash(names: list[str], vendor: str) -> str:
 
 def rows_hashed(rows, *, tag: str, using: str) -> list[tuple[tuple, int]]:
     """The rows of a values_list queryset as it returns them, each with its hash (as digest_rows sums them), in one
-    statement: a run reads the records the change log names and their digests at once."""
+    statement: a run reads the records the change log names and their digests at once. `rows` may be the read
+    compiled already, as (SQL, parameters, number of columns) (prepared.py; its values need no converting)."""
     connection = connections[using]
-    compiler = rows.query.get_compiler(using=using)
-    query, params = compiler.as_sql()
-    names = [f"c{index}" for index in range(len(rows._fields))]
+    if isinstance(rows, tuple):
+        query, params, width = rows
+        compiler = None
+    else:
+        compiler = rows.query.get_compiler(using=using)
+        query, params = compiler.as_sql()
+        width = len(rows._fields)
+    names = [f"c{index}" for index in range(width)]
     statement = (f"WITH sync_rows({', '.join(names)}) AS ({query}) "  # noqa: S608
                  f"SELECT {', '.join(names)}, {_row_hash(names, connection.vendor)} FROM sync_rows")
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, tag])
         found = cursor.fetchall()
     values = [row[:-1] for row in found]
-    converters = compiler.get_converters([column[0] for column in compiler.select[:len(names)]])
+    converters = compiler and compiler.get_converters([column[0] for column in compiler.select[:width]])
     if converters:
         values = compiler.apply_converters(values, converters)
     return [(tuple(row), int(hashed[-1])) for row, hashed in zip(values, found, strict=True)]
