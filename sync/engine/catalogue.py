@@ -53,7 +53,7 @@ class PermissionChild(Child):
     def value_label(self, column, value):
         return str(dict(TENANT_PERMISSIONS).get(value, value))
 
-    def rows(self, tenant_id, parent_ids=None):
+    def rows(self, tenant_id, parent_ids=None, using=None):
         rows = TenantGroupObjectPermission.objects.filter(content_object_id=tenant_id, group__role__isnull=False)
         if parent_ids is not None:
             rows = rows.filter(group__role__in=parent_ids)
@@ -85,8 +85,10 @@ class RoleEntity(Entity):
                    for group, values in zip(groups, rows, strict=True)]
         return [role.pk for role in Role.objects.bulk_create(objects)]
 
-    def update(self, tenant_id, rows):
-        super().update(tenant_id, rows)
+    def update(self, tenant_id, rows, columns=None):
+        super().update(tenant_id, rows, columns)
+        if columns is not None and "name" not in columns:
+            return
         tenant = Tenant(pk=tenant_id)
         groups = dict(Role.objects.filter(pk__in=list(rows)).values_list("pk", "group_id"))
         name_at = self.columns.index("name")
@@ -108,21 +110,24 @@ class RoleEntity(Entity):
 class UserEntity(Entity):
     """The sign-in of a person, as a copy: same username and password hash, never staff or superuser."""
 
-    def queryset(self, tenant_id):
+    def queryset(self, tenant_id, using=None):
         # Platform staff have no tenant; on the BCP tenant only copies are ever compared or written.
-        return User.objects.filter(tenant_id=tenant_id)
+        return User.objects.using(using or self.db(tenant_id)).filter(tenant_id=tenant_id)
 
-    def _with_key(self, values: tuple) -> dict:
-        row = dict(zip(self.columns, values, strict=True))
-        return {**row, "username_key": username_key(row["username"])}  # the raw writes skip the model's save
+    def _with_key(self, values: tuple, columns=None) -> dict:
+        row = self.chosen(values, columns)
+        if "username" in row:  # the raw writes skip the model's save
+            row["username_key"] = username_key(row["username"])
+        return row
 
     def create(self, tenant_id, rows, *, own=False):
         fixed = self.own if own else self.fixed
         return insert_rows(User, [{"tenant_id": tenant_id, **fixed, **self._with_key(values)} for values in rows],
                            using=self.db(tenant_id))
 
-    def update(self, tenant_id, rows):
-        update_rows(User, {pk: self._with_key(values) for pk, values in rows.items()}, using=self.db(tenant_id))
+    def update(self, tenant_id, rows, columns=None):
+        update_rows(User, {pk: self._with_key(values, columns) for pk, values in rows.items()},
+                    using=self.db(tenant_id))
 
     def set_placeholders(self, tenant_id, ids):
         objects = [User(pk=pk, username=f"~sync~{pk}~", username_key=f"~sync~{pk}~") for pk in ids]

@@ -4,6 +4,7 @@ records the change log names (and their copies)."""
 from ..models import Correlation
 from . import digest
 from .comparing import Comparer, Plan
+from .prepared import Read
 from .types import READ_ALL_ABOVE, Entity, ids_of, pick
 
 
@@ -51,10 +52,14 @@ class PythonComparer(Comparer):
                                                                          children):
                 continue
             plan.updates[pk] = target_id
+            if state.full:
+                plan.changed_columns = None
+            elif plan.changed_columns is not None and values != source[pk]:
+                plan.changed_columns.update(name for name, have, want in zip(entity.columns, values, source[pk],
+                                                                             strict=True) if have != want)
             if all(values[index] == source[pk][index] for index in unique):
                 plan.keeps_unique.add(pk)
-            differ = [sorted(source_children[child.key].get(pk, []), key=repr) != sorted(children[child.key], key=repr)
-                      for child in entity.children]
+            differ = [not same_children((child,), source_children, pk, children) for child in entity.children]
             plan.changed_children[target_id] = self.changed_children(entity, differ)
         plan.doomed = {pk: target_id for pk, target_id in correlations.items() if pk not in source}
         plan.links = correlations
@@ -66,9 +71,19 @@ class PythonComparer(Comparer):
         if source_ids is None:
             return dict(rows.iterator(chunk_size=5000))
         if len(source_ids) <= READ_ALL_ABOVE:
-            return dict(rows.filter(source_id__sync_in=ids_of(source_ids)))
+            return correlations_of(self.state, key, source_ids)
         wanted = set(source_ids)
         return {pk: target for pk, target in rows.iterator(chunk_size=5000) if pk in wanted}
+
+
+# The correlations of some primary records of a type (compiled once, prepared.py).
+_CORRELATIONS = Read(lambda using, mapping, kind, ids: Correlation.objects.using(using).filter(
+    mapping_id=mapping, entity_type=kind, source_id__sync_in=ids).values_list("source_id", "target_id").order_by())
+
+
+def correlations_of(state, key: str, source_ids) -> dict[int, int]:
+    """primary id -> BCP id of these records of type `key` (at most READ_ALL_ABOVE), from their correlations."""
+    return dict(_CORRELATIONS.rows(state.target_alias, mapping=state.mapping.pk, kind=key, ids=ids_of(source_ids)))
 
 
 def same_children(kinds, source_children: dict, pk: int, children: dict[str, list[tuple]]) -> bool:

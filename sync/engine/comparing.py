@@ -31,6 +31,9 @@ class Plan:
     keeps_unique: set[int] = field(default_factory=set)  # source ids of updates whose copy has their unique values
     doomed: dict[int, int] = field(default_factory=dict)  # source id (gone) -> target id
     changed_children: dict[int, set[str]] = field(default_factory=dict)  # target id -> child keys to rewrite
+    # The columns that differ in at least one update (the others are the same in every copy updated): what the
+    # updates write. None: every column (a --full run, a record taken over, unique values moved out of the way).
+    changed_columns: set[str] | None = field(default_factory=set)
     links: dict[int, int] = field(default_factory=dict)  # source id -> target id: the correlations read to compare
     source_digests: dict[int, int] = field(default_factory=dict)  # source id -> digest, when read with the rows
     # Completed by planning.

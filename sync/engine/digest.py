@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..models import Correlation, SyncRun
 from . import sql
-from .types import READ_ALL_ABOVE, Entity, db_for
+from .types import READ_ALL_ABOVE, Entity, db_for, ids_of
 
 WIDTH = 1024  # primary ids per range
 # More differing ranges than this: the records of the whole type are compared in one pass per table.
@@ -68,8 +68,12 @@ def read_with_digests(entity: Entity, tenant_id, ids: list[int]) -> tuple[dict, 
     values: dict[int, tuple] = {}
     children: dict[str, dict[int, list[tuple]]] = {child.key: defaultdict(list) for child in entity.children}
     total: dict[int, int] = defaultdict(int)
-    for tag, rows, using in _parts(entity, tenant_id, ids=ids):
-        found = sql.rows_hashed(rows, tag=tag, using=using)
+    wanted = ids_of(ids)
+    parts = [("", entity.by_ids, entity.db(tenant_id), entity.rows)]
+    parts += [(child.key, child.by_parents, db_for(child.model, tenant_id), child.rows) for child in entity.children]
+    for tag, read, using, rows in parts:
+        statement = read.statement(using, tenant=tenant_id, ids=wanted)
+        found = sql.rows_hashed(rows(tenant_id, wanted) if statement is None else statement, tag=tag, using=using)
         for row, hashed in found:
             total[row[0]] += hashed
         if tag:

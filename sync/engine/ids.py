@@ -80,12 +80,12 @@ class IdMaps:
         if not links:
             return values, None
         out = list(values)
-        for index, column in enumerate(columns):
-            kind = links.get(column)
-            if kind is not None and out[index] is not None:
-                target = self.forward[kind].get(out[index])
+        for index, kind in self._positions(columns, links):
+            value = out[index]
+            if value is not None:
+                target = self.forward[kind].get(value)
                 if target is None:
-                    return None, (kind, out[index])
+                    return None, (kind, value)
                 out[index] = target
         return tuple(out), None
 

@@ -137,6 +137,8 @@ class Planner:
                 else:
                     self._fail(plan, entity, pk, "conflict", field=group[-1])
                     break
+        if plan.placeholders or plan.adopt:  # values not compared, or moved out of the way: all written
+            plan.changed_columns = None
         for pk, holder in plan.adopt.items():
             if pk in plan.failed:
                 continue

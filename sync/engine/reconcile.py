@@ -4,10 +4,10 @@ every record of it; one driven by the change log checks the records it compared 
 the others unchanged)."""
 
 from ..models import Correlation
-from .compare_python import same_children
+from .compare_python import correlations_of, same_children
 from .comparing import Plan
 from .state import RunState
-from .types import READ_ALL_ABOVE, Entity, ids_of, pick
+from .types import READ_ALL_ABOVE, Entity, pick
 
 _MISSING = object()
 
@@ -101,9 +101,9 @@ class Reconciler:
         """primary id -> BCP id of these records, from the correlations as they are now."""
         if not source_ids:
             return {}
-        rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key)
         if len(source_ids) <= READ_ALL_ABOVE:
-            return dict(rows.filter(source_id__sync_in=ids_of(source_ids)).values_list("source_id", "target_id"))
+            return correlations_of(self.state, key, source_ids)
+        rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key)
         wanted = set(source_ids)
         return {source: target for source, target in rows.values_list("source_id", "target_id").iterator(5000)
                 if source in wanted}

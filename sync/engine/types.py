@@ -16,6 +16,7 @@ from bcp_project.regions import CONTROL, alias_for_tenant, model_placement
 
 from . import sql
 from .bulk import chunks, insert_rows, update_rows
+from .prepared import Read
 
 # More ids than this are not sent in an IN list: the whole type is read and the rows picked in Python.
 READ_ALL_ABOVE = 2000
@@ -93,18 +94,25 @@ class Child:
         """How a value of `column` is named on a page when the model's field cannot say (a codename), or None."""
         return None
 
-    def rows(self, tenant_id, parent_ids=None):
-        """(parent id, *columns) of this child's rows on a tenant, as a queryset: read() runs it, and the engine
-        compares both tenants' inside PostgreSQL through its SQL."""
-        rows = self.model._base_manager.using(db_for(self.model, tenant_id)).filter(
+    def rows(self, tenant_id, parent_ids=None, using: str | None = None):
+        """(parent id, *columns) of this child's rows on a tenant (in its database, or `using`), as a queryset:
+        read() runs it, and the digests are computed over its SQL."""
+        rows = self.model._base_manager.using(using or db_for(self.model, tenant_id)).filter(
             **{self._tenant_lookup(): tenant_id})
         if parent_ids is not None:
             rows = rows.filter(**{f"{self.parent}__sync_in": ids_of(parent_ids)})
         return rows.values_list(self.parent, *self.columns).order_by()
 
+    @cached_property
+    def by_parents(self) -> Read:
+        """rows() of some parents, compiled once (prepared.py)."""
+        return Read(lambda using, tenant, ids: self.rows(tenant, ids, using=using))
+
     def read(self, tenant_id, parent_ids=None) -> dict[int, list[tuple]]:
         result: dict[int, list[tuple]] = defaultdict(list)
-        for row in self.rows(tenant_id, parent_ids):
+        rows = self.rows(tenant_id) if parent_ids is None else self.by_parents.rows(
+            db_for(self.model, tenant_id), tenant=tenant_id, ids=ids_of(parent_ids))
+        for row in rows:
             result[row[0]].append(row[1:])
         return result
 
@@ -194,19 +202,26 @@ class Entity:
     def db(self, tenant_id) -> str:
         return db_for(self.model, tenant_id)
 
-    def queryset(self, tenant_id):
-        return self.model._base_manager.using(self.db(tenant_id)).filter(tenant_id=tenant_id)
+    def queryset(self, tenant_id, using: str | None = None):
+        return self.model._base_manager.using(using or self.db(tenant_id)).filter(tenant_id=tenant_id)
 
-    def rows(self, tenant_id, ids=None):
-        """(id, *columns) of this type's rows on a tenant, as a queryset: read() runs it, and the engine compares
-        both tenants' inside PostgreSQL through its SQL."""
-        rows = self.queryset(tenant_id)
+    def rows(self, tenant_id, ids=None, using: str | None = None):
+        """(id, *columns) of this type's rows on a tenant (in its database, or `using`), as a queryset: read() runs
+        it, and the digests are computed over its SQL."""
+        rows = self.queryset(tenant_id, using)
         if ids is not None:
             rows = rows.filter(pk__sync_in=ids_of(ids))
         return rows.values_list("pk", *self.columns).order_by()
 
+    @cached_property
+    def by_ids(self) -> Read:
+        """rows() of some records, compiled once (prepared.py)."""
+        return Read(lambda using, tenant, ids: self.rows(tenant, ids, using=using))
+
     def read(self, tenant_id, ids=None) -> dict[int, tuple]:
-        return {row[0]: row[1:] for row in self.rows(tenant_id, ids)}
+        rows = self.rows(tenant_id) if ids is None else self.by_ids.rows(self.db(tenant_id), tenant=tenant_id,
+                                                                          ids=ids_of(ids))
+        return {row[0]: row[1:] for row in rows}
 
     def read_children(self, tenant_id, ids=None) -> dict[str, dict[int, list[tuple]]]:
         return {child.key: child.read(tenant_id, ids) for child in self.children}
@@ -221,9 +236,15 @@ class Entity:
                                          **dict(zip(self.columns, values, strict=True))} for values in rows],
                            using=self.db(tenant_id))
 
-    def update(self, tenant_id, rows: dict[int, tuple]) -> None:
-        update_rows(self.model, {pk: dict(zip(self.columns, values, strict=True)) for pk, values in rows.items()},
+    def update(self, tenant_id, rows: dict[int, tuple], columns: frozenset[str] | None = None) -> None:
+        """Sets these records' values: every column, or only `columns` (the others hold the same values already)."""
+        update_rows(self.model, {pk: self.chosen(values, columns) for pk, values in rows.items()},
                     using=self.db(tenant_id))
+
+    def chosen(self, values: tuple, columns: frozenset[str] | None = None) -> dict:
+        """{column: value} of a row's values: all of them, or those of `columns`."""
+        return {name: value for name, value in zip(self.columns, values, strict=True)
+                if columns is None or name in columns}
 
     def set_placeholders(self, tenant_id, ids: list[int]) -> None:
         """Moves the unique values of these records out of the way, so that renames can swap names."""

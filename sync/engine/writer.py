@@ -57,7 +57,10 @@ class Writer:
 
         updates = [(pk, target_id) for pk, target_id in plan.updates.items() if pk not in plan.failed]
         for chunk in chunks(updates):
-            entity.update(target_tenant, {target_id: plan.values_target[pk] for pk, target_id in chunk})
+            columns = None if plan.changed_columns is None else frozenset(plan.changed_columns)
+            if columns is None or columns:
+                entity.update(target_tenant, {target_id: plan.values_target[pk] for pk, target_id in chunk},
+                              columns)
             self._rewrite_children(entity, plan, chunk)
             adopted = [(pk, target_id) for pk, target_id in chunk if pk in plan.adopt]
             Correlation.objects.bulk_create([

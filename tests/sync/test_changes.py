@@ -9,6 +9,7 @@ from audit.services import Actor
 from contactcenter import services as cc
 from contactcenter.models import AgentProfile, HoursOfOperation, PointOfContact, Skill, Tag, Team
 from sync.models import Correlation, SyncRun
+from tests.queries import CaptureQueriesEverywhere
 from tests.sync.conftest import run_sync
 
 
@@ -112,6 +113,28 @@ def test_changes_made_on_the_bcp_tenant_to_copies_are_overwritten(synced, bcp_te
     run = run_sync(synced)
     assert bcp(Tag, bcp_tenant, name="VIP").description == "Important customer"
     assert run.counts["tag"]["updated"] == 1
+
+
+def test_an_update_writes_the_columns_that_differ_and_every_copy_ends_whole(synced, bcp_tenant):
+    """Each record's own change reaches its copy, and a copy changed on the BCP tenant in another column is put
+    back too, while a column no copy differs in is not written at all."""
+    alice = User.objects.get(tenant=synced, username="alice")
+    User.objects.filter(pk=alice.pk).update(first_name="Alicia")
+    sam = User.objects.get(tenant=synced, username="sam")
+    User.objects.filter(pk=sam.pk).update(last_name="Supervisor-Smith")
+    User.objects.filter(tenant=bcp_tenant, username="andy").update(email="changed@backup.example.com")
+    with CaptureQueriesEverywhere() as queries:
+        run = run_sync(synced)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.counts["user"]["updated"] == 3
+    for username in ("alice", "sam", "andy"):
+        source = User.objects.get(tenant=synced, username=username)
+        copy = User.objects.get(tenant=bcp_tenant, username=username)
+        assert (copy.first_name, copy.last_name, copy.email, copy.password) == (
+            source.first_name, source.last_name, source.email, source.password)
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "accounts_user"')]
+    assert updates and all('"password"' not in statement and '"username"' not in statement for statement in updates)
+    assert any('"first_name"' in s and '"last_name"' in s and '"email"' in s for s in updates)
 
 
 def test_records_made_on_the_bcp_tenant_are_left_alone(synced, bcp_tenant):
