@@ -4,12 +4,20 @@ to the other's, and the hash of a row expressed in primary ids."""
 import hashlib
 from collections.abc import Callable
 
+from bcp_project.regions import alias_for_mapping
+
 from ..models import Correlation
+from .prepared import Read
 
 
 def content_hash(values: tuple, children: dict[str, list[tuple]]) -> str:
     payload = repr((values, tuple((key, sorted(rows, key=repr)) for key, rows in sorted(children.items()))))
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+# Every correlation of a type of the pair: primary id, BCP id (compiled once, prepared.py).
+_ALL_OF_TYPE = Read(lambda using, mapping, kind: Correlation.objects.using(using).filter(
+    mapping_id=mapping, entity_type=kind).values_list("source_id", "target_id").order_by())
 
 
 class _Maps(dict):
@@ -36,8 +44,9 @@ class IdMaps:
 
     def _load(self, key: str) -> None:
         if key not in self.forward:
-            rows = Correlation.objects.filter(mapping=self.mapping, entity_type=key)
-            forward = dict(rows.values_list("source_id", "target_id").iterator(chunk_size=5000))
+            # Fetched at once (a map of every correlation of the type is kept anyway), not through a server-side
+            # cursor, whose DECLARE, FETCH and CLOSE cost more than reading a few thousand pairs.
+            forward = dict(_ALL_OF_TYPE.rows(alias_for_mapping(self.mapping), mapping=self.mapping.pk, kind=key))
             dict.__setitem__(self.forward, key, forward)
             dict.__setitem__(self.reverse, key, {target: source for source, target in forward.items()})
 
