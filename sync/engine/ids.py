@@ -11,7 +11,9 @@ from .prepared import Read
 
 
 def content_hash(values: tuple, children: dict[str, list[tuple]]) -> str:
-    payload = repr((values, tuple((key, sorted(rows, key=repr)) for key, rows in sorted(children.items()))))
+    """The hash of a record's values and its child rows (in any order: they are sorted by their text first)."""
+    payload = repr((values, tuple((key, sorted(rows, key=repr) if len(rows) > 1 else list(rows))
+                                  for key, rows in sorted(children.items()))))
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
 
