@@ -66,14 +66,10 @@ class PythonComparer(Comparer):
         return plan
 
     def _correlations(self, key: str, source_ids: list[int] | None = None) -> dict[int, int]:
-        rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key).values_list(
-            "source_id", "target_id")
         if source_ids is None:
-            return dict(rows.iterator(chunk_size=5000))
-        if len(source_ids) <= READ_ALL_ABOVE:
-            return correlations_of(self.state, key, source_ids)
-        wanted = set(source_ids)
-        return {pk: target for pk, target in rows.iterator(chunk_size=5000) if pk in wanted}
+            return dict(Correlation.objects.filter(mapping=self.state.mapping, entity_type=key)
+                        .values_list("source_id", "target_id").iterator(chunk_size=5000))
+        return correlations_of(self.state, key, source_ids)
 
 
 # The correlations of some primary records of a type (compiled once, prepared.py).
@@ -82,8 +78,14 @@ _CORRELATIONS = Read(lambda using, mapping, kind, ids: Correlation.objects.using
 
 
 def correlations_of(state, key: str, source_ids) -> dict[int, int]:
-    """primary id -> BCP id of these records of type `key` (at most READ_ALL_ABOVE), from their correlations."""
-    return dict(_CORRELATIONS.rows(state.target_alias, mapping=state.mapping.pk, kind=key, ids=ids_of(source_ids)))
+    """primary id -> BCP id of these records of type `key`, from their correlations as they are now: read by id, or
+    (more than READ_ALL_ABOVE) all of the type read and these picked."""
+    if len(source_ids) <= READ_ALL_ABOVE:
+        return dict(_CORRELATIONS.rows(state.target_alias, mapping=state.mapping.pk, kind=key,
+                                       ids=ids_of(source_ids)))
+    wanted = set(source_ids)
+    rows = Correlation.objects.filter(mapping=state.mapping, entity_type=key).values_list("source_id", "target_id")
+    return {pk: target for pk, target in rows.iterator(chunk_size=5000) if pk in wanted}
 
 
 def same_children(kinds, source_children: dict, pk: int, children: dict[str, list[tuple]]) -> bool:

@@ -7,7 +7,7 @@ from ..models import Correlation
 from .compare_python import correlations_of, same_children
 from .comparing import Plan
 from .state import RunState
-from .types import READ_ALL_ABOVE, Entity, pick
+from .types import Entity, pick
 
 _MISSING = object()
 
@@ -99,14 +99,7 @@ class Reconciler:
 
     def _correlations_of(self, key: str, source_ids: list[int]) -> dict[int, int]:
         """primary id -> BCP id of these records, from the correlations as they are now."""
-        if not source_ids:
-            return {}
-        if len(source_ids) <= READ_ALL_ABOVE:
-            return correlations_of(self.state, key, source_ids)
-        rows = Correlation.objects.filter(mapping=self.state.mapping, entity_type=key)
-        wanted = set(source_ids)
-        return {source: target for source, target in rows.values_list("source_id", "target_id").iterator(5000)
-                if source in wanted}
+        return correlations_of(self.state, key, source_ids) if source_ids else {}
 
 
 def _compare_ids(source_ids: set[int], correlations: dict[int, int],

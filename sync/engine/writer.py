@@ -56,8 +56,8 @@ class Writer:
             entity.set_placeholders(target_tenant, sorted(plan.placeholders))
 
         updates = [(pk, target_id) for pk, target_id in plan.updates.items() if pk not in plan.failed]
+        columns = None if plan.changed_columns is None else frozenset(plan.changed_columns)
         for chunk in chunks(updates):
-            columns = None if plan.changed_columns is None else frozenset(plan.changed_columns)
             if columns is None or columns:
                 entity.update(target_tenant, {target_id: plan.values_target[pk] for pk, target_id in chunk},
                               columns)
