@@ -119,21 +119,26 @@ def update_rows(model: type[Model], rows: dict[int, dict], *, using: str) -> Non
     if not rows:
         return
     columns = list(next(iter(rows.values())))
-    if any(f.attname == "updated_at" for f in model._meta.concrete_fields):
-        now = timezone.now()
+    stamped = any(f.attname == "updated_at" for f in model._meta.concrete_fields)
+    connection = connections[using]
+    now = timezone.now()
+    types = (_array_types(model, columns + ["updated_at"] if stamped else columns, connection)
+             if connection.vendor == "postgresql" else None)
+    if len(rows) <= ARRAYS_UP_TO and types is not None:
+        keys, values = list(rows), list(rows.values())
+        arrays = [keys, *([row[c] for row in values] for c in columns)]
+        if stamped:  # the same value in every row: sent once (update_from_arrays)
+            arrays.append([now] * len(keys))
+        with connection.cursor() as cursor:
+            sql.update_from_arrays(cursor, model._meta.db_table, model._meta.pk.column, types[1:], types[0][1],
+                                   arrays, using=using)
+        return
+    if stamped:
         rows = {pk: {**values, "updated_at": now} for pk, values in rows.items()}
         columns.append("updated_at")
-    connection = connections[using]
     if connection.vendor != "postgresql":
         objects = [model(pk=pk, **values) for pk, values in rows.items()]
         model._base_manager.using(using).bulk_update(objects, columns, batch_size=500)
-        return
-    types = _array_types(model, columns, connection)
-    if len(rows) <= ARRAYS_UP_TO and types is not None:
-        with connection.cursor() as cursor:
-            keys = list(rows)
-            sql.update_from_arrays(cursor, model._meta.db_table, model._meta.pk.column, types[1:], types[0][1],
-                                   [keys, *([rows[key][c] for key in keys] for c in columns)], using=using)
         return
     with connection.cursor() as cursor, \
             sql.staging(cursor, model._meta.db_table, model._meta.pk.column, columns, using=using) as statement, \

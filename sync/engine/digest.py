@@ -74,14 +74,16 @@ def read_with_digests(entity: Entity, tenant_id, ids: list[int]) -> tuple[dict, 
     for tag, read, using, rows in parts:
         statement = read.statement(using, tenant=tenant_id, ids=wanted)
         found = sql.rows_hashed(rows(tenant_id, wanted) if statement is None else statement, tag=tag, using=using)
-        for row, hashed in found:
-            total[row[0]] += hashed
+        # Each row is (id or parent id, *values, hash), read in one pass.
         if tag:
             rows_of = children[tag]
-            for row, _hashed in found:
-                rows_of[row[0]].append(row[1:])
+            for row in found:
+                total[row[0]] += row[-1]
+                rows_of[row[0]].append(row[1:-1])
         else:
-            values.update((row[0], row[1:]) for row, _hashed in found)
+            for row in found:
+                total[row[0]] += row[-1]
+                values[row[0]] = row[1:-1]
     return values, children, {pk: total[pk] for pk in values}
 
 

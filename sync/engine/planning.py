@@ -52,13 +52,14 @@ class Planner:
             # Compared in full by a run that succeeded (or checked by digests since): its changes are in the log.
             if state.full or last is None or key not in known:
                 continue
-            copies = sorted(logged[(backup, key)])
+            copies = sorted(logged.get((backup, key), ()))
             sources = set()
-            correlations = Correlation.objects.filter(mapping=state.mapping, entity_type=key)
+            # A queryset only for a type whose copies were changed: building one costs as much as a short read.
             for start in range(0, len(copies), READ_ALL_ABOVE):
-                sources.update(correlations.filter(target_id__sync_in=ids_of(copies[start:start + READ_ALL_ABOVE]))
-                               .values_list("source_id", flat=True))
-            state.changes[key] = logged[(primary, key)] | sources
+                batch = ids_of(copies[start:start + READ_ALL_ABOVE])
+                sources.update(Correlation.objects.filter(mapping=state.mapping, entity_type=key,
+                                                          target_id__sync_in=batch).values_list("source_id", flat=True))
+            state.changes[key] = logged.get((primary, key), set()) | sources
             if check:
                 found, state.digests[key] = digest.differing(state, entity)
                 state.changes[key] |= found

@@ -294,10 +294,11 @@ def _row_hash(names: list[str], vendor: str) -> str:
     return f"sync_digest({', '.join(['%s'] + names)})"
 
 
-def rows_hashed(rows, *, tag: str, using: str) -> list[tuple[tuple, int]]:
-    """The rows of a values_list queryset as it returns them, each with its hash (as digest_rows sums them), in one
-    statement: a run reads the records the change log names and their digests at once. `rows` may be the read
-    compiled already, as (SQL, parameters, number of columns) (prepared.py; its values need no converting)."""
+def rows_hashed(rows, *, tag: str, using: str) -> list[tuple]:
+    """The rows of a values_list queryset as it returns them, each with its hash (as digest_rows sums them) as one
+    more value at its end, in one statement: a run reads the records the change log names and their digests at
+    once. `rows` may be the read compiled already, as (SQL, parameters, number of columns) (prepared.py; its values
+    need no converting)."""
     connection = connections[using]
     if isinstance(rows, tuple):
         query, params, width = rows
@@ -312,8 +313,8 @@ def rows_hashed(rows, *, tag: str, using: str) -> list[tuple[tuple, int]]:
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, tag])
         found = cursor.fetchall()
-    values = [row[:-1] for row in found]
     converters = compiler and compiler.get_converters([column[0] for column in compiler.select[:width]])
     if converters:
-        values = compiler.apply_converters(values, converters)
-    return [(tuple(row), int(hashed[-1])) for row, hashed in zip(values, found, strict=True)]
+        values = compiler.apply_converters([row[:-1] for row in found], converters)
+        found = [(*row, hashed[-1]) for row, hashed in zip(values, found, strict=True)]
+    return found

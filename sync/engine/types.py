@@ -187,6 +187,10 @@ class Entity:
     def columns(self) -> tuple[str, ...]:
         return self.fields + tuple(self.links)
 
+    @cached_property
+    def _chosen(self) -> dict[frozenset[str], list[tuple[int, str]]]:
+        return {}
+
     @property
     def models(self) -> list[type[Model]]:
         """The models whose rows make up this type: its own and its children's."""
@@ -243,8 +247,17 @@ class Entity:
 
     def chosen(self, values: tuple, columns: frozenset[str] | None = None) -> dict:
         """{column: value} of a row's values: all of them, or those of `columns`."""
-        return {name: value for name, value in zip(self.columns, values, strict=True)
-                if columns is None or name in columns}
+        if columns is None:
+            return dict(zip(self.columns, values, strict=True))
+        return {name: values[index] for index, name in self._positions_of(columns)}
+
+    def _positions_of(self, columns: frozenset[str]) -> list[tuple[int, str]]:
+        """(index, name) of these columns in a row (kept: a run asks for the same few sets row after row)."""
+        found = self._chosen.get(columns)
+        if found is None:
+            found = self._chosen[columns] = [(index, name) for index, name in enumerate(self.columns)
+                                             if name in columns]
+        return found
 
     def set_placeholders(self, tenant_id, ids: list[int]) -> None:
         """Moves the unique values of these records out of the way, so that renames can swap names."""
