@@ -3,7 +3,7 @@
 The primary lives in North America, its BCP tenant in Europe: two databases (two PostgreSQL servers when
 REGION_DATABASE_URLS says so; SQLite files otherwise). Times, in throw-away databases: a full first sync; a second
 run with nothing changed; a run after 1% of the records were changed through the services (these two the median
-of ROUNDS, with each run's SQL statements counted: a run of a tenth of a second moves by a fifth from one round to
+of ROUNDS, with each run's SQL statements counted: a run of a tenth of a second moves by a third from one round to
 the next on a shared machine); a run that checks by digests (what a run does once per SYNC_DIGEST_EVERY); and, as
 the floor, the
 same rows moved from the primary's database into the backup's with COPY … TO STDOUT / COPY … FROM STDIN and a
@@ -27,7 +27,7 @@ from django.db import connections, transaction
 from django.test import override_settings
 
 RECORDS = 100_000
-ROUNDS = 5
+ROUNDS = 9
 
 
 def _timed(function):
