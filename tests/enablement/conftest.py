@@ -2,9 +2,9 @@
 BCP tenant: ready to switch."""
 
 import pytest
-from django.core.cache import caches
 from django.utils import timezone
 
+from tests.caches import clear_routing_cache
 from tests.sync.conftest import configured, run_sync, sync_enabled  # noqa: F401
 from tests.tenants.bcp_helpers import bcp_tenant_fixture, make_mapping  # noqa: F401
 
@@ -13,9 +13,9 @@ PASSKEY = "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345"
 
 @pytest.fixture(autouse=True)
 def _fresh_routing_cache():
-    caches["routing"].clear()
+    clear_routing_cache()
     yield
-    caches["routing"].clear()
+    clear_routing_cache()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """One login URL: a sign-in lands on the active tenant of the pair; after a switch every session signs in again."""
 
 import pytest
-from django.core.cache import caches
 from django.urls import reverse
 
 from accounts.models import User
@@ -9,6 +8,7 @@ from audit.services import Actor
 from contactcenter import services as cc
 from enablement import services
 from tenants.models import BcpMapping
+from tests.caches import clear_routing_cache
 from tests.enablement.conftest import PASSKEY
 from tests.factories import PASSWORD
 from tests.queries import CaptureQueriesEverywhere
@@ -106,7 +106,7 @@ def test_routing_adds_one_query_to_a_request_and_none_with_a_cache(client, synce
             assert client.get(reverse("accounts:profile")).status_code == 200
         return [q for q in captured.captured_queries if "routing_epoch" in q["sql"]]
 
-    caches["routing"].clear()
+    clear_routing_cache()
     assert len(epoch_queries()) <= 1
     settings.CACHES = {**settings.CACHES, "routing": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                                       "LOCATION": "routing-test"}}
