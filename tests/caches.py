@@ -7,7 +7,7 @@ from django.core.cache.backends.redis import RedisCache
 def clear_routing_cache() -> None:
     """Deletes this process's keys of the routing cache. Django's RedisCache.clear() empties the whole Redis
     database (FLUSHDB), which the other pytest-xdist worker shares: its cached epochs and pair messages would vanish
-    in the middle of a test, and a page whose queries it counts would make one or two more than the last time. Each
+    in the middle of a test, and a page whose queries it counts would make a query or two more or fewer. Each
     test process's keys have a prefix of their own (bcp_project/settings_test.py)."""
     cache = caches["routing"]
     if not isinstance(cache, RedisCache):
